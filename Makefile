@@ -1,0 +1,48 @@
+# Circles — everyday commands. `make run` and `make test` set themselves up on a fresh machine.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.PHONY: run test test-browser lint typecheck bench lock clean
+.DEFAULT_GOAL := run
+
+# The virtualenv is rebuilt when missing and refreshed whenever a lock file changes.
+$(STAMP): requirements-dev.lock requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.lock
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py demo
+	PORT=$(PORT) $(PY) manage.py serve
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest
+
+# Browser tests drive Debian's chromium (see bin/install-browser-deps); CI runs them.
+test-browser: $(STAMP)
+	bin/install-browser-deps
+	$(PY) -m pytest -m browser
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy circles
+
+bench: $(STAMP)
+	$(PY) bench/network.py
+
+# Regenerate both hash-pinned lock files after editing pyproject.toml.
+lock: $(STAMP)
+	$(VENV)/bin/pip-compile -q --generate-hashes --strip-extras --allow-unsafe -o requirements.lock pyproject.toml
+	$(VENV)/bin/pip-compile -q --generate-hashes --strip-extras --allow-unsafe --extra dev -o requirements-dev.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

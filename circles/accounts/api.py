@@ -1,0 +1,100 @@
+"""Account operations in the API: who am I, profile, personal access tokens."""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+from pydantic import Field
+
+from circles.accounts.access import access_token
+from circles.accounts.actions import do_create_token, do_revoke_token, do_sign_out_everywhere
+from circles.accounts.forms import ProfileForm
+
+router = Router(tags=["account"])
+
+
+class MeOut(Schema):
+    id: int
+    email: str
+    display_name: str
+    timezone: str
+    roles: list[str]
+
+
+class ProfileIn(Schema):
+    display_name: str | None = Field(default=None, max_length=80)
+    timezone: str | None = None
+
+
+class TokenIn(Schema):
+    name: str = Field(min_length=1, max_length=80)
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    hint: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class NewTokenOut(TokenOut):
+    token: str = Field(description="Shown once; store it now. Only a hash is kept.")
+
+
+def _me(user) -> MeOut:
+    return MeOut(
+        id=user.pk,
+        email=user.email,
+        display_name=user.display_name,
+        timezone=user.timezone,
+        roles=user.role_kinds,
+    )
+
+
+@router.get("/me", response=MeOut, summary="The signed-in account")
+def me(request):
+    return _me(request.auth)
+
+
+@router.patch("/me", response={200: MeOut}, summary="Change your name or timezone")
+def update_me(request, payload: ProfileIn):
+    user = request.auth
+    data = {"display_name": user.display_name, "timezone": user.timezone}
+    data.update(payload.dict(exclude_unset=True, exclude_none=True))
+    form = ProfileForm(data, instance=user)
+    if not form.is_valid():
+        raise ValidationError(form.errors.as_data())
+    form.save()
+    return _me(user)
+
+
+@router.post(
+    "/me/sign-out-everywhere", response={204: None}, summary="End every browser session of the account"
+)
+def sign_out_everywhere(request):
+    do_sign_out_everywhere(request, acting_user=request.auth)
+    return 204, None
+
+
+@router.get("/tokens", response=list[TokenOut], summary="Your personal access tokens")
+def list_tokens(request):
+    return list(request.auth.tokens.all())
+
+
+@router.post("/tokens", response={201: NewTokenOut}, summary="Create a personal access token")
+def create_token(request, payload: TokenIn):
+    name = payload.name.strip()
+    if not name:
+        raise ValidationError({"name": _("Please give the token a name.")})
+    token, raw = do_create_token(request.auth, name)
+    return 201, NewTokenOut(**TokenOut.from_orm(token).dict(), token=raw)
+
+
+@router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke a personal access token")
+def revoke_token(request, token_id: int):
+    token = access_token(request.auth, token_id)
+    do_revoke_token(token, acting_user=request.auth)
+    return 204, None

@@ -1,0 +1,118 @@
+"""Account forms. Field errors are shown next to their fields (see templates/includes/field.html)."""
+
+import zoneinfo
+from functools import cache
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from circles.accounts.models import User
+
+
+@cache
+def timezone_choices() -> list[tuple[str, str]]:
+    names = sorted(
+        name
+        for name in zoneinfo.available_timezones()
+        if "/" in name and not name.startswith(("Etc/", "SystemV/", "posix/", "right/"))
+    )
+    return [("UTC", "UTC")] + [(name, name.replace("_", " ")) for name in names]
+
+
+class TimezoneField(forms.ChoiceField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Your timezone"))
+        kwargs.setdefault("initial", settings.DEFAULT_USER_TIMEZONE)
+        kwargs.setdefault("help_text", _("Days, reminders and charts follow your own clock."))
+        super().__init__(choices=timezone_choices, **kwargs)
+
+
+class SignUpForm(forms.Form):
+    display_name = forms.CharField(
+        label=_("Name you go by"),
+        max_length=80,
+        help_text=_("A first name or nickname is fine. Only people you invite will see it."),
+    )
+    email = forms.EmailField(label=_("Email address"), max_length=254)
+    timezone = TimezoneField()
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 10 characters; avoid common passwords."),
+    )
+    password_again = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_display_name(self):
+        name = self.cleaned_data["display_name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Please enter a name."))
+        return name
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email=email).exists():
+            raise forms.ValidationError(
+                _(
+                    "We could not create an account with this address. "
+                    "If it is yours, log in or reset your password."
+                )
+            )
+        return email
+
+    def clean(self):
+        data = super().clean()
+        password, again = data.get("password"), data.get("password_again")
+        if password and again and password != again:
+            self.add_error("password_again", _("The two passwords do not match."))
+        if password:
+            candidate = User(email=data.get("email", ""), display_name=data.get("display_name", ""))
+            try:
+                password_validation.validate_password(password, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return data
+
+
+class EmailLoginForm(AuthenticationForm):
+    """Django's login form, asking for an email address."""
+
+    username = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+    error_messages = {
+        "invalid_login": _("That email address and password do not match an account. Please try again."),
+        "inactive": _("This account is not active."),
+    }
+
+
+class ProfileForm(forms.ModelForm):
+    timezone = TimezoneField()
+
+    class Meta:
+        model = User
+        fields = ["display_name", "timezone"]
+        labels = {"display_name": _("Name you go by")}
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("What is this token for?"),
+        max_length=80,
+        help_text=_("For example “my phone app”. You can revoke it at any time."),
+    )
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Please give the token a name."))
+        return name

@@ -1,0 +1,146 @@
+"""People and what they may do: accounts, roles, personal access tokens."""
+
+import hashlib
+import secrets
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils.crypto import salted_hmac
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+
+def default_timezone() -> str:
+    return settings.DEFAULT_USER_TIMEZONE
+
+
+def new_session_secret() -> str:
+    return uuid.uuid4().hex
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **fields):
+        if not email:
+            raise ValueError("An email address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def get_by_natural_key(self, username):
+        # Addresses are stored lower-cased, so "Riley@Example.org" signs in as riley@example.org.
+        return self.get(**{self.model.USERNAME_FIELD: (username or "").strip().lower()})
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """An account. Signs in with an email address; may hold several roles."""
+
+    email = models.EmailField(_("email address"), unique=True, max_length=254)
+    display_name = models.CharField(_("name you go by"), max_length=80)
+    timezone = models.CharField(_("timezone"), max_length=64, default=default_timezone)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=now)
+    # Part of every session's auth hash: replacing it signs the account out on every device.
+    session_secret = models.CharField(max_length=64, default=new_session_secret, editable=False)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.display_name
+
+    def _get_session_auth_hash(self, secret=None):
+        key_salt = "circles.accounts.User.session_auth_hash"
+        return salted_hmac(
+            key_salt, f"{self.password}:{self.session_secret}", secret=secret, algorithm="sha256"
+        ).hexdigest()
+
+    def has_role(self, kind: str) -> bool:
+        return any(role.kind == kind for role in self.roles.all())
+
+    @property
+    def role_kinds(self) -> list[str]:
+        return sorted(role.kind for role in self.roles.all())
+
+
+class Role(models.Model):
+    """One capacity in which a person uses Circles. A person may hold several.
+
+    Later capabilities add kinds to RoleKind; existing rows keep their meaning.
+    """
+
+    class Kind(models.TextChoices):
+        MEMBER = "member", _("Person in recovery")
+        SUPPORTER = "supporter", _("Supporter")
+        PROFESSIONAL = "professional", _("Professional")
+        ORG_ADMIN = "org_admin", _("Organization administrator")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    granted_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="unique_role_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.kind}"
+
+
+TOKEN_PREFIX = "circ_"  # noqa: S105 — a visible prefix, not a secret
+
+
+def hash_token(raw: str) -> str:
+    # Tokens carry 256 bits of randomness, so a plain SHA-256 is enough to make a stolen table useless.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class PersonalAccessTokenQuerySet(models.QuerySet["PersonalAccessToken"]):
+    def live(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class PersonalAccessToken(models.Model):
+    """A token for the API. Only its hash is stored; the token itself is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tokens")
+    name = models.CharField(_("name"), max_length=80)
+    token_hash = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(max_length=12)
+    created_at = models.DateTimeField(default=now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PersonalAccessTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"
+
+    @staticmethod
+    def generate() -> tuple[str, str]:
+        """Returns (token, hash)."""
+        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        return raw, hash_token(raw)
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,242 @@
+"""Server-rendered SVG pictures of the network: the concentric-circle map and the weekly contact chart.
+
+Both have a data table beside them in the page as their text alternative.
+"""
+
+import math
+from collections.abc import Sequence
+
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from circles.lib import svg
+from circles.network import logic
+
+SIZE = 640
+CENTRE = SIZE / 2
+# Outer radius of each circle's band, innermost first; the member sits inside the first 40 px.
+RING_EDGES = {logic.INNER: (44, 120), logic.MIDDLE: (120, 200), logic.OUTER: (200, 280)}
+RING_FILL = {logic.INNER: "#e6eefa", logic.MIDDLE: "#eef3fb", logic.OUTER: "#f6f8fc"}
+# Each pillar owns a third of the disc; angles in degrees, clockwise from the right, 0 = east.
+SECTORS = {logic.FAMILY_FRIENDS: (-150, -30), logic.PROFESSIONAL: (-30, 90), logic.PEER: (90, 210)}
+STANCE_COLOUR = {
+    logic.SUPPORTS_RECOVERY: "#17694a",
+    logic.NEUTRAL: "#44546a",
+    logic.SUPPORTS_USE: "#b3261e",
+}
+STRAIN_COLOUR = "#6b2c91"
+PILLAR_COLOUR = {logic.FAMILY_FRIENDS: "#2e64a8", logic.PROFESSIONAL: "#8a5300", logic.PEER: "#17694a"}
+MARK_SPACING = 34
+LABEL_LIMIT = 60  # beyond this many marks, names would overlap: the table beside the map lists them
+
+
+def _point(radius: float, degrees: float) -> tuple[float, float]:
+    angle = math.radians(degrees)
+    return CENTRE + radius * math.cos(angle), CENTRE + radius * math.sin(angle)
+
+
+def layout(ties: Sequence[logic.TieFacts]) -> dict[int, tuple[float, float]]:
+    """Where each tie's mark goes: in its circle's band, inside its pillar's sector, evenly spread."""
+    groups: dict[tuple[str, str], list[logic.TieFacts]] = {}
+    for tie in ties:
+        groups.setdefault((tie.circle, tie.pillar), []).append(tie)
+    positions: dict[int, tuple[float, float]] = {}
+    for (circle, pillar), members in groups.items():
+        low, high = RING_EDGES[circle]
+        start, end = SECTORS[pillar]
+        margin = 10  # degrees kept clear of the sector lines
+        span = end - start - 2 * margin
+        # One row along the middle of the band when the marks fit; otherwise as many rows as needed.
+        middle = (low + high) / 2
+        per_row = max(1, int(math.radians(span) * middle // MARK_SPACING))
+        order = sorted(members, key=lambda t: (-t.importance, t.name, t.id))
+        rows = min(max(1, math.ceil(len(order) / per_row)), max(1, int((high - low) // 8)))
+        per_row = math.ceil(len(order) / rows)
+        for row in range(rows):
+            radius = middle if rows == 1 else low + 6 + (high - low - 12) * row / (rows - 1)
+            items = order[row * per_row : (row + 1) * per_row]
+            for index, tie in enumerate(items):
+                degrees = start + margin + span * (index + 0.5) / len(items)
+                positions[tie.id] = _point(radius, degrees)
+    return positions
+
+
+def _mark(tie: logic.TieFacts, x: float, y: float, size: float) -> str:
+    colour = STANCE_COLOUR.get(tie.stance, STANCE_COLOUR[logic.NEUTRAL])
+    paused = tie.status != logic.ACTIVE
+    fill = "#ffffff" if paused else colour
+    common = {"fill": fill, "stroke": colour, "stroke_width": 2}
+    if tie.stance == logic.SUPPORTS_RECOVERY:
+        shape = svg.element("circle", cx=x, cy=y, r=size, **common)
+    elif tie.stance == logic.SUPPORTS_USE:
+        corners = [(x, y - size * 1.2), (x + size * 1.1, y + size * 0.8), (x - size * 1.1, y + size * 0.8)]
+        points = " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in corners)
+        shape = svg.element("polygon", points=points, **common)
+    else:
+        shape = svg.element(
+            "rect", x=x - size * 0.85, y=y - size * 0.85, width=size * 1.7, height=size * 1.7, **common
+        )
+    if tie.strain_flags:
+        shape += svg.element(
+            "circle",
+            cx=x,
+            cy=y,
+            r=size + 5,
+            fill="none",
+            stroke=STRAIN_COLOUR,
+            stroke_width=2.5,
+            stroke_dasharray="4 3",
+        )
+    return shape
+
+
+def describe_tie(tie: logic.TieFacts) -> str:
+    stance = {
+        logic.SUPPORTS_RECOVERY: _("supports recovery"),
+        logic.NEUTRAL: _("neutral"),
+        logic.SUPPORTS_USE: _("supports use"),
+    }[tie.stance]
+    parts = [tie.name, stance]
+    if tie.strain_flags:
+        parts.append(_("strained"))
+    if tie.status != logic.ACTIVE:
+        parts.append(_("paused"))
+    return ", ".join(parts)
+
+
+def network_map(ties: Sequence[logic.TieFacts], member_name: str) -> str:
+    """The concentric-circle map: inner, middle and outer circles, split into the three pillars."""
+    shown = [tie for tie in ties if tie.status != "ended"]
+    parts: list[str] = []
+    for circle in reversed(logic.CIRCLES):
+        parts.append(
+            svg.element(
+                "circle",
+                cx=CENTRE,
+                cy=CENTRE,
+                r=RING_EDGES[circle][1],
+                fill=RING_FILL[circle],
+                stroke="#8796ad",
+                stroke_width=1,
+            )
+        )
+    for start, _end in SECTORS.values():
+        x1, y1 = _point(RING_EDGES[logic.INNER][0], start)
+        x2, y2 = _point(RING_EDGES[logic.OUTER][1], start)
+        parts.append(svg.element("line", x1=x1, y1=y1, x2=x2, y2=y2, stroke="#8796ad", stroke_width=1))
+    for pillar, (start, end) in SECTORS.items():
+        x, y = _point(RING_EDGES[logic.OUTER][1] + 22, (start + end) / 2)
+        parts.append(
+            svg.text(
+                logic.pillar_label(pillar).capitalize(),
+                x=x,
+                y=y + 5,
+                text_anchor="middle",
+                font_size=16,
+                font_weight="bold",
+                fill=PILLAR_COLOUR[pillar],
+            )
+        )
+    parts.append(svg.element("circle", cx=CENTRE, cy=CENTRE, r=34, fill="#1f2a44"))
+    parts.append(
+        svg.text(
+            _("You"),
+            x=CENTRE,
+            y=CENTRE + 5,
+            text_anchor="middle",
+            font_size=15,
+            fill="#ffffff",
+            font_weight="bold",
+        )
+    )
+
+    positions = layout(shown)
+    size = 9.0 if len(shown) <= LABEL_LIMIT else 6.0
+    for tie in shown:
+        x, y = positions[tie.id]
+        inner = _mark(tie, x, y, size)
+        if len(shown) <= LABEL_LIMIT:
+            label = tie.name if len(tie.name) <= 12 else tie.name[:11] + "…"
+            inner += svg.text(label, x=x, y=y + size + 14, text_anchor="middle", font_size=12, fill="#1f2a44")
+        description = describe_tie(tie)
+        inner = svg.element("title", svg.escape(description)) + inner
+        parts.append(
+            svg.element("a", inner, href=reverse("network:tie_detail", args=[tie.id]), aria_label=description)
+        )
+    summary = _(
+        "Map of %(name)s's support network: %(count)d ties in inner, middle and outer circles, "
+        "across family & friends, professional and peer pillars."
+    ) % {"name": member_name, "count": len(shown)}
+    return svg.document(
+        parts,
+        width=SIZE,
+        height=SIZE,
+        title=_("Your support network"),
+        description=summary,
+        class_="network-map",
+    )
+
+
+def weekly_chart(weeks: Sequence[logic.WeekOfContact]) -> str:
+    """Stacked bars: contacts per pillar in each of the last weeks."""
+    width, height, left, bottom, top = 640, 260, 40, 40, 16
+    plot_height = height - bottom - top
+    peak = max((week.total for week in weeks), default=0)
+    scale_max = max(4, math.ceil(peak / 4) * 4)
+    slot = (width - left - 10) / max(1, len(weeks))
+    parts: list[str] = []
+    for step in range(5):
+        value = scale_max * step / 4
+        y = top + plot_height - plot_height * step / 4
+        parts.append(
+            svg.element("line", x1=left, y1=y, x2=width - 10, y2=y, stroke="#d0d7e2", stroke_width=1)
+        )
+        parts.append(
+            svg.text(f"{value:.0f}", x=left - 6, y=y + 4, text_anchor="end", font_size=11, fill="#44546a")
+        )
+    for index, week in enumerate(weeks):
+        x = left + slot * index + slot * 0.15
+        y = top + plot_height
+        for pillar in logic.PILLARS:
+            count = week.counts.get(pillar, 0)
+            if not count:
+                continue
+            bar = plot_height * count / scale_max
+            y -= bar
+            parts.append(
+                svg.element(
+                    "rect",
+                    x=x,
+                    y=y,
+                    width=slot * 0.7,
+                    height=bar,
+                    fill=PILLAR_COLOUR[pillar],
+                    stroke="#ffffff",
+                    stroke_width=1,
+                )
+            )
+        if index % 2 == 0 or len(weeks) <= 6:
+            parts.append(
+                svg.text(
+                    date_format(week.week_start, "M j"),
+                    x=x + slot * 0.35,
+                    y=height - bottom + 16,
+                    text_anchor="middle",
+                    font_size=11,
+                    fill="#44546a",
+                )
+            )
+    total = sum(week.total for week in weeks)
+    description = _(
+        "Contacts per pillar in each of the last %(weeks)d weeks; %(total)d in all. "
+        "The table below gives every number."
+    ) % {"weeks": len(weeks), "total": total}
+    return svg.document(
+        parts,
+        width=width,
+        height=height,
+        title=_("Contact per week"),
+        description=description,
+        class_="chart",
+    )

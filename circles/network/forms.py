@@ -1,0 +1,138 @@
+"""Forms for ties, contact and commitments. Rules about one record live in the models' clean()."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from circles.network.models import (
+    Cadence,
+    Commitment,
+    Interaction,
+    Strain,
+    SupportKind,
+    Tie,
+    TieStatus,
+    Weekday,
+)
+
+
+class TieForm(forms.ModelForm):
+    support_kinds = forms.MultipleChoiceField(
+        label=_("Kinds of support they give"),
+        choices=SupportKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    strain_flags = forms.MultipleChoiceField(
+        label=_("Any strain in the relationship?"),
+        choices=Strain.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = Tie
+        fields = [
+            "display_name",
+            "relationship",
+            "pillar_override",
+            "circle",
+            "support_kinds",
+            "contact_frequency",
+            "importance",
+            "substance_use",
+            "stance",
+            "quality",
+            "strain_flags",
+            "boundaries",
+            "email",
+            "phone",
+        ]
+        widgets = {
+            "circle": forms.RadioSelect,
+            "importance": forms.NumberInput(attrs={"min": 1, "max": 5}),
+            "quality": forms.NumberInput(attrs={"min": 1, "max": 5}),
+            "boundaries": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "display_name": _("A name or nickname. A group or meeting can be a tie too."),
+            "importance": _("1 = a little, 5 = very important."),
+            "quality": _("1 = difficult, 5 = very good."),
+            "boundaries": _("Only you see this."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pillar_override"].choices = [("", _("Based on relationship"))] + [
+            choice for choice in self.fields["pillar_override"].choices if choice[0]
+        ]
+
+
+class TieStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=TieStatus.choices)
+    note = forms.CharField(label=_("Note (optional)"), max_length=500, required=False)
+
+
+class MemberTieChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+
+class InteractionForm(forms.ModelForm):
+    class Meta:
+        model = Interaction
+        fields = ["tie", "occurred_at", "kind", "duration_minutes", "quality", "note"]
+        field_classes = {"tie": MemberTieChoiceField}
+        labels = {"tie": _("With")}
+        widgets = {
+            "occurred_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "quality": forms.RadioSelect,
+            "note": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, member, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.member = member
+        self.fields["tie"].queryset = Tie.objects.filter(member=member).current()
+        self.fields["occurred_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class CommitmentForm(forms.ModelForm):
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("On these days (for “every week on chosen days”)"),
+        choices=Weekday.choices,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "title",
+            "tie",
+            "cadence",
+            "weekdays",
+            "interval_days",
+            "times_per_week",
+            "starts_on",
+            "ends_on",
+        ]
+        field_classes = {"tie": MemberTieChoiceField}
+        widgets = {
+            "cadence": forms.RadioSelect,
+            "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "interval_days": forms.NumberInput(attrs={"min": 1, "max": 90}),
+            "times_per_week": forms.NumberInput(attrs={"min": 1, "max": 21}),
+        }
+        labels = {
+            "interval_days": _("Every how many days (for “every few days”)"),
+            "times_per_week": _("Times per week (for “a number of times each week”)"),
+        }
+        help_texts = {"title": _("For example “Tuesday group”, “Therapy”, “Call Mum”.")}
+
+    def __init__(self, *args, member, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.member = member
+        self.fields["tie"].queryset = Tie.objects.filter(member=member).current()
+        self.fields["cadence"].choices = Cadence.choices

@@ -1,0 +1,388 @@
+"""The member's support network: ties, the contact they log, and the commitments they keep."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext_lazy as _
+
+from circles.network import logic
+
+
+class Pillar(models.TextChoices):
+    FAMILY_FRIENDS = logic.FAMILY_FRIENDS, _("Family & friends")
+    PROFESSIONAL = logic.PROFESSIONAL, _("Professional")
+    PEER = logic.PEER, _("Peer")
+
+
+class Relationship(models.TextChoices):
+    PARTNER = "partner", _("Partner")
+    PARENT = "parent", _("Parent")
+    SIBLING = "sibling", _("Sibling")
+    CHILD = "child", _("Child")
+    OTHER_FAMILY = "other_family", _("Other family")
+    FRIEND = "friend", _("Friend")
+    COWORKER = "coworker", _("Co-worker")
+    NEIGHBOUR = "neighbour", _("Neighbour")
+    SPONSOR = "sponsor", _("Sponsor")
+    PEER_MENTOR = "peer_mentor", _("Peer mentor")
+    PEER = "peer", _("Peer")
+    GROUP = "group", _("Peer group or meeting")
+    COUNSELOR = "counselor", _("Counselor")
+    THERAPIST = "therapist", _("Therapist")
+    PHYSICIAN = "physician", _("Physician")
+    CASE_MANAGER = "case_manager", _("Case manager")
+    FAITH_LEADER = "faith_leader", _("Faith or community leader")
+    OTHER = "other", _("Other")
+
+
+class Circle(models.TextChoices):
+    INNER = logic.INNER, _("Inner circle — closest")
+    MIDDLE = logic.MIDDLE, _("Middle circle")
+    OUTER = logic.OUTER, _("Outer circle")
+
+
+class SupportKind(models.TextChoices):
+    EMOTIONAL = "emotional", _("Emotional")
+    PRACTICAL = "practical", _("Practical")
+    INFORMATIONAL = "informational", _("Information and advice")
+    FINANCIAL = "financial", _("Financial")
+    COMPANIONSHIP = "companionship", _("Companionship")
+
+
+class ContactFrequency(models.TextChoices):
+    DAILY = logic.DAILY, _("Daily")
+    WEEKLY = logic.WEEKLY, _("Weekly")
+    MONTHLY = logic.MONTHLY, _("Monthly")
+    LESS_OFTEN = logic.LESS_OFTEN, _("Less often")
+
+
+class SubstanceUse(models.TextChoices):
+    ABSTINENT = logic.ABSTINENT, _("Doesn't use, or in recovery")
+    LIGHT = logic.LIGHT, _("Light use")
+    HEAVY = logic.HEAVY, _("Heavy use")
+    UNKNOWN = logic.UNKNOWN, _("Don't know")
+
+
+class Stance(models.TextChoices):
+    SUPPORTS_RECOVERY = logic.SUPPORTS_RECOVERY, _("Supports my recovery")
+    NEUTRAL = logic.NEUTRAL, _("Neutral")
+    SUPPORTS_USE = logic.SUPPORTS_USE, _("Supports my use")
+
+
+class Strain(models.TextChoices):
+    NEGATIVITY = "negativity", _("Negativity or criticism")
+    CONFLICT = "conflict", _("Conflict")
+    PRESSURE_TO_USE = "pressure_to_use", _("Pressure to use")
+    BOUNDARY_CROSSING = "boundary_crossing", _("Crosses my boundaries")
+
+
+class TieStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused")
+    ENDED = "ended", _("Ended")
+
+
+@deconstructible
+class ChoiceListValidator:
+    """A JSON list whose items all come from `allowed`, each at most once."""
+
+    def __init__(self, allowed: list[str]):
+        self.allowed = sorted(allowed)
+
+    def __call__(self, value):
+        if not isinstance(value, list) or any(item not in self.allowed for item in value):
+            raise ValidationError(_("Choose from: %(options)s."), params={"options": ", ".join(self.allowed)})
+        if len(set(value)) != len(value):
+            raise ValidationError(_("Each option can be chosen once."))
+
+    def __eq__(self, other):
+        return isinstance(other, ChoiceListValidator) and other.allowed == self.allowed
+
+    def __hash__(self):
+        return hash(tuple(self.allowed))
+
+
+def not_in_future(value: dt.datetime) -> None:
+    # A minute of grace for clocks that run a little ahead of ours.
+    if value > timezone.now() + dt.timedelta(minutes=1):
+        raise ValidationError(_("This is in the future. Log contact after it has happened."))
+
+
+class TieQuerySet(models.QuerySet["Tie"]):
+    def current(self):
+        return self.exclude(status=TieStatus.ENDED)
+
+
+class Tie(models.Model):
+    """A person, group or meeting in the member's life, and what the member knows about the tie."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ties")
+    display_name = models.CharField(_("name"), max_length=80)
+    relationship = models.CharField(_("relationship"), max_length=20, choices=Relationship.choices)
+    # Stored resolved (for queries); it follows the relationship unless pillar_override is set.
+    pillar = models.CharField(max_length=20, choices=Pillar.choices, editable=False)
+    pillar_override = models.CharField(
+        _("pillar"),
+        max_length=20,
+        choices=Pillar.choices,
+        blank=True,
+        help_text=_("Leave on “based on relationship” unless this person belongs elsewhere for you."),
+    )
+    circle = models.CharField(_("closeness"), max_length=10, choices=Circle.choices, default=Circle.MIDDLE)
+    support_kinds = models.JSONField(
+        _("kinds of support they give"),
+        default=list,
+        blank=True,
+        validators=[ChoiceListValidator(SupportKind.values)],
+    )
+    contact_frequency = models.CharField(
+        _("how often you are in contact"),
+        max_length=12,
+        choices=ContactFrequency.choices,
+        default=ContactFrequency.WEEKLY,
+    )
+    importance = models.PositiveSmallIntegerField(
+        _("how important they are to you (1–5)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    substance_use = models.CharField(
+        _("their own substance use"),
+        max_length=12,
+        choices=SubstanceUse.choices,
+        default=SubstanceUse.UNKNOWN,
+    )
+    stance = models.CharField(
+        _("their stance toward your recovery"), max_length=20, choices=Stance.choices, default=Stance.NEUTRAL
+    )
+    quality = models.PositiveSmallIntegerField(
+        _("quality of the relationship (1–5)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    strain_flags = models.JSONField(
+        _("strain in the relationship"),
+        default=list,
+        blank=True,
+        validators=[ChoiceListValidator(Strain.values)],
+    )
+    boundaries = models.TextField(_("your boundaries with them"), max_length=2000, blank=True)
+    email = models.EmailField(_("email (optional)"), blank=True)
+    phone = models.CharField(_("phone (optional)"), max_length=32, blank=True)
+    status = models.CharField(
+        max_length=10, choices=TieStatus.choices, default=TieStatus.ACTIVE, editable=False
+    )
+    status_since = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TieQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name", "id"]
+        indexes = [models.Index(fields=["member", "status"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def save(self, *args, **kwargs):
+        self.pillar = self.pillar_override or logic.pillar_for_relationship(self.relationship)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "pillar_override" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "pillar"}
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.display_name = (self.display_name or "").strip()
+        if not self.display_name:
+            raise ValidationError({"display_name": _("Please enter a name.")})
+        if self.phone and not all(ch.isdigit() or ch in "+-() ." for ch in self.phone):
+            raise ValidationError({"phone": _("Use digits, spaces and + - ( ) only.")})
+
+    @property
+    def derived_pillar(self) -> str:
+        return logic.pillar_for_relationship(self.relationship)
+
+    @property
+    def is_group(self) -> bool:
+        return self.relationship == Relationship.GROUP
+
+    def facts(self, *, last_contact: dt.date | None, contacts_28_days: int) -> logic.TieFacts:
+        """The plain values the network-health functions work on."""
+        return logic.TieFacts(
+            id=self.pk,
+            name=self.display_name,
+            pillar=self.pillar,
+            circle=self.circle,
+            status=self.status,
+            contact_frequency=self.contact_frequency,
+            importance=self.importance,
+            substance_use=self.substance_use,
+            stance=self.stance,
+            quality=self.quality,
+            strain_flags=tuple(self.strain_flags),
+            last_contact=last_contact,
+            contacts_28_days=contacts_28_days,
+        )
+
+
+class TieStatusChange(models.Model):
+    """History of a tie being paused, resumed or ended. Rows are only ever added."""
+
+    tie = models.ForeignKey(Tie, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=10, choices=TieStatus.choices)
+    changed_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(_("note (optional)"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.tie} {self.status} at {self.changed_at:%Y-%m-%d}"
+
+
+class InteractionKind(models.TextChoices):
+    CALL = "call", _("Call")
+    MESSAGE = "message", _("Message")
+    IN_PERSON = "in_person", _("In person")
+    VIDEO = "video", _("Video call")
+    GROUP_MEETING = "group_meeting", _("Group meeting")
+    THERAPY_SESSION = "therapy_session", _("Therapy session")
+
+
+class InteractionQuality(models.TextChoices):
+    HELPFUL = logic.HELPFUL, _("Helpful")
+    NEUTRAL = logic.NEUTRAL_CONTACT, _("Neutral")
+    HARD = logic.HARD, _("Hard")
+
+
+class Interaction(models.Model):
+    """One contact the member had with a tie."""
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="interactions"
+    )
+    tie = models.ForeignKey(Tie, on_delete=models.CASCADE, related_name="interactions")
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now, validators=[not_in_future])
+    kind = models.CharField(_("kind of contact"), max_length=20, choices=InteractionKind.choices)
+    duration_minutes = models.PositiveIntegerField(
+        _("how long, in minutes (optional)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
+    )
+    quality = models.CharField(
+        _("how it went"),
+        max_length=10,
+        choices=InteractionQuality.choices,
+        default=InteractionQuality.HELPFUL,
+    )
+    note = models.TextField(_("private note (only you see it)"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["member", "occurred_at"]),
+            models.Index(fields=["tie", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} with {self.tie}"
+
+    def clean(self):
+        super().clean()
+        if self.tie_id and self.member_id and self.tie.member_id != self.member_id:
+            raise ValidationError({"tie": _("Choose one of your own ties.")})
+
+
+class Cadence(models.TextChoices):
+    WEEKDAYS = logic.WEEKDAYS, _("Every week on chosen days")
+    EVERY_N_DAYS = logic.EVERY_N_DAYS, _("Every few days")
+    TIMES_PER_WEEK = logic.TIMES_PER_WEEK, _("A number of times each week")
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class Commitment(models.Model):
+    """A recurring intention toward a tie, e.g. "Tuesday group every week" or "call Mum 3 times a week".
+
+    Adherence, next due date and missed occurrences are derived from interactions, never stored.
+    """
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="commitments")
+    tie = models.ForeignKey(Tie, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("with"))
+    title = models.CharField(_("what you intend"), max_length=120)
+    cadence = models.CharField(_("how often"), max_length=20, choices=Cadence.choices)
+    weekdays = models.JSONField(_("on these days"), default=list, blank=True)
+    interval_days = models.PositiveSmallIntegerField(
+        _("every how many days"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+    )
+    times_per_week = models.PositiveSmallIntegerField(
+        _("times per week"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(21)]
+    )
+    starts_on = models.DateField(_("starting"), default=timezone.localdate)
+    ends_on = models.DateField(_("ending (optional)"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["title", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self):
+        super().clean()
+        self.title = (self.title or "").strip()
+        errors: dict[str, str] = {}
+        if not self.title:
+            errors["title"] = _("Please say what you intend, e.g. “Tuesday group”.")
+        if self.cadence == Cadence.WEEKDAYS:
+            days = self.weekdays
+            if not isinstance(days, list) or not days or any(d not in range(7) for d in days):
+                errors["weekdays"] = _("Choose at least one day of the week.")
+            else:
+                self.weekdays = sorted(set(days))
+            self.interval_days = self.times_per_week = None
+        elif self.cadence == Cadence.EVERY_N_DAYS:
+            if not self.interval_days:
+                errors["interval_days"] = _("Say every how many days (1–90).")
+            self.weekdays, self.times_per_week = [], None
+        elif self.cadence == Cadence.TIMES_PER_WEEK:
+            if not self.times_per_week:
+                errors["times_per_week"] = _("Say how many times each week (1–21).")
+            self.weekdays, self.interval_days = [], None
+        if self.ends_on and self.starts_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = _("The end date comes before the start date.")
+        if self.tie_id and self.member_id and self.tie.member_id != self.member_id:
+            errors["tie"] = _("Choose one of your own ties.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def schedule(self) -> logic.Schedule:
+        return logic.Schedule(
+            cadence=self.cadence,
+            weekdays=tuple(self.weekdays),
+            interval_days=self.interval_days,
+            times_per_week=self.times_per_week,
+            starts_on=self.starts_on,
+            ends_on=self.ends_on,
+        )

@@ -1,0 +1,230 @@
+"""Network pages: the map and its health, ties, contact log and commitments."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Max
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from circles.lib.time import local_today
+from circles.network import drawing, logic
+from circles.network.access import access_commitment, access_interaction, access_tie
+from circles.network.actions import (
+    do_add_tie,
+    do_change_tie_status,
+    do_delete_commitment,
+    do_delete_interaction,
+    do_delete_tie,
+    do_log_interaction,
+    do_save_commitment,
+    do_update_interaction,
+    do_update_tie,
+)
+from circles.network.forms import CommitmentForm, InteractionForm, TieForm, TieStatusForm
+from circles.network.health import load_network
+from circles.network.models import Circle, Commitment, Interaction, Pillar, Tie
+
+CONTACTS_PER_PAGE = 50
+
+
+def _form_page(request, template: str, context: dict):
+    """Renders a form page; a rejected submission answers 400 so clients can tell."""
+    status = 400 if request.method == "POST" else 200
+    return render(request, template, context, status=status)
+
+
+@login_required
+def overview(request):
+    network = load_network(request.user)
+    facts = network.facts_by_id()
+    current = [facts[tie.pk] for tie in network.current_ties]
+    context = {
+        "network": network,
+        "health": network.health,
+        "map_svg": drawing.network_map(current, request.user.display_name),
+        "chart_svg": drawing.weekly_chart(network.health.weeks),
+        "map_rows": [
+            {
+                "id": tie.id,
+                "name": tie.name,
+                "circle": Circle(tie.circle).label,
+                "pillar": Pillar(tie.pillar).label,
+                "description": drawing.describe_tie(tie),
+                "last_contact": tie.last_contact,
+            }
+            for tie in sorted(current, key=lambda t: (logic.CIRCLES.index(t.circle), t.pillar, t.name))
+        ],
+    }
+    return render(request, "network/overview.html", context)
+
+
+@login_required
+def tie_list(request):
+    ties = Tie.objects.filter(member=request.user).annotate(
+        last_contact=Max("interactions__occurred_at"), contacts=Count("interactions")
+    )
+    return render(request, "network/tie_list.html", {"ties": ties})
+
+
+@login_required
+def tie_create(request):
+    form = TieForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        tie = do_add_tie(form.save(commit=False), acting_user=request.user)
+        messages.success(request, _("%(name)s is in your circle.") % {"name": tie.display_name})
+        if "add_another" in request.POST:
+            return redirect("network:tie_create")
+        return redirect("network:tie_detail", tie_id=tie.pk)
+    return _form_page(request, "network/tie_form.html", {"form": form})
+
+
+@login_required
+def tie_detail(request, tie_id: int):
+    tie = access_tie(request.user, tie_id)
+    context = {
+        "tie": tie,
+        "history": tie.status_changes.all(),
+        "interactions": tie.interactions.all()[:20],
+        "commitments": tie.commitments.all(),
+        "status_form": TieStatusForm(initial={"status": tie.status}),
+    }
+    return render(request, "network/tie_detail.html", context)
+
+
+@login_required
+def tie_edit(request, tie_id: int):
+    tie = access_tie(request.user, tie_id, write=True)
+    form = TieForm(request.POST or None, instance=tie)
+    if request.method == "POST" and form.is_valid():
+        do_update_tie(form.save(commit=False), acting_user=request.user)
+        messages.success(request, _("Saved."))
+        return redirect("network:tie_detail", tie_id=tie.pk)
+    return _form_page(request, "network/tie_form.html", {"form": form, "tie": tie})
+
+
+@login_required
+@require_POST
+def tie_status(request, tie_id: int):
+    tie = access_tie(request.user, tie_id, write=True)
+    form = TieStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose active, paused or ended."))
+        return redirect("network:tie_detail", tie_id=tie.pk)
+    do_change_tie_status(
+        tie, form.cleaned_data["status"], note=form.cleaned_data["note"], acting_user=request.user
+    )
+    messages.success(
+        request,
+        _("%(name)s is now %(status)s.")
+        % {"name": tie.display_name, "status": tie.get_status_display().lower()},
+    )
+    return redirect("network:tie_detail", tie_id=tie.pk)
+
+
+@login_required
+def tie_delete(request, tie_id: int):
+    tie = access_tie(request.user, tie_id, write=True)
+    if request.method == "POST":
+        do_delete_tie(tie, acting_user=request.user)
+        messages.success(request, _("%(name)s was removed from your circle.") % {"name": tie.display_name})
+        return redirect("network:tie_list")
+    return render(
+        request,
+        "network/confirm_delete.html",
+        {"object": tie, "cancel_href": reverse("network:tie_detail", args=[tie.pk])},
+    )
+
+
+@login_required
+def interaction_list(request):
+    interactions = Interaction.objects.filter(member=request.user).select_related("tie")
+    page = Paginator(interactions, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "network/interaction_list.html", {"page": page})
+
+
+@login_required
+def interaction_create(request):
+    initial = {}
+    if request.GET.get("tie", "").isdigit():
+        initial["tie"] = access_tie(request.user, int(request.GET["tie"])).pk
+    form = InteractionForm(request.POST or None, member=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        interaction = do_log_interaction(form.save(commit=False), acting_user=request.user)
+        messages.success(request, _("Contact with %(name)s logged.") % {"name": interaction.tie.display_name})
+        return redirect("network:interaction_list")
+    return _form_page(request, "network/interaction_form.html", {"form": form})
+
+
+@login_required
+def interaction_edit(request, interaction_id: int):
+    interaction = access_interaction(request.user, interaction_id, write=True)
+    form = InteractionForm(request.POST or None, member=request.user, instance=interaction)
+    if request.method == "POST" and form.is_valid():
+        do_update_interaction(form.save(commit=False), acting_user=request.user)
+        messages.success(request, _("Saved."))
+        return redirect("network:interaction_list")
+    return _form_page(request, "network/interaction_form.html", {"form": form, "interaction": interaction})
+
+
+@login_required
+def interaction_delete(request, interaction_id: int):
+    interaction = access_interaction(request.user, interaction_id, write=True)
+    if request.method == "POST":
+        do_delete_interaction(interaction, acting_user=request.user)
+        messages.success(request, _("That contact was removed from your log."))
+        return redirect("network:interaction_list")
+    return render(
+        request,
+        "network/confirm_delete.html",
+        {"object": interaction, "cancel_href": reverse("network:interaction_list")},
+    )
+
+
+@login_required
+def commitment_list(request):
+    network = load_network(request.user)
+    adherence = {facts.id: facts.adherence for facts in network.health.commitments}
+    commitments = Commitment.objects.filter(member=request.user).select_related("tie")
+    rows = [(commitment, adherence.get(commitment.pk)) for commitment in commitments]
+    return render(request, "network/commitment_list.html", {"rows": rows, "today": local_today(request.user)})
+
+
+@login_required
+def commitment_create(request):
+    initial = {"starts_on": local_today(request.user)}
+    if request.GET.get("tie", "").isdigit():
+        initial["tie"] = access_tie(request.user, int(request.GET["tie"])).pk
+    form = CommitmentForm(request.POST or None, member=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        do_save_commitment(form.save(commit=False), acting_user=request.user)
+        messages.success(request, _("Commitment saved."))
+        return redirect("network:commitment_list")
+    return _form_page(request, "network/commitment_form.html", {"form": form})
+
+
+@login_required
+def commitment_edit(request, commitment_id: int):
+    commitment = access_commitment(request.user, commitment_id, write=True)
+    form = CommitmentForm(request.POST or None, member=request.user, instance=commitment)
+    if request.method == "POST" and form.is_valid():
+        do_save_commitment(form.save(commit=False), acting_user=request.user)
+        messages.success(request, _("Saved."))
+        return redirect("network:commitment_list")
+    return _form_page(request, "network/commitment_form.html", {"form": form, "commitment": commitment})
+
+
+@login_required
+def commitment_delete(request, commitment_id: int):
+    commitment = access_commitment(request.user, commitment_id, write=True)
+    if request.method == "POST":
+        do_delete_commitment(commitment, acting_user=request.user)
+        messages.success(request, _("Commitment removed."))
+        return redirect("network:commitment_list")
+    return render(
+        request,
+        "network/confirm_delete.html",
+        {"object": commitment, "cancel_href": reverse("network:commitment_list")},
+    )

@@ -1,0 +1,20 @@
+from django.shortcuts import redirect, render
+from django.urls import include, path
+
+from circles.api import api
+from circles.worker.views import healthz
+
+
+def home(request):
+    if request.user.is_authenticated:
+        return redirect("network:overview")
+    return render(request, "home.html")
+
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("accounts/", include("circles.accounts.urls")),
+    path("network/", include("circles.network.urls")),
+    path("api/v1/", api.urls),
+    path("healthz", healthz, name="healthz"),
+]

@@ -1,0 +1,66 @@
+"""Periodic housekeeping the worker runs. Later capabilities add their delivery jobs here.
+
+Each job is a function taking `now` and returning how many things it handled; it must be safe to
+run on several workers at once.
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+LOGIN_ATTEMPT_RETENTION = dt.timedelta(days=30)
+
+
+def purge_expired_sessions(now: dt.datetime) -> int:
+    """Idle sessions past their expiry hold personal data for nothing: delete them."""
+    deleted, _ = Session.objects.filter(expire_date__lt=now).delete()
+    return deleted
+
+
+def purge_old_login_attempts(now: dt.datetime) -> int:
+    """Keep failed-login records (email and address) only as long as throttling and review need them."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    cutoff = now - LOGIN_ATTEMPT_RETENTION
+    deleted = 0
+    for model, field in (
+        (AccessAttempt, "attempt_time"),
+        (AccessLog, "attempt_time"),
+        (AccessFailureLog, "attempt_time"),
+    ):
+        count, _ = model.objects.filter(**{f"{field}__lt": cutoff}).delete()
+        deleted += count
+    return deleted
+
+
+# (job, how often it runs)
+PERIODIC_JOBS: list[tuple[Callable[[dt.datetime], int], dt.timedelta]] = [
+    (purge_expired_sessions, dt.timedelta(minutes=15)),
+    (purge_old_login_attempts, dt.timedelta(hours=6)),
+]
+
+
+class Schedule:
+    """Remembers when each periodic job last ran in this process."""
+
+    def __init__(self, jobs=None):
+        self.jobs = jobs if jobs is not None else PERIODIC_JOBS
+        self.last_run: dict[Callable, dt.datetime] = {}
+
+    def run_due(self, now: dt.datetime | None = None) -> int:
+        now = now or timezone.now()
+        ran = 0
+        for job, every in self.jobs:
+            last = self.last_run.get(job)
+            if last is None or now - last >= every:
+                handled = job(now)
+                self.last_run[job] = now
+                ran += 1
+                if handled:
+                    log.info("worker: %s handled %d", job.__name__, handled)
+        return ran

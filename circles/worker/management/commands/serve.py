@@ -1,0 +1,56 @@
+"""`make run`: the web server and the background worker together. Ctrl-C stops both."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from circles.demo.personas import PERSONAS
+
+
+class Command(BaseCommand):
+    help = "Serves Circles on 127.0.0.1:$PORT (default 8000) with its background worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+
+    def handle(self, *args, port, **options):
+        if settings.PRODUCTION:
+            raise CommandError("`serve` is for development; run gunicorn and run_worker in production.")
+        manage = [sys.executable, os.path.join(settings.BASE_DIR, "manage.py")]
+        worker = subprocess.Popen([*manage, "run_worker"])  # noqa: S603 — our own command line
+        web = subprocess.Popen([*manage, "runserver", "--noreload", f"127.0.0.1:{port}"])  # noqa: S603
+        url = f"http://127.0.0.1:{port}/"
+        self.stdout.write(self.style.SUCCESS(f"\nCircles is running at {url}"))
+        self.stdout.write(f"Demo logins (password: {settings.CIRCLES_DEMO_PASSWORD}):")
+        for persona in PERSONAS:
+            self.stdout.write(f"  {persona.email:<26} {persona.description}")
+        self.stdout.write("Emails (password resets) are printed here. Press Ctrl-C to stop.\n")
+
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping and web.poll() is None and worker.poll() is None:
+                time.sleep(0.2)
+        finally:
+            for process in (web, worker):
+                if process.poll() is None:
+                    process.terminate()
+            for process in (web, worker):
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+            self.stdout.write("Circles stopped.")
+        if not stopping:
+            raise CommandError("The web server or the worker exited unexpectedly; see the messages above.")
