@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from circles.accounts.access import access_token
@@ -76,7 +76,7 @@ def update_me(request, payload: ProfileIn):
 )
 def sign_out_everywhere(request):
     do_sign_out_everywhere(request, acting_user=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/tokens", response=list[TokenOut], summary="Your personal access tokens")
@@ -90,11 +90,11 @@ def create_token(request, payload: TokenIn):
     if not name:
         raise ValidationError({"name": _("Please give the token a name.")})
     token, raw = do_create_token(request.auth, name)
-    return 201, NewTokenOut(**TokenOut.from_orm(token).dict(), token=raw)
+    return Status(201, NewTokenOut(**TokenOut.from_orm(token).dict(), token=raw))
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke a personal access token")
 def revoke_token(request, token_id: int):
     token = access_token(request.auth, token_id)
     do_revoke_token(token, acting_user=request.auth)
-    return 204, None
+    return Status(204, None)

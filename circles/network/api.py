@@ -5,7 +5,7 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from circles.lib.time import local_today
@@ -290,7 +290,7 @@ def create_tie(request, payload: TieIn):
     data = payload.dict()
     data["pillar_override"] = data["pillar_override"] or ""
     tie = Tie(member=request.auth, **data)
-    return 201, _save_checked(tie, lambda t: do_add_tie(t, acting_user=request.auth))
+    return Status(201, _save_checked(tie, lambda t: do_add_tie(t, acting_user=request.auth)))
 
 
 @router.get("/ties/{tie_id}", response=TieOut, summary="One tie")
@@ -317,7 +317,7 @@ def change_tie_status(request, tie_id: int, payload: TieStatusIn):
 @router.delete("/ties/{tie_id}", response={204: None}, summary="Delete a tie added by mistake, with its log")
 def delete_tie(request, tie_id: int):
     do_delete_tie(access_tie(request.auth, tie_id, write=True), acting_user=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 # --- Interactions -----------------------------------------------------------------------------
@@ -347,7 +347,7 @@ def create_interaction(request, payload: InteractionIn):
         data.pop("occurred_at")
     interaction = Interaction(member=request.auth, **data)
     _set_tie(request, interaction, payload.tie_id)
-    return 201, _save_checked(interaction, lambda i: do_log_interaction(i, acting_user=request.auth))
+    return Status(201, _save_checked(interaction, lambda i: do_log_interaction(i, acting_user=request.auth)))
 
 
 @router.get("/interactions/{interaction_id}", response=InteractionOut, summary="One logged contact")
@@ -372,7 +372,7 @@ def delete_interaction(request, interaction_id: int):
     do_delete_interaction(
         access_interaction(request.auth, interaction_id, write=True), acting_user=request.auth
     )
-    return 204, None
+    return Status(204, None)
 
 
 # --- Commitments ------------------------------------------------------------------------------
@@ -402,7 +402,7 @@ def create_commitment(request, payload: CommitmentIn):
     commitment = Commitment(member=request.auth, **data)
     _set_tie(request, commitment, payload.tie_id)
     _save_checked(commitment, lambda c: do_save_commitment(c, acting_user=request.auth))
-    return 201, _commitment_out(commitment, _adherence_by_commitment(request.auth).get(commitment.pk))
+    return Status(201, _commitment_out(commitment, _adherence_by_commitment(request.auth).get(commitment.pk)))
 
 
 @router.get("/commitments/{commitment_id}", response=CommitmentOut, summary="One commitment with adherence")
@@ -427,7 +427,7 @@ def update_commitment(request, commitment_id: int, payload: CommitmentPatch):
 @router.delete("/commitments/{commitment_id}", response={204: None}, summary="Remove a commitment")
 def delete_commitment(request, commitment_id: int):
     do_delete_commitment(access_commitment(request.auth, commitment_id, write=True), acting_user=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 # --- Health -----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from circles.worker.jobs import Schedule
@@ -32,7 +32,8 @@ class Command(BaseCommand):
         self.stdout.write(f"worker {name} started")
         try:
             while not stop.is_set():
-                close_old_connections()  # reconnect if the database went away between loops
+                if not connection.in_atomic_block:  # (tests run the worker inside a transaction)
+                    close_old_connections()  # reconnect if the database went away between loops
                 ran = schedule.run_due()
                 WorkerHeartbeat.objects.filter(pk=heartbeat.pk).update(
                     last_seen_at=timezone.now(), jobs_run=heartbeat.jobs_run + ran

@@ -1,0 +1,66 @@
+"""Logging in by email, throttling, idle timeout and logging out everywhere."""
+
+import pytest
+from django.test import Client
+
+from conftest import PASSWORD
+
+
+def log_in(client, email, password, address="203.0.113.5"):
+    return client.post("/accounts/login/", {"username": email, "password": password}, REMOTE_ADDR=address)
+
+
+def test_log_in_by_email_in_any_case(riley, client):
+    response = log_in(client, "Riley@Example.org", PASSWORD)
+    assert response.status_code == 302
+    assert client.get("/network/").status_code == 200
+
+
+def test_wrong_password_is_a_clear_400(riley, client):
+    response = log_in(client, riley.email, "not-the-password")
+    assert response.status_code == 400
+    assert "do not match an account" in response.content.decode()
+
+
+@pytest.mark.parametrize("vary", ["address", "account"])
+def test_five_failures_lock_out_the_account_and_the_address(riley, mallory, client, vary):
+    for attempt in range(5):
+        address = f"198.51.100.{attempt}" if vary == "address" else "203.0.113.5"
+        email = riley.email if vary == "address" else f"nobody{attempt}@example.org"
+        log_in(client, email, "wrong-password", address)
+    if vary == "address":  # the account is locked whatever address tries it
+        response = log_in(Client(), riley.email, PASSWORD, "192.0.2.77")
+    else:  # the address is locked whatever account it tries
+        response = log_in(Client(), mallory.email, PASSWORD, "203.0.113.5")
+    assert response.status_code == 429
+    assert "logging in is paused for 15 minutes" in response.content.decode()
+
+
+def test_logout_needs_post(riley, client_for):
+    client = client_for(riley)
+    assert client.get("/accounts/logout/").status_code == 405
+    client.post("/accounts/logout/")
+    assert client.get("/network/").status_code == 302
+
+
+def test_log_out_everywhere_ends_every_session(riley, client_for):
+    phone, laptop = client_for(riley), client_for(riley)
+    response = laptop.post("/accounts/logout/everywhere/")
+    assert response.status_code == 302
+    assert phone.get("/network/").status_code == 302
+    assert laptop.get("/network/").status_code == 302
+    # Signing in again works.
+    assert log_in(Client(), riley.email, PASSWORD).status_code == 302
+
+
+def test_session_ends_after_the_idle_timeout(settings):
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_COOKIE_AGE == settings.SESSION_IDLE_TIMEOUT_MINUTES * 60
+
+
+def test_session_cookie_expiry_is_renewed_on_activity(riley, client_for):
+    client = client_for(riley)
+    response = client.get("/network/")
+    assert response.cookies["sessionid"]["max-age"] == 60 * 60
+    assert response.cookies["sessionid"]["httponly"]
+    assert response.cookies["sessionid"]["samesite"] == "Lax"

@@ -1,0 +1,130 @@
+"""Adding, editing, pausing and ending ties through the pages."""
+
+from circles.network.models import Tie, TieStatusChange
+from circles.network.tests.factories import make_tie
+
+VALID = {
+    "display_name": "Mum",
+    "relationship": "parent",
+    "pillar_override": "",
+    "circle": "inner",
+    "support_kinds": ["emotional", "practical"],
+    "contact_frequency": "weekly",
+    "importance": "5",
+    "substance_use": "abstinent",
+    "stance": "supports_recovery",
+    "quality": "4",
+    "strain_flags": [],
+    "boundaries": "",
+    "email": "",
+    "phone": "",
+}
+
+
+def test_add_a_tie_derives_its_pillar(riley, client_for):
+    response = client_for(riley).post("/network/ties/new/", VALID)
+    tie = Tie.objects.get(member=riley)
+    assert response.status_code == 302 and response["Location"] == f"/network/ties/{tie.pk}/"
+    assert (tie.pillar, tie.support_kinds, tie.status) == (
+        "family_friends",
+        ["emotional", "practical"],
+        "active",
+    )
+    assert tie.status_changes.count() == 1
+
+
+def test_pillar_can_be_overridden(riley, client_for):
+    client_for(riley).post(
+        "/network/ties/new/", {**VALID, "relationship": "friend", "pillar_override": "peer"}
+    )
+    assert Tie.objects.get(member=riley).pillar == "peer"
+
+
+def test_save_and_add_another(riley, client_for):
+    response = client_for(riley).post("/network/ties/new/", {**VALID, "add_another": "1"})
+    assert response["Location"] == "/network/ties/new/"
+
+
+def test_bad_input_is_explained_per_field_and_nothing_is_saved(riley, client_for):
+    bad = {
+        **VALID,
+        "display_name": "   ",
+        "relationship": "landlord",
+        "importance": "9",
+        "support_kinds": ["telepathy"],
+        "email": "not-an-email",
+        "boundaries": "x" * 2001,
+    }
+    response = client_for(riley).post("/network/ties/new/", bad)
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert set(errors) >= {
+        "display_name",
+        "relationship",
+        "importance",
+        "support_kinds",
+        "email",
+        "boundaries",
+    }
+    assert 'aria-invalid="true"' in response.content.decode()
+    assert not Tie.objects.exists()
+
+
+def test_failed_edit_keeps_what_was_saved(riley, client_for):
+    tie = make_tie(riley, "Mum", "parent", importance=4)
+    response = client_for(riley).post(f"/network/ties/{tie.pk}/edit/", {**VALID, "importance": "0"})
+    assert response.status_code == 400
+    tie.refresh_from_db()
+    assert (tie.display_name, tie.importance) == ("Mum", 4)
+
+
+def test_edit(riley, client_for):
+    tie = make_tie(riley, "Mum", "parent")
+    client_for(riley).post(
+        f"/network/ties/{tie.pk}/edit/", {**VALID, "display_name": "Mother", "strain_flags": ["conflict"]}
+    )
+    tie.refresh_from_db()
+    assert (tie.display_name, tie.strain_flags) == ("Mother", ["conflict"])
+
+
+def test_pause_resume_and_end_keep_history(riley, client_for):
+    tie = make_tie(riley, "Chris", "friend")
+    client = client_for(riley)
+    for status in ("paused", "active", "ended"):
+        client.post(f"/network/ties/{tie.pk}/status/", {"status": status, "note": f"now {status}"})
+    tie.refresh_from_db()
+    assert tie.status == "ended"
+    history = list(TieStatusChange.objects.filter(tie=tie).order_by("id").values_list("status", flat=True))
+    assert history == ["active", "paused", "active", "ended"]
+    page = client.get(f"/network/ties/{tie.pk}/").content.decode()
+    assert "now paused" in page
+
+
+def test_unknown_status_is_refused(riley, client_for):
+    tie = make_tie(riley)
+    response = client_for(riley).post(f"/network/ties/{tie.pk}/status/", {"status": "deleted"}, follow=True)
+    assert "Choose active, paused or ended." in response.content.decode()
+    tie.refresh_from_db()
+    assert tie.status == "active"
+
+
+def test_ended_ties_leave_the_map_but_stay_in_the_list(riley, client_for):
+    keep = make_tie(riley, "Alex")
+    gone = make_tie(riley, "Chris")
+    client = client_for(riley)
+    client.post(f"/network/ties/{gone.pk}/status/", {"status": "ended"})
+    overview = client.get("/network/")
+    assert f"/network/ties/{keep.pk}/" in overview.context["map_svg"]
+    assert f"/network/ties/{gone.pk}/" not in overview.context["map_svg"]
+    assert "Chris" in client.get("/network/ties/").content.decode()
+
+
+def test_delete(riley, client_for):
+    tie = make_tie(riley)
+    client_for(riley).post(f"/network/ties/{tie.pk}/delete/")
+    assert not Tie.objects.filter(pk=tie.pk).exists()
+
+
+def test_empty_overview_invites_the_first_tie(riley, client_for):
+    page = client_for(riley).get("/network/").content.decode()
+    assert "Add the people and groups in your life" in page

@@ -1,0 +1,85 @@
+"""The security baseline: headers on every response, no caching of personal pages, deploy checks."""
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def test_headers_on_a_public_page(client, db):
+    response = client.get("/accounts/login/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+    assert "csrfmiddlewaretoken" in response.content.decode()
+
+
+def test_personal_pages_and_the_api_are_never_cached(riley, client_for):
+    client = client_for(riley)
+    for url in ("/network/", "/accounts/settings/", "/api/v1/ties"):
+        assert "no-store" in client.get(url)["Cache-Control"], url
+
+
+def test_templates_have_no_inline_script_and_no_third_party_requests():
+    for template in ROOT.glob("circles/**/templates/**/*.html"):
+        text = template.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text), f"inline script in {template}"
+        assert not re.search(r"\son[a-z]+=", text), f"inline event handler in {template}"
+        assert not re.search(r"(src|href)=\"(https?:)?//", text), f"third-party resource in {template}"
+        assert "style=" not in text, f"inline style in {template}"
+
+
+def production_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL"}}
+    env.update(
+        CIRCLES_ENV="production", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="circles.example.org"
+    )
+    env.update(extra)
+    return env
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_demo_users_and_a_missing_secret(tmp_path):
+    demo = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "demo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=production_env(SQLITE_PATH=str(tmp_path / "prod.sqlite3")),
+    )
+    assert demo.returncode != 0 and "never created under production settings" in demo.stderr
+    no_secret = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**production_env(), "SECRET_KEY": ""},
+    )
+    assert no_secret.returncode != 0 and "SECRET_KEY" in no_secret.stderr
+
+
+def test_argon2_hashes_passwords():
+    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
