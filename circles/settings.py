@@ -164,6 +164,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "circles.accounts.views.locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "circles.lib.client.client_address"
+# How many reverse proxies of ours stand in front of the app and append to X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # --- Security headers. Everything is served from our own origin; no inline script anywhere.
 SECURE_CONTENT_TYPE_NOSNIFF = True

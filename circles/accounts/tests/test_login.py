@@ -64,3 +64,15 @@ def test_session_cookie_expiry_is_renewed_on_activity(riley, client_for):
     assert response.cookies["sessionid"]["max-age"] == 60 * 60
     assert response.cookies["sessionid"]["httponly"]
     assert response.cookies["sessionid"]["samesite"] == "Lax"
+
+
+def test_client_address_behind_trusted_proxies(rf, settings):
+    from circles.lib.client import client_address
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.7", REMOTE_ADDR="127.0.0.1")
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_address(request) == "127.0.0.1"
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_address(request) == "198.51.100.7"  # the forged left-hand entry is ignored
+    settings.TRUSTED_PROXY_COUNT = 3
+    assert client_address(request) == "127.0.0.1"
