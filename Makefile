@@ -22,6 +22,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy circles
 	$(PY) -m pytest
 
 # Browser tests drive Debian's chromium (see bin/install-browser-deps); CI runs them.

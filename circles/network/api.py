@@ -328,7 +328,7 @@ def list_interactions(request, tie_id: int | None = None, offset: int = Query(0,
     interactions = Interaction.objects.filter(member=request.auth)
     if tie_id is not None:
         interactions = interactions.filter(tie=access_tie(request.auth, tie_id))
-    items = list(interactions[offset : offset + PAGE_SIZE])
+    items = [InteractionOut.from_orm(i) for i in interactions[offset : offset + PAGE_SIZE]]
     return InteractionPage(count=interactions.count(), offset=offset, items=items)
 
 

@@ -66,7 +66,7 @@ def _mark(tie: logic.TieFacts, x: float, y: float, size: float) -> str:
     colour = STANCE_COLOUR.get(tie.stance, STANCE_COLOUR[logic.NEUTRAL])
     paused = tie.status != logic.ACTIVE
     fill = "#ffffff" if paused else colour
-    common = {"fill": fill, "stroke": colour, "stroke_width": 2}
+    common: dict = {"fill": fill, "stroke": colour, "stroke_width": 2}
     if tie.stance == logic.SUPPORTS_RECOVERY:
         shape = svg.element("circle", cx=x, cy=y, r=size, **common)
     elif tie.stance == logic.SUPPORTS_USE:

@@ -11,7 +11,7 @@ TODAY = dt.date(2026, 11, 25)  # a Wednesday
 
 
 def tie(id=1, **values) -> TieFacts:
-    base = dict(
+    base: dict = dict(
         name=f"tie {id}",
         pillar=logic.FAMILY_FRIENDS,
         circle=logic.MIDDLE,
