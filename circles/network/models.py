@@ -206,6 +206,14 @@ class Tie(models.Model):
             raise ValidationError({"phone": _("Use digits, spaces and + - ( ) only.")})
 
     @property
+    def support_labels(self) -> list[str]:
+        return [str(SupportKind(kind).label) for kind in self.support_kinds if kind in SupportKind.values]
+
+    @property
+    def strain_labels(self) -> list[str]:
+        return [str(Strain(flag).label) for flag in self.strain_flags if flag in Strain.values]
+
+    @property
     def derived_pillar(self) -> str:
         return logic.pillar_for_relationship(self.relationship)
 

@@ -128,3 +128,9 @@ def test_delete(riley, client_for):
 def test_empty_overview_invites_the_first_tie(riley, client_for):
     page = client_for(riley).get("/network/").content.decode()
     assert "Add the people and groups in your life" in page
+
+
+def test_detail_shows_support_and_strain_in_words(riley, client_for):
+    tie = make_tie(riley, support_kinds=["informational"], strain_flags=["pressure_to_use"])
+    page = client_for(riley).get(f"/network/ties/{tie.pk}/").content.decode()
+    assert "Information and advice" in page and "Pressure to use" in page
