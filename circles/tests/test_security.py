@@ -38,46 +38,33 @@ def test_templates_have_no_inline_script_and_no_third_party_requests():
         assert "style=" not in text, f"inline style in {template}"
 
 
-def production_env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL"}}
-    env.update(
+def manage_in_production(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """Runs a manage.py command in a fresh process under production settings."""
+    environment = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL"}}
+    environment.update(
         CIRCLES_ENV="production", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="circles.example.org"
     )
-    env.update(extra)
-    return env
-
-
-def test_check_deploy_is_clean_under_production_settings():
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+    environment.update(env)
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=production_env(),
+        env=environment,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = manage_in_production("check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_production_refuses_demo_users_and_a_missing_secret(tmp_path):
-    demo = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "demo"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=production_env(SQLITE_PATH=str(tmp_path / "prod.sqlite3")),
-    )
+    demo = manage_in_production("demo", SQLITE_PATH=str(tmp_path / "prod.sqlite3"))
     assert demo.returncode != 0 and "never created under production settings" in demo.stderr
-    no_secret = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**production_env(), "SECRET_KEY": ""},
-    )
+    no_secret = manage_in_production("check", SECRET_KEY="")
     assert no_secret.returncode != 0 and "SECRET_KEY" in no_secret.stderr
 
 
