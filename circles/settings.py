@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "circles.lib.middleware.SessionIdleRefreshMiddleware",
     "circles.lib.middleware.UserTimezoneMiddleware",
     "circles.lib.middleware.PrivateNoStoreMiddleware",
     # Last, as django-axes asks, so it sees the outcome of every login attempt.
@@ -145,11 +146,10 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_MINUTES", 60) * 60
 
-# Idle timeout: the session cookie's lifetime is renewed on every request, so a session ends
-# after this many minutes without activity.
+# Idle timeout: a session's lifetime restarts with activity (SessionIdleRefreshMiddleware), so it
+# ends after this many minutes without any.
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 60)
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

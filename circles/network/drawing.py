@@ -5,9 +5,11 @@ Both have a data table beside them in the page as their text alternative.
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 
 from circles.lib import svg
@@ -91,23 +93,66 @@ def _mark(tie: logic.TieFacts, x: float, y: float, size: float) -> str:
     return shape
 
 
-def describe_tie(tie: logic.TieFacts) -> str:
-    stance = {
+@dataclass(frozen=True)
+class MapEntry:
+    """One tie as the map and its table show it; built once per tie and shared by both."""
+
+    tie: logic.TieFacts
+    url: str
+    description: str  # "Sam, supports recovery, strained"
+    circle_label: str
+    pillar_label: str
+
+
+def map_entries(ties: Sequence[logic.TieFacts]) -> list[MapEntry]:
+    """The current (not ended) ties, innermost circle first, with their links and descriptions."""
+    stance_words = {
         logic.SUPPORTS_RECOVERY: _("supports recovery"),
         logic.NEUTRAL: _("neutral"),
         logic.SUPPORTS_USE: _("supports use"),
-    }[tie.stance]
-    parts = [tie.name, stance]
-    if tie.strain_flags:
-        parts.append(_("strained"))
-    if tie.status != logic.ACTIVE:
-        parts.append(_("paused"))
-    return ", ".join(parts)
+    }
+    strained, paused = _("strained"), _("paused")
+    circles = {logic.INNER: _("Inner"), logic.MIDDLE: _("Middle"), logic.OUTER: _("Outer")}
+    pillars = {pillar: logic.pillar_label(pillar).capitalize() for pillar in logic.PILLARS}
+    url = reverse("network:tie_detail", args=[0]).replace("/0/", "/{}/")
+    entries = []
+    for tie in sorted(ties, key=lambda t: (logic.CIRCLES.index(t.circle), t.pillar, t.name)):
+        if tie.status == "ended":
+            continue
+        words = [tie.name, stance_words[tie.stance]]
+        if tie.strain_flags:
+            words.append(strained)
+        if tie.status != logic.ACTIVE:
+            words.append(paused)
+        entries.append(
+            MapEntry(tie, url.format(tie.id), ", ".join(words), circles[tie.circle], pillars[tie.pillar])
+        )
+    return entries
 
 
-def network_map(ties: Sequence[logic.TieFacts], member_name: str) -> str:
+def map_table_rows(entries: Sequence[MapEntry]) -> str:
+    """The map's text alternative: one table row per tie (built here, as the map is, to stay fast)."""
+    return format_html_join(
+        "\n",
+        '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+        (
+            (
+                e.url,
+                e.tie.name,
+                e.circle_label,
+                e.pillar_label,
+                e.description,
+                date_format(e.tie.last_contact, "M j") if e.tie.last_contact else "—",
+            )
+            for e in entries
+        ),
+    )
+
+
+def network_map(entries: Sequence[MapEntry], member_name: str) -> str:
     """The concentric-circle map: inner, middle and outer circles, split into the three pillars."""
-    shown = [tie for tie in ties if tie.status != "ended"]
+    shown = [entry.tie for entry in entries]
+    by_id = {entry.tie.id: entry for entry in entries}
     parts: list[str] = []
     for circle in reversed(logic.CIRCLES):
         parts.append(
@@ -159,11 +204,9 @@ def network_map(ties: Sequence[logic.TieFacts], member_name: str) -> str:
         if len(shown) <= LABEL_LIMIT:
             label = tie.name if len(tie.name) <= 12 else tie.name[:11] + "…"
             inner += svg.text(label, x=x, y=y + size + 14, text_anchor="middle", font_size=12, fill="#1f2a44")
-        description = describe_tie(tie)
-        inner = svg.element("title", svg.escape(description)) + inner
-        parts.append(
-            svg.element("a", inner, href=reverse("network:tie_detail", args=[tie.id]), aria_label=description)
-        )
+        entry = by_id[tie.id]
+        inner = svg.element("title", svg.escape(entry.description)) + inner
+        parts.append(svg.element("a", inner, href=entry.url, aria_label=entry.description))
     summary = _(
         "Map of %(name)s's support network: %(count)d ties in inner, middle and outer circles, "
         "across family & friends, professional and peer pillars."

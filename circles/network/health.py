@@ -7,7 +7,7 @@ from django.db.models import Count, Max, Q
 
 from circles.lib.time import local_today, start_of_local_day, user_zone
 from circles.network import logic
-from circles.network.models import Commitment, Interaction, Tie, TieStatus
+from circles.network.models import Cadence, Commitment, Interaction, Tie, TieStatus
 
 CHART_WEEKS = 12
 
@@ -28,40 +28,64 @@ class NetworkView:
         return {fact.id: fact for fact in self.facts}
 
 
+def _lookback_days(commitment: Commitment) -> int:
+    """How far back a commitment's contacts can matter: the window plus its longest open period."""
+    if commitment.cadence == Cadence.EVERY_N_DAYS and commitment.interval_days:
+        return logic.ADHERENCE_WINDOW_DAYS + commitment.interval_days
+    return logic.ADHERENCE_WINDOW_DAYS + 7
+
+
 def load_network(member) -> NetworkView:
-    """Everything the network page and the health API show, in four queries whatever the size."""
+    """Everything the network page and the health API show, in five queries whatever the size."""
     zone = user_zone(member)
     today = local_today(member)
     window_start = start_of_local_day(today - dt.timedelta(days=logic.ADHERENCE_WINDOW_DAYS - 1), zone)
-    chart_start = start_of_local_day(
-        today - dt.timedelta(days=today.weekday()) - dt.timedelta(weeks=CHART_WEEKS - 1), zone
-    )
+    this_monday = today - dt.timedelta(days=today.weekday())
+    mondays = [this_monday - dt.timedelta(weeks=CHART_WEEKS - 1 - i) for i in range(CHART_WEEKS)]
+    week_starts = [start_of_local_day(monday, zone) for monday in mondays]
 
     ties = list(Tie.objects.filter(member=member))
+    commitments = list(Commitment.objects.filter(member=member).select_related("tie"))
+    # Last contact and the last 28 days' count, per tie.
     summary = {
         row["tie_id"]: row
         for row in Interaction.objects.filter(member=member)
         .values("tie_id")
         .annotate(last=Max("occurred_at"), recent=Count("id", filter=Q(occurred_at__gte=window_start)))
     }
-    recent = list(
-        Interaction.objects.filter(member=member, occurred_at__gte=chart_start).values_list(
-            "tie_id", "occurred_at"
-        )
+    # Contacts per pillar in each of the chart's weeks (the member's local Mondays), counted by the database.
+    week_counts = {}
+    for i, start in enumerate(week_starts):
+        within = Q(occurred_at__gte=start)
+        if i + 1 < len(week_starts):
+            within &= Q(occurred_at__lt=week_starts[i + 1])
+        week_counts[f"week{i}"] = Count("id", filter=within)
+    weekly_rows = (
+        Interaction.objects.filter(member=member, occurred_at__gte=week_starts[0])
+        .values("tie__pillar")
+        .annotate(**week_counts)
     )
-    commitments = list(Commitment.objects.filter(member=member).select_related("tie"))
+    weeks = [logic.WeekOfContact(monday, {pillar: 0 for pillar in logic.PILLARS}) for monday in mondays]
+    for row in weekly_rows:
+        for i, week in enumerate(weeks):
+            week.counts[row["tie__pillar"]] = week.counts.get(row["tie__pillar"], 0) + row[f"week{i}"]
+    # Contact dates only for the ties that carry a commitment, only as far back as they can matter.
+    dates_by_tie: dict[int, list[dt.date]] = {}
+    if commitments:
+        lookback = max(_lookback_days(c) for c in commitments)
+        rows = Interaction.objects.filter(
+            member=member,
+            tie_id__in={c.tie_id for c in commitments},
+            occurred_at__gte=start_of_local_day(today - dt.timedelta(days=lookback), zone),
+        ).values_list("tie_id", "occurred_at")
+        for tie_id, moment in rows:
+            dates_by_tie.setdefault(tie_id, []).append(moment.astimezone(zone).date())
 
     facts = []
     for tie in ties:
         row = summary.get(tie.pk)
         last = row["last"].astimezone(zone).date() if row else None
         facts.append(tie.facts(last_contact=last, contacts_28_days=row["recent"] if row else 0))
-
-    pillar_of = {tie.pk: tie.pillar for tie in ties}
-    contacts = [(moment.astimezone(zone).date(), pillar_of[tie_id]) for tie_id, moment in recent]
-    dates_by_tie: dict[int, list[dt.date]] = {}
-    for (tie_id, _moment), (day, _pillar) in zip(recent, contacts, strict=True):
-        dates_by_tie.setdefault(tie_id, []).append(day)
     commitment_facts = [
         logic.CommitmentFacts(
             id=commitment.pk,
@@ -71,5 +95,5 @@ def load_network(member) -> NetworkView:
         )
         for commitment in commitments
     ]
-    health = logic.network_health(facts, commitment_facts, contacts, today)
+    health = logic.network_health(facts, commitment_facts, weeks, today)
     return NetworkView(ties=ties, facts=facts, commitments=commitments, health=health, today=today)

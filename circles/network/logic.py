@@ -43,6 +43,7 @@ IMPORTANT = 4  # importance at or above this counts as a "very important person"
 LOW_QUALITY = 2  # relationship quality at or below this is flagged
 QUIET_PILLAR_DAYS = 14  # a pillar with no contact for this long gets a suggestion
 ADHERENCE_WINDOW_DAYS = 28
+MAX_SUGGESTIONS = 8  # a few clear next steps, not a wall of advice; the flagged list names every tie
 
 RELATIONSHIP_PILLAR = {
     "partner": FAMILY_FRIENDS,
@@ -383,22 +384,6 @@ class WeekOfContact:
         return sum(self.counts.values())
 
 
-def weekly_contacts(
-    contacts: Iterable[tuple[dt.date, str]], today: dt.date, weeks: int = 12
-) -> list[WeekOfContact]:
-    """Contacts per pillar for each of the last `weeks` weeks (Monday to Sunday), oldest first."""
-    first = _monday(today) - dt.timedelta(weeks=weeks - 1)
-    counts: dict[dt.date, Counter[str]] = {first + dt.timedelta(weeks=i): Counter() for i in range(weeks)}
-    for day, pillar in contacts:
-        monday = _monday(day)
-        if monday in counts:
-            counts[monday][pillar] += 1
-    return [
-        WeekOfContact(monday, {pillar: counter.get(pillar, 0) for pillar in PILLARS})
-        for monday, counter in counts.items()
-    ]
-
-
 # --- Suggestions -----------------------------------------------------------------------------
 
 
@@ -568,7 +553,7 @@ def suggestions(
             )
         )
     found.sort(key=lambda s: s.priority)
-    return found
+    return found[:MAX_SUGGESTIONS]
 
 
 # --- Everything together ---------------------------------------------------------------------
@@ -594,7 +579,7 @@ class NetworkHealth:
 def network_health(
     ties: Sequence[TieFacts],
     commitments: Sequence[CommitmentFacts],
-    contacts: Iterable[tuple[dt.date, str]],
+    weeks: Sequence[WeekOfContact],
     today: dt.date,
 ) -> NetworkHealth:
     pillars = pillar_health(ties, today)
@@ -606,5 +591,5 @@ def network_health(
         flags=flags,
         commitments=list(commitments),
         suggestions=suggestions(ties, pillars, mix, flags, commitments),
-        weeks=weekly_contacts(contacts, today),
+        weeks=list(weeks),
     )

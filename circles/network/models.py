@@ -299,6 +299,8 @@ class Interaction(models.Model):
         indexes = [
             models.Index(fields=["member", "occurred_at"]),
             models.Index(fields=["tie", "occurred_at"]),
+            # Serves "last contact per tie" for a member without sorting every contact.
+            models.Index(fields=["member", "tie", "occurred_at"]),
         ]
 
     def __str__(self) -> str:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from circles.lib.time import local_today
-from circles.network import drawing, logic
+from circles.network import drawing
 from circles.network.access import access_commitment, access_interaction, access_tie
 from circles.network.actions import (
     do_add_tie,
@@ -25,7 +25,7 @@ from circles.network.actions import (
 )
 from circles.network.forms import CommitmentForm, InteractionForm, TieForm, TieStatusForm
 from circles.network.health import load_network
-from circles.network.models import Circle, Commitment, Interaction, Pillar, Tie
+from circles.network.models import Commitment, Interaction, Tie
 
 CONTACTS_PER_PAGE = 50
 
@@ -39,24 +39,13 @@ def _form_page(request, template: str, context: dict):
 @login_required
 def overview(request):
     network = load_network(request.user)
-    facts = network.facts_by_id()
-    current = [facts[tie.pk] for tie in network.current_ties]
+    entries = drawing.map_entries(network.facts)
     context = {
         "network": network,
         "health": network.health,
-        "map_svg": drawing.network_map(current, request.user.display_name),
+        "map_svg": drawing.network_map(entries, request.user.display_name),
+        "map_rows": drawing.map_table_rows(entries),
         "chart_svg": drawing.weekly_chart(network.health.weeks),
-        "map_rows": [
-            {
-                "id": tie.id,
-                "name": tie.name,
-                "circle": Circle(tie.circle).label,
-                "pillar": Pillar(tie.pillar).label,
-                "description": drawing.describe_tie(tie),
-                "last_contact": tie.last_contact,
-            }
-            for tie in sorted(current, key=lambda t: (logic.CIRCLES.index(t.circle), t.pillar, t.name))
-        ],
     }
     return render(request, "network/overview.html", context)
 

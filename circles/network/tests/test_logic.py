@@ -224,25 +224,6 @@ class TestTimesPerWeekAdherence:
         assert result.next_due == dt.date(2026, 12, 6)
 
 
-class TestWeeklyContacts:
-    def test_counts_land_in_their_monday_week(self):
-        weeks = logic.weekly_contacts(
-            [
-                (TODAY, logic.PEER),
-                (TODAY - dt.timedelta(days=2), logic.PEER),
-                (dt.date(2026, 11, 22), logic.PEER),
-            ],
-            TODAY,
-            weeks=2,
-        )
-        assert [w.week_start for w in weeks] == [dt.date(2026, 11, 16), dt.date(2026, 11, 23)]
-        assert [w.counts[logic.PEER] for w in weeks] == [1, 2]
-
-    def test_old_contacts_are_left_out(self):
-        weeks = logic.weekly_contacts([(dt.date(2025, 1, 1), logic.PEER)], TODAY)
-        assert sum(w.total for w in weeks) == 0 and len(weeks) == 12
-
-
 class TestSuggestions:
     def health(self, ties, commitments=()):
         return logic.network_health(ties, list(commitments), [], TODAY)
