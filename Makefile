@@ -15,7 +15,7 @@ $(STAMP): requirements-dev.lock requirements.lock
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) manage.py migrate --no-input
+	$(PY) manage.py migrate --no-input -v 0
 	$(PY) manage.py demo
 	PORT=$(PORT) $(PY) manage.py serve
 
