@@ -27,9 +27,13 @@ def text(words: str, **values) -> str:
 
 
 def document(
-    content: list[str], *, width: int, height: int, title: str, description: str, **values
+    content: list[str], *, width: int, height: int, title: str, description: str, role: str = "img", **values
 ) -> SafeString:
-    """An accessible SVG: role=img with a title and description that screen readers announce."""
+    """An accessible SVG with a title and description that screen readers announce.
+
+    role=img makes the picture one image; a picture holding links must be a "group" instead, or the
+    links inside it are hidden from assistive technology.
+    """
     head = element("title", escape(title), id_=values.pop("title_id", None)) + element(
         "desc", escape(description)
     )
@@ -40,7 +44,7 @@ def document(
             body,
             xmlns="http://www.w3.org/2000/svg",
             viewBox=f"0 0 {width} {height}",
-            role="img",
+            role=role,
             **values,
         )
     )

@@ -29,7 +29,7 @@ STANCE_COLOUR = {
 }
 STRAIN_COLOUR = "#6b2c91"
 PILLAR_COLOUR = {logic.FAMILY_FRIENDS: "#2e64a8", logic.PROFESSIONAL: "#8a5300", logic.PEER: "#17694a"}
-MARK_SPACING = 34
+MARK_SPACING = 38
 LABEL_LIMIT = 60  # beyond this many marks, names would overlap: the table beside the map lists them
 
 
@@ -149,6 +149,19 @@ def map_table_rows(entries: Sequence[MapEntry]) -> str:
     )
 
 
+def map_label(name: str, limit: int = 12) -> str:
+    """The name under a mark, shortened to whole words so it stays part of the link's spoken name."""
+    if len(name) <= limit:
+        return name
+    words = name.split()
+    label = words[0]
+    for word in words[1:]:
+        if len(label) + 1 + len(word) >= limit:
+            break
+        label += " " + word
+    return label if label == name else label + "…"
+
+
 def network_map(entries: Sequence[MapEntry], member_name: str) -> str:
     """The concentric-circle map: inner, middle and outer circles, split into the three pillars."""
     shown = [entry.tie for entry in entries]
@@ -197,13 +210,14 @@ def network_map(entries: Sequence[MapEntry], member_name: str) -> str:
     )
 
     positions = layout(shown)
-    size = 9.0 if len(shown) <= LABEL_LIMIT else 6.0
+    size = 12.0 if len(shown) <= LABEL_LIMIT else 7.0  # 24 px across: WCAG 2.2 target size
     for tie in shown:
         x, y = positions[tie.id]
         inner = _mark(tie, x, y, size)
         if len(shown) <= LABEL_LIMIT:
-            label = tie.name if len(tie.name) <= 12 else tie.name[:11] + "…"
-            inner += svg.text(label, x=x, y=y + size + 14, text_anchor="middle", font_size=12, fill="#1f2a44")
+            inner += svg.text(
+                map_label(tie.name), x=x, y=y + size + 14, text_anchor="middle", font_size=12, fill="#1f2a44"
+            )
         entry = by_id[tie.id]
         inner = svg.element("title", svg.escape(entry.description)) + inner
         parts.append(svg.element("a", inner, href=entry.url, aria_label=entry.description))
@@ -217,6 +231,7 @@ def network_map(entries: Sequence[MapEntry], member_name: str) -> str:
         height=SIZE,
         title=_("Your support network"),
         description=summary,
+        role="group",
         class_="network-map",
     )
 

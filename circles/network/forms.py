@@ -62,6 +62,8 @@ class TieForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in ("importance", "quality"):  # the model field's own minimum (0) would win otherwise
+            self.fields[name].widget.attrs.update(min=1, max=5)
         self.fields["pillar_override"].choices = [("", _("Based on relationship"))] + [
             choice for choice in self.fields["pillar_override"].choices if choice[0]
         ]

@@ -66,9 +66,10 @@ def load_network(member) -> NetworkView:
         .annotate(**week_counts)
     )
     weeks = [logic.WeekOfContact(monday, {pillar: 0 for pillar in logic.PILLARS}) for monday in mondays]
-    for row in weekly_rows:
+    for pillar_row in weekly_rows:
+        pillar = pillar_row["tie__pillar"]
         for i, week in enumerate(weeks):
-            week.counts[row["tie__pillar"]] = week.counts.get(row["tie__pillar"], 0) + row[f"week{i}"]
+            week.counts[pillar] = week.counts.get(pillar, 0) + pillar_row[f"week{i}"]  # type: ignore[literal-required]
     # Contact dates only for the ties that carry a commitment, only as far back as they can matter.
     dates_by_tie: dict[int, list[dt.date]] = {}
     if commitments:
@@ -83,9 +84,11 @@ def load_network(member) -> NetworkView:
 
     facts = []
     for tie in ties:
-        row = summary.get(tie.pk)
-        last = row["last"].astimezone(zone).date() if row else None
-        facts.append(tie.facts(last_contact=last, contacts_28_days=row["recent"] if row else 0))
+        tie_summary = summary.get(tie.pk)
+        last = tie_summary["last"].astimezone(zone).date() if tie_summary else None
+        facts.append(
+            tie.facts(last_contact=last, contacts_28_days=tie_summary["recent"] if tie_summary else 0)
+        )
     commitment_facts = [
         logic.CommitmentFacts(
             id=commitment.pk,

@@ -1,5 +1,7 @@
 """Adding, editing, pausing and ending ties through the pages."""
 
+import re
+
 from circles.network.models import Tie, TieStatusChange
 from circles.network.tests.factories import make_tie
 
@@ -134,3 +136,10 @@ def test_detail_shows_support_and_strain_in_words(riley, client_for):
     tie = make_tie(riley, support_kinds=["informational"], strain_flags=["pressure_to_use"])
     page = client_for(riley).get(f"/network/ties/{tie.pk}/").content.decode()
     assert "Information and advice" in page and "Pressure to use" in page
+
+
+def test_number_fields_offer_one_to_five(riley, client_for):
+    page = client_for(riley).get("/network/ties/new/").content.decode()
+    for name in ("importance", "quality"):
+        tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
+        assert 'min="1"' in tag and 'max="5"' in tag, tag
