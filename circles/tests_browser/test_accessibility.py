@@ -1,7 +1,5 @@
 """axe-core on every page, anonymous and signed in: no serious or critical violations, nothing off-site."""
 
-# Tests assert, and sign in with a made-up password (as ruff's per-file-ignores allow under tests/).
-
 import re
 from pathlib import Path
 

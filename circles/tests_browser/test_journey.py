@@ -1,7 +1,5 @@
 """A new member's first visit on a phone: sign up, map a circle, log contact, set a commitment."""
 
-# Tests assert, and sign in with a made-up password (as ruff's per-file-ignores allow under tests/).
-
 import re
 
 import pytest
