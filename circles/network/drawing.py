@@ -216,7 +216,7 @@ def network_map(entries: Sequence[MapEntry], member_name: str) -> str:
         inner = _mark(tie, x, y, size)
         if len(shown) <= LABEL_LIMIT:
             inner += svg.text(
-                map_label(tie.name), x=x, y=y + size + 14, text_anchor="middle", font_size=12, fill="#1f2a44"
+                map_label(tie.name), x=x, y=y + size + 15, text_anchor="middle", font_size=14, fill="#1f2a44"
             )
         entry = by_id[tie.id]
         inner = svg.element("title", svg.escape(entry.description)) + inner
