@@ -5,6 +5,7 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -268,6 +269,14 @@ def _adherence_out(result: logic.Adherence) -> AdherenceOut:
     )
 
 
+def _apply_changes(instance, changes: dict, nullable: frozenset[str] | set[str] = frozenset()) -> None:
+    """Copies a PATCH body onto a record; null is refused except where the field may be empty."""
+    for name, value in changes.items():
+        if value is None and name not in nullable:
+            raise ValidationError({name: _("This field cannot be empty.")})
+        setattr(instance, name, value)
+
+
 def _save_checked(instance, save):
     """Runs the model's own validation (the same rules as the pages), then the action."""
     instance.full_clean()
@@ -301,10 +310,10 @@ def get_tie(request, tie_id: int):
 @router.patch("/ties/{tie_id}", response=TieOut, summary="Change a tie")
 def update_tie(request, tie_id: int, payload: TiePatch):
     tie = access_tie(request.auth, tie_id, write=True)
-    for name, value in payload.dict(exclude_unset=True).items():
-        if value is None and name != "pillar_override":
-            raise ValidationError({name: "This field cannot be null."})
-        setattr(tie, name, value or "" if name == "pillar_override" else value)
+    changes = payload.dict(exclude_unset=True)
+    if "pillar_override" in changes and changes["pillar_override"] is None:
+        changes["pillar_override"] = ""  # null clears the override: the pillar follows the relationship again
+    _apply_changes(tie, changes)
     return _save_checked(tie, lambda t: do_update_tie(t, acting_user=request.auth))
 
 
@@ -337,7 +346,7 @@ def _set_tie(request, interaction_or_commitment, tie_id: int | None) -> None:
         try:
             interaction_or_commitment.tie = access_tie(request.auth, tie_id)
         except Http404:  # a tie that is not yours is an invalid field here, not a missing page
-            raise ValidationError({"tie_id": "Choose one of your own ties."}) from None
+            raise ValidationError({"tie_id": _("Choose one of your own ties.")}) from None
 
 
 @router.post("/interactions", response={201: InteractionOut}, summary="Log contact with a tie")
@@ -360,10 +369,7 @@ def update_interaction(request, interaction_id: int, payload: InteractionPatch):
     interaction = access_interaction(request.auth, interaction_id, write=True)
     data = payload.dict(exclude_unset=True)
     _set_tie(request, interaction, data.pop("tie_id", None))
-    for name, value in data.items():
-        if value is None and name not in ("duration_minutes",):
-            raise ValidationError({name: "This field cannot be null."})
-        setattr(interaction, name, value)
+    _apply_changes(interaction, data, nullable={"duration_minutes"})
     return _save_checked(interaction, lambda i: do_update_interaction(i, acting_user=request.auth))
 
 
@@ -416,10 +422,7 @@ def update_commitment(request, commitment_id: int, payload: CommitmentPatch):
     commitment = access_commitment(request.auth, commitment_id, write=True)
     data = payload.dict(exclude_unset=True)
     _set_tie(request, commitment, data.pop("tie_id", None))
-    for name, value in data.items():
-        if value is None and name in ("title", "cadence", "starts_on", "weekdays"):
-            raise ValidationError({name: "This field cannot be null."})
-        setattr(commitment, name, value)
+    _apply_changes(commitment, data, nullable={"interval_days", "times_per_week", "ends_on"})
     _save_checked(commitment, lambda c: do_save_commitment(c, acting_user=request.auth))
     return _commitment_out(commitment, _adherence_by_commitment(request.auth).get(commitment.pk))
 
