@@ -10,6 +10,7 @@ from pydantic import Field
 from circles.accounts.access import access_token
 from circles.accounts.actions import do_create_token, do_revoke_token, do_sign_out_everywhere
 from circles.accounts.forms import ProfileForm
+from circles.lib.schema import InputSchema
 
 router = Router(tags=["account"])
 
@@ -22,12 +23,12 @@ class MeOut(Schema):
     roles: list[str]
 
 
-class ProfileIn(Schema):
+class ProfileIn(InputSchema):
     display_name: str | None = Field(default=None, max_length=80)
     timezone: str | None = None
 
 
-class TokenIn(Schema):
+class TokenIn(InputSchema):
     name: str = Field(min_length=1, max_length=80)
 
 

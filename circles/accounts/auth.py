@@ -11,6 +11,14 @@ from circles.accounts.models import PersonalAccessToken, hash_token
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+def login_username(request, credentials) -> str:
+    """The account a login attempt is counted against, written as the account stores it.
+
+    Without this, "Riley@Example.org" would be throttled apart from "riley@example.org".
+    """
+    return str((credentials or {}).get("username") or "").strip().lower()
+
+
 class TokenAuth(HttpBearer):
     def authenticate(self, request, token):
         if not token.startswith("circ_"):

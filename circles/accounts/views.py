@@ -56,6 +56,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+    extra_email_context = {"expiry_minutes": settings.PASSWORD_RESET_TIMEOUT // 60}
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -18,9 +18,5 @@ def local_today(user) -> dt.date:
     return timezone.now().astimezone(user_zone(user)).date()
 
 
-def local_date(moment: dt.datetime, zone: dt.tzinfo) -> dt.date:
-    return moment.astimezone(zone).date()
-
-
 def start_of_local_day(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=zone)

@@ -5,11 +5,13 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, StrictInt
 
-from circles.lib.time import local_today
+from circles.lib.schema import InputSchema
+from circles.lib.time import local_today, user_zone
 from circles.network import logic
 from circles.network.access import access_commitment, access_interaction, access_tie
 from circles.network.actions import (
@@ -23,7 +25,7 @@ from circles.network.actions import (
     do_update_interaction,
     do_update_tie,
 )
-from circles.network.health import load_network
+from circles.network.health import load_adherence, load_network
 from circles.network.models import (
     Cadence,
     Circle,
@@ -65,7 +67,7 @@ QualityValue = choices(InteractionQuality)
 CadenceValue = choices(Cadence)
 
 
-class TieIn(Schema):
+class TieIn(InputSchema):
     display_name: str = Field(max_length=80)
     relationship: RelationshipValue  # type: ignore[valid-type]
     pillar_override: PillarValue | None = None  # type: ignore[valid-type]
@@ -82,7 +84,7 @@ class TieIn(Schema):
     phone: str = Field("", max_length=32)
 
 
-class TiePatch(Schema):
+class TiePatch(InputSchema):
     display_name: str | None = Field(None, max_length=80)
     relationship: RelationshipValue | None = None  # type: ignore[valid-type]
     pillar_override: PillarValue | Literal[""] | None = None  # type: ignore[valid-type]
@@ -121,12 +123,12 @@ class TieOut(Schema):
     created_at: dt.datetime
 
 
-class TieStatusIn(Schema):
+class TieStatusIn(InputSchema):
     status: StatusValue  # type: ignore[valid-type]
     note: str = Field("", max_length=500)
 
 
-class InteractionIn(Schema):
+class InteractionIn(InputSchema):
     tie_id: int
     occurred_at: dt.datetime | None = Field(None, description="Defaults to now; not in the future.")
     kind: KindValue  # type: ignore[valid-type]
@@ -135,7 +137,7 @@ class InteractionIn(Schema):
     note: str = Field("", max_length=2000)
 
 
-class InteractionPatch(Schema):
+class InteractionPatch(InputSchema):
     tie_id: int | None = None
     occurred_at: dt.datetime | None = None
     kind: KindValue | None = None  # type: ignore[valid-type]
@@ -160,22 +162,22 @@ class InteractionPage(Schema):
     items: list[InteractionOut]
 
 
-class CommitmentIn(Schema):
+class CommitmentIn(InputSchema):
     tie_id: int
     title: str = Field(max_length=120)
     cadence: CadenceValue  # type: ignore[valid-type]
-    weekdays: list[int] = Field([], description="0 = Monday … 6 = Sunday; for cadence 'weekdays'.")
+    weekdays: list[StrictInt] = Field([], description="0 = Monday … 6 = Sunday; for cadence 'weekdays'.")
     interval_days: int | None = Field(None, ge=1, le=90)
     times_per_week: int | None = Field(None, ge=1, le=21)
     starts_on: dt.date | None = None
     ends_on: dt.date | None = None
 
 
-class CommitmentPatch(Schema):
+class CommitmentPatch(InputSchema):
     tie_id: int | None = None
     title: str | None = Field(None, max_length=120)
     cadence: CadenceValue | None = None  # type: ignore[valid-type]
-    weekdays: list[int] | None = None
+    weekdays: list[StrictInt] | None = None
     interval_days: int | None = Field(None, ge=1, le=90)
     times_per_week: int | None = Field(None, ge=1, le=21)
     starts_on: dt.date | None = None
@@ -189,7 +191,7 @@ class AdherenceOut(Schema):
     missed_dates: list[dt.date]
     missed_in_a_row: int
     next_due: dt.date | None
-    slipping: bool
+    off_track: bool
 
 
 class CommitmentOut(Schema):
@@ -265,7 +267,7 @@ def _adherence_out(result: logic.Adherence) -> AdherenceOut:
         missed_dates=list(result.missed_dates),
         missed_in_a_row=result.missed_in_a_row,
         next_due=result.next_due,
-        slipping=result.slipping,
+        off_track=result.off_track,
     )
 
 
@@ -275,6 +277,13 @@ def _apply_changes(instance, changes: dict, nullable: frozenset[str] | set[str] 
         if value is None and name not in nullable:
             raise ValidationError({name: _("This field cannot be empty.")})
         setattr(instance, name, value)
+
+
+def _in_members_zone(request, changes: dict) -> None:
+    """A time sent without a UTC offset is read in the member's own timezone."""
+    moment = changes.get("occurred_at")
+    if isinstance(moment, dt.datetime) and timezone.is_naive(moment):
+        changes["occurred_at"] = moment.replace(tzinfo=user_zone(request.auth))
 
 
 def _save_checked(instance, save):
@@ -323,6 +332,19 @@ def change_tie_status(request, tie_id: int, payload: TieStatusIn):
     return do_change_tie_status(tie, payload.status, note=payload.note, acting_user=request.auth)
 
 
+class StatusChangeOut(Schema):
+    status: str
+    changed_at: dt.datetime
+    note: str
+
+
+@router.get(
+    "/ties/{tie_id}/history", response=list[StatusChangeOut], summary="A tie's status history, newest first"
+)
+def tie_history(request, tie_id: int):
+    return list(access_tie(request.auth, tie_id).status_changes.all())
+
+
 @router.delete("/ties/{tie_id}", response={204: None}, summary="Delete a tie added by mistake, with its log")
 def delete_tie(request, tie_id: int):
     do_delete_tie(access_tie(request.auth, tie_id, write=True), acting_user=request.auth)
@@ -333,7 +355,7 @@ def delete_tie(request, tie_id: int):
 
 
 @router.get("/interactions", response=InteractionPage, summary="Your contact log, newest first")
-def list_interactions(request, tie_id: int | None = None, offset: int = Query(0, ge=0)):
+def list_interactions(request, tie_id: int | None = None, offset: int = Query(0, ge=0, le=10**9)):
     interactions = Interaction.objects.filter(member=request.auth)
     if tie_id is not None:
         interactions = interactions.filter(tie=access_tie(request.auth, tie_id))
@@ -354,6 +376,7 @@ def create_interaction(request, payload: InteractionIn):
     data = payload.dict(exclude={"tie_id"})
     if data["occurred_at"] is None:
         data.pop("occurred_at")
+    _in_members_zone(request, data)
     interaction = Interaction(member=request.auth, **data)
     _set_tie(request, interaction, payload.tie_id)
     return Status(201, _save_checked(interaction, lambda i: do_log_interaction(i, acting_user=request.auth)))
@@ -368,6 +391,7 @@ def get_interaction(request, interaction_id: int):
 def update_interaction(request, interaction_id: int, payload: InteractionPatch):
     interaction = access_interaction(request.auth, interaction_id, write=True)
     data = payload.dict(exclude_unset=True)
+    _in_members_zone(request, data)
     _set_tie(request, interaction, data.pop("tie_id", None))
     _apply_changes(interaction, data, nullable={"duration_minutes"})
     return _save_checked(interaction, lambda i: do_update_interaction(i, acting_user=request.auth))
@@ -390,14 +414,15 @@ def _commitment_out(commitment: Commitment, adherence: logic.Adherence | None) -
     return out
 
 
-def _adherence_by_commitment(member) -> dict[int, logic.Adherence]:
-    return {facts.id: facts.adherence for facts in load_network(member).health.commitments}
+def _with_adherence(member, commitment: Commitment) -> CommitmentOut:
+    return _commitment_out(commitment, load_adherence(member, [commitment]).get(commitment.pk))
 
 
 @router.get("/commitments", response=list[CommitmentOut], summary="Your commitments with adherence")
 def list_commitments(request):
-    adherence = _adherence_by_commitment(request.auth)
-    return [_commitment_out(c, adherence.get(c.pk)) for c in Commitment.objects.filter(member=request.auth)]
+    commitments = list(Commitment.objects.filter(member=request.auth).select_related("tie"))
+    adherence = load_adherence(request.auth, commitments)
+    return [_commitment_out(c, adherence.get(c.pk)) for c in commitments]
 
 
 @router.post("/commitments", response={201: CommitmentOut}, summary="Set a recurring commitment")
@@ -408,13 +433,13 @@ def create_commitment(request, payload: CommitmentIn):
     commitment = Commitment(member=request.auth, **data)
     _set_tie(request, commitment, payload.tie_id)
     _save_checked(commitment, lambda c: do_save_commitment(c, acting_user=request.auth))
-    return Status(201, _commitment_out(commitment, _adherence_by_commitment(request.auth).get(commitment.pk)))
+    return Status(201, _with_adherence(request.auth, commitment))
 
 
 @router.get("/commitments/{commitment_id}", response=CommitmentOut, summary="One commitment with adherence")
 def get_commitment(request, commitment_id: int):
     commitment = access_commitment(request.auth, commitment_id)
-    return _commitment_out(commitment, _adherence_by_commitment(request.auth).get(commitment.pk))
+    return _with_adherence(request.auth, commitment)
 
 
 @router.patch("/commitments/{commitment_id}", response=CommitmentOut, summary="Change a commitment")
@@ -424,7 +449,7 @@ def update_commitment(request, commitment_id: int, payload: CommitmentPatch):
     _set_tie(request, commitment, data.pop("tie_id", None))
     _apply_changes(commitment, data, nullable={"interval_days", "times_per_week", "ends_on"})
     _save_checked(commitment, lambda c: do_save_commitment(c, acting_user=request.auth))
-    return _commitment_out(commitment, _adherence_by_commitment(request.auth).get(commitment.pk))
+    return _with_adherence(request.auth, commitment)
 
 
 @router.delete("/commitments/{commitment_id}", response={204: None}, summary="Remove a commitment")

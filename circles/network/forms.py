@@ -1,6 +1,7 @@
 """Forms for ties, contact and commitments. Rules about one record live in the models' clean()."""
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from circles.network.models import (
@@ -74,6 +75,14 @@ class TieStatusForm(forms.Form):
     note = forms.CharField(label=_("Note (optional)"), max_length=500, required=False)
 
 
+def ties_to_choose(member, record):
+    """The member's current ties, plus the ended tie an existing record already belongs to."""
+    ties = Tie.objects.filter(member=member)
+    if record.pk and record.tie_id:
+        return ties.exclude(~Q(pk=record.tie_id), status=TieStatus.ENDED)
+    return ties.current()
+
+
 class MemberTieChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.display_name
@@ -94,7 +103,7 @@ class InteractionForm(forms.ModelForm):
     def __init__(self, *args, member, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.member = member
-        self.fields["tie"].queryset = Tie.objects.filter(member=member).current()
+        self.fields["tie"].queryset = ties_to_choose(member, self.instance)
         self.fields["occurred_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
@@ -136,5 +145,5 @@ class CommitmentForm(forms.ModelForm):
     def __init__(self, *args, member, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.member = member
-        self.fields["tie"].queryset = Tie.objects.filter(member=member).current()
+        self.fields["tie"].queryset = ties_to_choose(member, self.instance)
         self.fields["cadence"].choices = Cadence.choices

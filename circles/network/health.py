@@ -20,19 +20,34 @@ class NetworkView:
     health: logic.NetworkHealth
     today: dt.date
 
-    @property
-    def current_ties(self) -> list[Tie]:
-        return [tie for tie in self.ties if tie.status != TieStatus.ENDED]
-
-    def facts_by_id(self) -> dict[int, logic.TieFacts]:
-        return {fact.id: fact for fact in self.facts}
-
 
 def _lookback_days(commitment: Commitment) -> int:
     """How far back a commitment's contacts can matter: the window plus its longest open period."""
     if commitment.cadence == Cadence.EVERY_N_DAYS and commitment.interval_days:
         return logic.ADHERENCE_WINDOW_DAYS + commitment.interval_days
     return logic.ADHERENCE_WINDOW_DAYS + 7
+
+
+def load_adherence(member, commitments: list[Commitment]) -> dict[int, logic.Adherence]:
+    """Adherence of each commitment whose tie is active, in one query (none without commitments).
+
+    A commitment to a paused or ended tie is on hold: it is not counted, so it is left out.
+    """
+    zone = user_zone(member)
+    today = local_today(member)
+    active = [c for c in commitments if c.tie.status == TieStatus.ACTIVE]
+    if not active:
+        return {}
+    lookback = max(_lookback_days(c) for c in active)
+    rows = Interaction.objects.filter(
+        member=member,
+        tie_id__in={c.tie_id for c in active},
+        occurred_at__gte=start_of_local_day(today - dt.timedelta(days=lookback), zone),
+    ).values_list("tie_id", "occurred_at")
+    dates_by_tie: dict[int, list[dt.date]] = {}
+    for tie_id, moment in rows:
+        dates_by_tie.setdefault(tie_id, []).append(moment.astimezone(zone).date())
+    return {c.pk: logic.adherence(c.schedule, dates_by_tie.get(c.tie_id, []), today) for c in active}
 
 
 def load_network(member) -> NetworkView:
@@ -70,18 +85,6 @@ def load_network(member) -> NetworkView:
         pillar = pillar_row["tie__pillar"]
         for i, week in enumerate(weeks):
             week.counts[pillar] = week.counts.get(pillar, 0) + pillar_row[f"week{i}"]  # type: ignore[literal-required]
-    # Contact dates only for the ties that carry a commitment, only as far back as they can matter.
-    dates_by_tie: dict[int, list[dt.date]] = {}
-    if commitments:
-        lookback = max(_lookback_days(c) for c in commitments)
-        rows = Interaction.objects.filter(
-            member=member,
-            tie_id__in={c.tie_id for c in commitments},
-            occurred_at__gte=start_of_local_day(today - dt.timedelta(days=lookback), zone),
-        ).values_list("tie_id", "occurred_at")
-        for tie_id, moment in rows:
-            dates_by_tie.setdefault(tie_id, []).append(moment.astimezone(zone).date())
-
     facts = []
     for tie in ties:
         tie_summary = summary.get(tie.pk)
@@ -89,14 +92,11 @@ def load_network(member) -> NetworkView:
         facts.append(
             tie.facts(last_contact=last, contacts_28_days=tie_summary["recent"] if tie_summary else 0)
         )
+    adherence = load_adherence(member, commitments)
     commitment_facts = [
-        logic.CommitmentFacts(
-            id=commitment.pk,
-            title=commitment.title,
-            tie_name=commitment.tie.display_name,
-            adherence=logic.adherence(commitment.schedule, dates_by_tie.get(commitment.tie_id, []), today),
-        )
+        logic.CommitmentFacts(id=commitment.pk, title=commitment.title, adherence=adherence[commitment.pk])
         for commitment in commitments
+        if commitment.pk in adherence
     ]
     health = logic.network_health(facts, commitment_facts, weeks, today)
     return NetworkView(ties=ties, facts=facts, commitments=commitments, health=health, today=today)

@@ -261,7 +261,7 @@ class Adherence:
         return round(self.met / self.expected, 4) if self.expected else None
 
     @property
-    def slipping(self) -> bool:
+    def off_track(self) -> bool:
         """Drift noticed early: two misses in a row, or under half kept over the window."""
         return self.missed_in_a_row >= 2 or (self.expected >= 2 and self.met / self.expected < 0.5)
 
@@ -367,7 +367,6 @@ def adherence(
 class CommitmentFacts:
     id: int
     title: str
-    tie_name: str
     adherence: Adherence
 
 
@@ -497,11 +496,11 @@ def suggestions(
 
     for commitment in commitments:
         result = commitment.adherence
-        if result.slipping:
+        if result.off_track:
             missed = len(result.missed_dates)
             found.append(
                 Suggestion(
-                    "commitment_slipping",
+                    "commitment_off_track",
                     _("Get back to “%(title)s”") % {"title": commitment.title},
                     ngettext(
                         "Missed %(missed)d of %(expected)d times in the last 4 weeks.",
@@ -513,7 +512,13 @@ def suggestions(
                 )
             )
 
-    if mix.network_size >= 3 and mix.abstinent_share is not None and mix.abstinent_share < 0.5:
+    mostly_unknown = (mix.unknown_use_share or 0) >= 0.5  # then the share says more about what is unknown
+    if (
+        mix.network_size >= 3
+        and mix.abstinent_share is not None
+        and mix.abstinent_share < 0.5
+        and not mostly_unknown
+    ):
         found.append(
             Suggestion(
                 "few_recovery_ties",

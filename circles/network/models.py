@@ -107,15 +107,30 @@ class ChoiceListValidator:
         return hash(tuple(self.allowed))
 
 
-def not_in_future(value: dt.datetime) -> None:
+EARLIEST_DATE = dt.date(1900, 1, 1)  # older dates are typing mistakes, and break timezone arithmetic
+COMMITMENT_HORIZON = dt.timedelta(days=10 * 366)  # how far ahead a commitment may start or end
+
+
+def plausible_contact_time(value: dt.datetime) -> None:
     # A minute of grace for clocks that run a little ahead of ours.
     if value > timezone.now() + dt.timedelta(minutes=1):
         raise ValidationError(_("This is in the future. Log contact after it has happened."))
+    if value.date() < EARLIEST_DATE:
+        raise ValidationError(_("Please check the date: it is before 1900."))
+
+
+def refuse_ended_tie(record) -> None:
+    """New contact or commitments go to current ties only; old records of an ended tie stay editable."""
+    if record._state.adding and record.tie_id and record.tie.status == TieStatus.ENDED:
+        raise ValidationError({"tie": _("This tie has ended. Resume it first to add to it.")})
 
 
 class TieQuerySet(models.QuerySet["Tie"]):
     def current(self):
         return self.exclude(status=TieStatus.ENDED)
+
+    def with_last_contact(self):
+        return self.annotate(last_contact=models.Max("interactions__occurred_at"))
 
 
 class Tie(models.Model):
@@ -213,14 +228,6 @@ class Tie(models.Model):
     def strain_labels(self) -> list[str]:
         return [str(Strain(flag).label) for flag in self.strain_flags if flag in Strain.values]
 
-    @property
-    def derived_pillar(self) -> str:
-        return logic.pillar_for_relationship(self.relationship)
-
-    @property
-    def is_group(self) -> bool:
-        return self.relationship == Relationship.GROUP
-
     def facts(self, *, last_contact: dt.date | None, contacts_28_days: int) -> logic.TieFacts:
         """The plain values the network-health functions work on."""
         return logic.TieFacts(
@@ -277,7 +284,7 @@ class Interaction(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="interactions"
     )
     tie = models.ForeignKey(Tie, on_delete=models.CASCADE, related_name="interactions")
-    occurred_at = models.DateTimeField(_("when"), default=timezone.now, validators=[not_in_future])
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now, validators=[plausible_contact_time])
     kind = models.CharField(_("kind of contact"), max_length=20, choices=InteractionKind.choices)
     duration_minutes = models.PositiveIntegerField(
         _("how long, in minutes (optional)"),
@@ -304,12 +311,13 @@ class Interaction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} with {self.tie}"
+        return _("%(kind)s with %(name)s") % {"kind": self.get_kind_display(), "name": self.tie}
 
     def clean(self):
         super().clean()
         if self.tie_id and self.member_id and self.tie.member_id != self.member_id:
             raise ValidationError({"tie": _("Choose one of your own ties.")})
+        refuse_ended_tie(self)
 
 
 class Cadence(models.TextChoices):
@@ -366,7 +374,11 @@ class Commitment(models.Model):
             errors["title"] = _("Please say what you intend, e.g. “Tuesday group”.")
         if self.cadence == Cadence.WEEKDAYS:
             days = self.weekdays
-            if not isinstance(days, list) or not days or any(d not in range(7) for d in days):
+            if (
+                not isinstance(days, list)
+                or not days
+                or any(type(d) is not int or d not in range(7) for d in days)
+            ):
                 errors["weekdays"] = _("Choose at least one day of the week.")
             else:
                 self.weekdays = sorted(set(days))
@@ -379,12 +391,18 @@ class Commitment(models.Model):
             if not self.times_per_week:
                 errors["times_per_week"] = _("Say how many times each week (1–21).")
             self.weekdays, self.interval_days = [], None
-        if self.ends_on and self.starts_on and self.ends_on < self.starts_on:
+        latest = timezone.localdate() + COMMITMENT_HORIZON
+        for name in ("starts_on", "ends_on"):
+            day = getattr(self, name)
+            if day and not EARLIEST_DATE <= day <= latest:
+                errors[name] = _("Choose a date between 1900 and ten years from now.")
+        if self.ends_on and self.starts_on and self.ends_on < self.starts_on and "ends_on" not in errors:
             errors["ends_on"] = _("The end date comes before the start date.")
         if self.tie_id and self.member_id and self.tie.member_id != self.member_id:
             errors["tie"] = _("Choose one of your own ties.")
         if errors:
             raise ValidationError(errors)
+        refuse_ended_tie(self)
 
     @property
     def schedule(self) -> logic.Schedule:

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Max
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,7 +23,7 @@ from circles.network.actions import (
     do_update_tie,
 )
 from circles.network.forms import CommitmentForm, InteractionForm, TieForm, TieStatusForm
-from circles.network.health import load_network
+from circles.network.health import load_adherence, load_network
 from circles.network.models import Commitment, Interaction, Tie
 
 CONTACTS_PER_PAGE = 50
@@ -52,9 +51,7 @@ def overview(request):
 
 @login_required
 def tie_list(request):
-    ties = Tie.objects.filter(member=request.user).annotate(
-        last_contact=Max("interactions__occurred_at"), contacts=Count("interactions")
-    )
+    ties = Tie.objects.filter(member=request.user).with_last_contact()
     return render(request, "network/tie_list.html", {"ties": ties})
 
 
@@ -70,17 +67,21 @@ def tie_create(request):
     return _form_page(request, "network/tie_form.html", {"form": form})
 
 
-@login_required
-def tie_detail(request, tie_id: int):
-    tie = access_tie(request.user, tie_id)
+def _tie_page(request, tie: Tie, status_form: TieStatusForm | None = None):
     context = {
         "tie": tie,
         "history": tie.status_changes.all(),
         "interactions": tie.interactions.all()[:20],
         "commitments": tie.commitments.all(),
-        "status_form": TieStatusForm(initial={"status": tie.status}),
+        "status_form": status_form or TieStatusForm(initial={"status": tie.status}),
     }
-    return render(request, "network/tie_detail.html", context)
+    status = 400 if status_form is not None else 200
+    return render(request, "network/tie_detail.html", context, status=status)
+
+
+@login_required
+def tie_detail(request, tie_id: int):
+    return _tie_page(request, access_tie(request.user, tie_id))
 
 
 @login_required
@@ -100,8 +101,7 @@ def tie_status(request, tie_id: int):
     tie = access_tie(request.user, tie_id, write=True)
     form = TieStatusForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose active, paused or ended."))
-        return redirect("network:tie_detail", tie_id=tie.pk)
+        return _tie_page(request, tie, status_form=form)
     do_change_tie_status(
         tie, form.cleaned_data["status"], note=form.cleaned_data["note"], acting_user=request.user
     )
@@ -123,7 +123,7 @@ def tie_delete(request, tie_id: int):
     return render(
         request,
         "network/confirm_delete.html",
-        {"object": tie, "cancel_href": reverse("network:tie_detail", args=[tie.pk])},
+        {"object": tie, "is_tie": True, "cancel_href": reverse("network:tie_detail", args=[tie.pk])},
     )
 
 
@@ -134,11 +134,17 @@ def interaction_list(request):
     return render(request, "network/interaction_list.html", {"page": page})
 
 
+def _tie_from_link(request) -> dict:
+    """`?tie=<id>` preselects one of the member's ties; anything else is ignored."""
+    value = request.GET.get("tie", "")
+    if value.isascii() and value.isdecimal() and len(value) < 19:
+        return {"tie": access_tie(request.user, int(value)).pk}
+    return {}
+
+
 @login_required
 def interaction_create(request):
-    initial = {}
-    if request.GET.get("tie", "").isdigit():
-        initial["tie"] = access_tie(request.user, int(request.GET["tie"])).pk
+    initial = _tie_from_link(request)
     form = InteractionForm(request.POST or None, member=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         interaction = do_log_interaction(form.save(commit=False), acting_user=request.user)
@@ -174,18 +180,15 @@ def interaction_delete(request, interaction_id: int):
 
 @login_required
 def commitment_list(request):
-    network = load_network(request.user)
-    adherence = {facts.id: facts.adherence for facts in network.health.commitments}
-    commitments = Commitment.objects.filter(member=request.user).select_related("tie")
+    commitments = list(Commitment.objects.filter(member=request.user).select_related("tie"))
+    adherence = load_adherence(request.user, commitments)
     rows = [(commitment, adherence.get(commitment.pk)) for commitment in commitments]
     return render(request, "network/commitment_list.html", {"rows": rows, "today": local_today(request.user)})
 
 
 @login_required
 def commitment_create(request):
-    initial = {"starts_on": local_today(request.user)}
-    if request.GET.get("tie", "").isdigit():
-        initial["tie"] = access_tie(request.user, int(request.GET["tie"])).pk
+    initial = {"starts_on": local_today(request.user), **_tie_from_link(request)}
     form = CommitmentForm(request.POST or None, member=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         do_save_commitment(form.save(commit=False), acting_user=request.user)

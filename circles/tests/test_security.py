@@ -70,3 +70,9 @@ def test_production_refuses_demo_users_and_a_missing_secret(tmp_path):
 
 def test_argon2_hashes_passwords():
     assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def test_migrations_match_the_models(db):
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)

@@ -81,3 +81,10 @@ def test_client_address_behind_trusted_proxies(rf, settings):
     assert client_address(request) == "198.51.100.7"  # the forged left-hand entry is ignored
     settings.TRUSTED_PROXY_COUNT = 3
     assert client_address(request) == "127.0.0.1"
+
+
+def test_changing_the_case_of_the_address_does_not_dodge_the_lockout(riley):
+    for attempt in range(5):
+        variant = riley.email.upper() if attempt % 2 else riley.email.capitalize()
+        log_in(Client(), variant, "wrong-password", f"198.51.100.{attempt}")
+    assert log_in(Client(), "RILEY@example.org", PASSWORD, "192.0.2.99").status_code == 429

@@ -12,6 +12,7 @@ def test_reset_by_email_end_to_end(riley, client):
     assert response.status_code == 302
     (message,) = mail.outbox
     assert message.to == [riley.email]
+    assert "expires in 60 minutes" in message.body
     link = re.search(r"http://testserver(/accounts/password-reset/\S+/)", message.body).group(1)
     form_page = client.get(link, follow=True)
     assert form_page.status_code == 200

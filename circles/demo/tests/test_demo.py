@@ -20,9 +20,9 @@ def test_demo_builds_every_persona_and_rileys_circle(db, settings):
     assert "supports_use" in stances
     assert any(f.strain_flags for f in network.facts)
     codes = {s.code for s in network.health.suggestions}
-    assert {"strained_inner_tie", "pro_use_tie", "commitment_slipping"} <= codes
-    slipping = [c.title for c in network.health.commitments if c.adherence.slipping]
-    assert slipping == ["Call Mum three times a week"]
+    assert {"strained_inner_tie", "pro_use_tie", "commitment_off_track"} <= codes
+    off_track = [c.title for c in network.health.commitments if c.adherence.off_track]
+    assert off_track == ["Call Mum three times a week"]
     span = riley.interactions.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
     assert (span["last"] - span["first"]).days >= 49  # eight weeks of contact
 

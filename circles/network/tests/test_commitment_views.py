@@ -59,21 +59,21 @@ def test_a_commitment_needs_its_cadence_details(riley, client_for):
     assert not Commitment.objects.exists()
 
 
-def test_list_shows_adherence_and_slipping(riley, client_for):
+def test_list_shows_adherence_and_off_track(riley, client_for):
     group = make_tie(riley, "Group", "group")
     make_commitment(riley, group, "Tuesday group")  # no contact logged: every Tuesday missed
     page = client_for(riley).get("/network/commitments/").content.decode()
     assert "0 / 4" in page or "0 / 5" in page
-    assert "slipping" in page
+    assert "off track" in page
 
 
-def test_kept_commitment_is_not_slipping(riley, client_for):
+def test_kept_commitment_is_not_off_track(riley, client_for):
     friend = make_tie(riley)
     make_commitment(riley, friend, "Call Alex", cadence="every_n_days", interval_days=1, weekdays=[])
     for days in range(0, 40):
         make_interaction(riley, friend, days_ago=days)
     page = client_for(riley).get("/network/commitments/").content.decode()
-    assert "slipping" not in page
+    assert "off track" not in page
 
 
 def test_edit_and_delete(riley, client_for):

@@ -155,13 +155,13 @@ class TestWeekdayAdherence:
         result = logic.adherence(self.schedule, tuesdays, TODAY)
         assert (result.expected, result.met, result.missed_dates, result.ratio) == (4, 4, (), 1.0)
         assert result.next_due == dt.date(2026, 12, 1)
-        assert not result.slipping
+        assert not result.off_track
 
-    def test_two_misses_in_a_row_is_slipping(self):
+    def test_two_misses_in_a_row_is_off_track(self):
         result = logic.adherence(self.schedule, days_ago(15, 22), TODAY)
         assert result.missed_dates == (dt.date(2026, 11, 17), dt.date(2026, 11, 24))
         assert result.missed_in_a_row == 2
-        assert result.slipping
+        assert result.off_track
 
     def test_today_is_pending_until_kept(self):
         wednesday = Schedule(cadence=logic.WEEKDAYS, weekdays=(2,), starts_on=dt.date(2026, 11, 25))
@@ -217,7 +217,7 @@ class TestTimesPerWeekAdherence:
         assert (result.expected, result.met) == (13, 11)
         assert result.missed_dates == (dt.date(2026, 11, 15), dt.date(2026, 11, 15))
         assert result.next_due == dt.date(2026, 11, 29)
-        assert not result.slipping
+        assert not result.off_track
 
     def test_this_week_done_moves_the_due_date(self):
         result = logic.adherence(self.schedule, days_ago(0, 1, 2), TODAY)
@@ -263,9 +263,9 @@ class TestSuggestions:
         adherence = logic.Adherence(
             expected=4, met=1, missed_dates=days_ago(14, 7, 0), next_due=TODAY, missed_in_a_row=3
         )
-        commitment = logic.CommitmentFacts(1, "Tuesday group", "Group", adherence)
+        commitment = logic.CommitmentFacts(1, "Tuesday group", adherence)
         found = {s.code: s for s in self.health([tie(1)], [commitment]).suggestions}
-        assert found["commitment_slipping"].reason == "Missed 3 of 4 times in the last 4 weeks."
+        assert found["commitment_off_track"].reason == "Missed 3 of 4 times in the last 4 weeks."
 
     def test_mostly_using_network(self):
         ties = [tie(i, substance_use=logic.HEAVY) for i in range(1, 4)]

@@ -102,10 +102,18 @@ def test_pause_resume_and_end_keep_history(riley, client_for):
     assert "now paused" in page
 
 
-def test_unknown_status_is_refused(riley, client_for):
+def test_bad_status_input_is_explained_and_the_note_kept(riley, client_for):
     tie = make_tie(riley)
-    response = client_for(riley).post(f"/network/ties/{tie.pk}/status/", {"status": "deleted"}, follow=True)
-    assert "Choose active, paused or ended." in response.content.decode()
+    response = client_for(riley).post(
+        f"/network/ties/{tie.pk}/status/", {"status": "deleted", "note": "my words"}
+    )
+    assert response.status_code == 400
+    assert set(response.context["status_form"].errors) == {"status"}
+    assert "my words" in response.content.decode()
+    long_note = client_for(riley).post(
+        f"/network/ties/{tie.pk}/status/", {"status": "paused", "note": "x" * 501}
+    )
+    assert long_note.status_code == 400 and "note" in long_note.context["status_form"].errors
     tie.refresh_from_db()
     assert tie.status == "active"
 
