@@ -34,9 +34,7 @@ def document(
     role=img makes the picture one image; a picture holding links must be a "group" instead, or the
     links inside it are hidden from assistive technology.
     """
-    head = element("title", escape(title), id_=values.pop("title_id", None)) + element(
-        "desc", escape(description)
-    )
+    head = element("title", escape(title)) + element("desc", escape(description))
     body = head + "".join(content)
     return mark_safe(  # noqa: S308 — every piece of text above went through escape()
         element(

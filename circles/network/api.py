@@ -286,12 +286,6 @@ def _in_members_zone(request, changes: dict) -> None:
         changes["occurred_at"] = moment.replace(tzinfo=user_zone(request.auth))
 
 
-def _save_checked(instance, save):
-    """Runs the model's own validation (the same rules as the pages), then the action."""
-    instance.full_clean()
-    return save(instance)
-
-
 # --- Ties -------------------------------------------------------------------------------------
 
 
@@ -308,7 +302,8 @@ def create_tie(request, payload: TieIn):
     data = payload.dict()
     data["pillar_override"] = data["pillar_override"] or ""
     tie = Tie(member=request.auth, **data)
-    return Status(201, _save_checked(tie, lambda t: do_add_tie(t, acting_user=request.auth)))
+    tie.full_clean()  # the model's own rules: the same messages as the pages
+    return Status(201, do_add_tie(tie, acting_user=request.auth))
 
 
 @router.get("/ties/{tie_id}", response=TieOut, summary="One tie")
@@ -323,7 +318,8 @@ def update_tie(request, tie_id: int, payload: TiePatch):
     if "pillar_override" in changes and changes["pillar_override"] is None:
         changes["pillar_override"] = ""  # null clears the override: the pillar follows the relationship again
     _apply_changes(tie, changes)
-    return _save_checked(tie, lambda t: do_update_tie(t, acting_user=request.auth))
+    tie.full_clean()
+    return do_update_tie(tie, acting_user=request.auth)
 
 
 @router.post("/ties/{tie_id}/status", response=TieOut, summary="Pause, resume or end a tie (history is kept)")
@@ -379,7 +375,8 @@ def create_interaction(request, payload: InteractionIn):
     _in_members_zone(request, data)
     interaction = Interaction(member=request.auth, **data)
     _set_tie(request, interaction, payload.tie_id)
-    return Status(201, _save_checked(interaction, lambda i: do_log_interaction(i, acting_user=request.auth)))
+    interaction.full_clean()
+    return Status(201, do_log_interaction(interaction, acting_user=request.auth))
 
 
 @router.get("/interactions/{interaction_id}", response=InteractionOut, summary="One logged contact")
@@ -394,7 +391,8 @@ def update_interaction(request, interaction_id: int, payload: InteractionPatch):
     _in_members_zone(request, data)
     _set_tie(request, interaction, data.pop("tie_id", None))
     _apply_changes(interaction, data, nullable={"duration_minutes"})
-    return _save_checked(interaction, lambda i: do_update_interaction(i, acting_user=request.auth))
+    interaction.full_clean()
+    return do_update_interaction(interaction, acting_user=request.auth)
 
 
 @router.delete("/interactions/{interaction_id}", response={204: None}, summary="Remove a logged contact")
@@ -432,7 +430,8 @@ def create_commitment(request, payload: CommitmentIn):
         data["starts_on"] = local_today(request.auth)
     commitment = Commitment(member=request.auth, **data)
     _set_tie(request, commitment, payload.tie_id)
-    _save_checked(commitment, lambda c: do_save_commitment(c, acting_user=request.auth))
+    commitment.full_clean()
+    do_save_commitment(commitment, acting_user=request.auth)
     return Status(201, _with_adherence(request.auth, commitment))
 
 
@@ -448,7 +447,8 @@ def update_commitment(request, commitment_id: int, payload: CommitmentPatch):
     data = payload.dict(exclude_unset=True)
     _set_tie(request, commitment, data.pop("tie_id", None))
     _apply_changes(commitment, data, nullable={"interval_days", "times_per_week", "ends_on"})
-    _save_checked(commitment, lambda c: do_save_commitment(c, acting_user=request.auth))
+    commitment.full_clean()
+    do_save_commitment(commitment, acting_user=request.auth)
     return _with_adherence(request.auth, commitment)
 
 

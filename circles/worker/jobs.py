@@ -45,7 +45,7 @@ PERIODIC_JOBS: list[tuple[Callable[[dt.datetime], int], dt.timedelta]] = [
 ]
 
 
-class Schedule:
+class PeriodicRunner:
     """Remembers when each periodic job last ran in this process."""
 
     def __init__(self, jobs=None):

@@ -117,28 +117,18 @@ def test_thousands_of_ties():
 
 starts = st.dates(dt.date(1900, 1, 1), TODAY + dt.timedelta(days=3660))
 ends = st.none() | st.dates(dt.date(1900, 1, 1), TODAY + dt.timedelta(days=3660))
+
+
+def schedule(cadence: str, **details) -> st.SearchStrategy[logic.Schedule]:
+    return st.builds(logic.Schedule, cadence=st.just(cadence), starts_on=starts, ends_on=ends, **details)
+
+
 schedules = st.one_of(
-    st.builds(
-        logic.Schedule,
-        cadence=st.just(logic.WEEKDAYS),
-        weekdays=st.lists(st.integers(0, 6), min_size=1, max_size=7, unique=True).map(tuple),
-        starts_on=starts,
-        ends_on=ends,
+    schedule(
+        logic.WEEKDAYS, weekdays=st.lists(st.integers(0, 6), min_size=1, max_size=7, unique=True).map(tuple)
     ),
-    st.builds(
-        logic.Schedule,
-        cadence=st.just(logic.EVERY_N_DAYS),
-        interval_days=st.integers(1, 90),
-        starts_on=starts,
-        ends_on=ends,
-    ),
-    st.builds(
-        logic.Schedule,
-        cadence=st.just(logic.TIMES_PER_WEEK),
-        times_per_week=st.integers(1, 21),
-        starts_on=starts,
-        ends_on=ends,
-    ),
+    schedule(logic.EVERY_N_DAYS, interval_days=st.integers(1, 90)),
+    schedule(logic.TIMES_PER_WEEK, times_per_week=st.integers(1, 21)),
 )
 contact_days = st.lists(st.dates(dt.date(1900, 1, 1), TODAY), max_size=80) | st.lists(
     st.dates(TODAY - dt.timedelta(days=200), TODAY), max_size=80

@@ -45,11 +45,11 @@ def test_old_login_attempts_are_purged(db):
 
 def test_schedule_runs_each_job_when_due():
     calls = []
-    schedule = jobs.Schedule([(lambda now: calls.append(now) or 0, dt.timedelta(minutes=10))])
+    runner = jobs.PeriodicRunner([(lambda now: calls.append(now) or 0, dt.timedelta(minutes=10))])
     start = timezone.now()
-    assert schedule.run_due(start) == 1
-    assert schedule.run_due(start + dt.timedelta(minutes=5)) == 0
-    assert schedule.run_due(start + dt.timedelta(minutes=10)) == 1
+    assert runner.run_due(start) == 1
+    assert runner.run_due(start + dt.timedelta(minutes=5)) == 0
+    assert runner.run_due(start + dt.timedelta(minutes=10)) == 1
     assert len(calls) == 2
 
 

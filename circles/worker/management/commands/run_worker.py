@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from circles.worker.jobs import Schedule
+from circles.worker.jobs import PeriodicRunner
 from circles.worker.models import WorkerHeartbeat
 
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         name = f"{socket.gethostname()}:{os.getpid()}"
-        schedule = Schedule()
+        runner = PeriodicRunner()
         heartbeat, _ = WorkerHeartbeat.objects.update_or_create(
             name=name, defaults={"started_at": timezone.now(), "last_seen_at": timezone.now()}
         )
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             while not stop.is_set():
                 if not connection.in_atomic_block:  # (tests run the worker inside a transaction)
                     close_old_connections()  # reconnect if the database went away between loops
-                ran = schedule.run_due()
+                ran = runner.run_due()
                 WorkerHeartbeat.objects.filter(pk=heartbeat.pk).update(
                     last_seen_at=timezone.now(), jobs_run=heartbeat.jobs_run + ran
                 )
