@@ -151,3 +151,9 @@ def test_number_fields_offer_one_to_five(riley, client_for):
     for name in ("importance", "quality"):
         tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
         assert 'min="1"' in tag and 'max="5"' in tag, tag
+
+
+def test_overview_says_how_much_is_not_known(riley, client_for):
+    make_tie(riley, "Alex")  # substance use left at "Don't know"
+    page = client_for(riley).get("/network/").content.decode()
+    assert re.search(r"Use not known \(by contact\)</dt><dd>100%", page)
