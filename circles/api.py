@@ -10,6 +10,7 @@ from ninja.security import SessionAuth
 
 from circles.accounts.api import router as accounts_router
 from circles.accounts.auth import TokenAuth
+from circles.checkins.api import router as checkins_router
 from circles.network.api import router as network_router
 
 api = NinjaAPI(
@@ -25,6 +26,7 @@ api = NinjaAPI(
 )
 api.add_router("", accounts_router)
 api.add_router("", network_router)
+api.add_router("", checkins_router)
 
 
 def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict:

@@ -2,6 +2,7 @@ from django.shortcuts import redirect, render
 from django.urls import include, path
 
 from circles.api import api
+from circles.checkins import views as checkin_views
 from circles.worker.views import healthz
 
 
@@ -15,6 +16,8 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("circles.accounts.urls")),
     path("network/", include("circles.network.urls")),
+    path("checkins/", include("circles.checkins.urls")),
+    path("help-now/", checkin_views.help_now, name="help_now"),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
 ]

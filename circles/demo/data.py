@@ -1,4 +1,4 @@
-"""Riley's demo circle: about a dozen ties across the three pillars, 8 weeks of contact, 3 commitments."""
+"""Riley's demo circle: a dozen ties across the three pillars, 8 weeks of contact and check-ins."""
 
 import datetime as dt
 import random
@@ -7,6 +7,9 @@ from django.contrib.auth.hashers import make_password
 
 from circles.accounts.actions import do_grant_role
 from circles.accounts.models import User
+from circles.checkins import logic as checkin_logic
+from circles.checkins.definitions import builtin_definition
+from circles.checkins.models import Assessment, CheckIn, CheckInSettings
 from circles.demo.personas import PERSONA_BY_KEY, PERSONAS
 from circles.lib.time import local_today, user_zone
 from circles.network.actions import do_add_tie
@@ -254,18 +257,128 @@ def build_riley_circle(riley: User) -> None:
     )
 
 
+# Riley's last eight weeks: mood rising and craving easing, one return to use five weeks ago.
+CHECKIN_DAYS = 56
+MISSED = {2, 9, 23, 24, 40}  # days ago without a check-in (day 2 can still be filled in)
+RETURN_TO_USE_DAYS_AGO = 35
+STRUGGLES = {
+    33: ("Feeling ashamed about last weekend. I want to talk it through.", ["Sam", "Mum"]),
+    20: ("Work stress is piling up and evenings are hard.", ["Sam"]),
+    6: ("Nervous about seeing old friends at the wedding.", ["Sam", "Alex"]),
+}
+# Questionnaires: (instrument, days ago, how far up its scale the answers sit, 0–1).
+QUESTIONNAIRES = [
+    ("phq9", 54, 0.55),
+    ("phq9", 40, 0.5),
+    ("phq9", 26, 0.38),
+    ("phq9", 12, 0.25),
+    ("gad7", 54, 0.6),
+    ("gad7", 40, 0.5),
+    ("gad7", 26, 0.4),
+    ("gad7", 12, 0.3),
+    ("mspss", 50, 0.55),
+    ("mspss", 20, 0.75),
+    ("barc10", 50, 0.6),
+    ("barc10", 20, 0.8),
+    ("bam", 45, 0.4),
+    ("bam", 15, 0.3),
+    *[("who5", days, 0.35 + 0.05 * week) for week, days in enumerate(range(53, 0, -7))],
+]
+
+
+def _answers_at(code: str, level: float, rng: random.Random) -> dict[str, int | bool]:
+    """Answers whose values sit about `level` of the way up each item's options."""
+    answers: dict[str, int | bool] = {}
+    for item in checkin_logic.INSTRUMENTS[code].structure.enabled({}):
+        values = sorted(item.values)
+        position = min(len(values) - 1, max(0, round(level * (len(values) - 1) + rng.uniform(-0.6, 0.6))))
+        answers[item.link_id] = values[position]
+    if code == checkin_logic.SAFETY_ITEM[0]:
+        answers[checkin_logic.SAFETY_ITEM[1]] = 0  # the demo leaves the self-harm question at "not at all"
+    return answers
+
+
+def build_riley_checkins(riley: User) -> None:
+    zone = user_zone(riley)
+    today = local_today(riley)
+    rng = random.Random(8)  # noqa: S311 — demo data, not security
+    ties = {tie.display_name: tie for tie in riley.ties.all()}
+    checkins = []
+    for days_ago in range(CHECKIN_DAYS, 0, -1):
+        if days_ago in MISSED:
+            continue
+        day = today - dt.timedelta(days=days_ago)
+        progress = 1 - days_ago / CHECKIN_DAYS  # 0 eight weeks ago, 1 today
+        setback = 6 if 0 <= RETURN_TO_USE_DAYS_AGO - days_ago <= 3 else 0
+        used = days_ago == RETURN_TO_USE_DAYS_AGO
+        checkins.append(
+            CheckIn(
+                member=riley,
+                day=day,
+                mood=max(0, min(10, round(4 + 4 * progress + rng.uniform(-1.5, 1.5)) - setback // 2)),
+                craving=max(0, min(10, round(6 - 4 * progress + rng.uniform(-1.5, 1.5)) + setback // 2)),
+                stress=max(0, min(10, round(6 - 2 * progress + rng.uniform(-2, 2)))),
+                sleep_quality=max(1, min(5, round(2.5 + 2 * progress + rng.uniform(-1, 1)))),
+                used=used,
+                substance="alcohol" if used else "",
+                use_note="A wedding reception. I left early and called Sam the next morning." if used else "",
+                helped=rng.choice(
+                    ["", "", "A walk after work", "Tuesday group", "Talking to Sam", "Cooking dinner"]
+                ),
+                struggling=STRUGGLES.get(days_ago, ("", []))[0],
+                created_at=_at(day, 21, 0, zone),
+            )
+        )
+    CheckIn.objects.bulk_create(checkins)
+    for checkin in CheckIn.objects.filter(member=riley, day__gte=today - dt.timedelta(days=CHECKIN_DAYS)):
+        days_ago = (today - checkin.day).days
+        if days_ago in STRUGGLES:
+            checkin.struggling_for.set([ties[name] for name in STRUGGLES[days_ago][1] if name in ties])
+    CheckInSettings.objects.update_or_create(
+        member=riley, defaults={"count_days": True, "recovery_started_on": today - dt.timedelta(days=142)}
+    )
+    assessments = []
+    for code, days_ago, level in QUESTIONNAIRES:
+        answers = _answers_at(code, level, rng)
+        result = checkin_logic.score(code, answers)
+        finished = _at(today - dt.timedelta(days=days_ago), 20, 30, zone)
+        assessments.append(
+            Assessment(
+                member=riley,
+                instrument=code,
+                definition=builtin_definition(code),
+                status=Assessment.Status.COMPLETED,
+                answers=answers,
+                started_at=finished - dt.timedelta(minutes=4),
+                completed_at=finished,
+                day=finished.astimezone(zone).date(),
+                total=result.total,
+                band=result.band or "",
+                subscales=result.subscales,
+                flags=list(result.flags),
+                scoring_version=checkin_logic.INSTRUMENTS[code].scoring_version,
+            )
+        )
+    Assessment.objects.bulk_create(assessments)
+
+
 def build_demo(*, password: str, reset: bool = False) -> str:
     password_hash = make_password(password)
     users = {persona.key: _ensure_user(persona.key, password_hash) for persona in PERSONAS}
     riley = users["riley"]
     if reset:
         riley.ties.all().delete()
+        riley.checkins.all().delete()
+        riley.assessments.all().delete()
     if not riley.ties.exists():
         build_riley_circle(riley)
+    if not riley.checkins.exists():
+        build_riley_checkins(riley)
     mallory = users["mallory"]
     if not mallory.ties.exists():
         do_add_tie(Tie(display_name="Robin", relationship="friend", circle="inner"), acting_user=mallory)
     return (
         f"Demo ready: {len(users)} users; Riley has {riley.ties.count()} ties, "
-        f"{riley.interactions.count()} contacts and {riley.commitments.count()} commitments."
+        f"{riley.interactions.count()} contacts, {riley.commitments.count()} commitments, "
+        f"{riley.checkins.count()} check-ins and {riley.assessments.count()} questionnaires."
     )

@@ -50,25 +50,9 @@ def load_adherence(member, commitments: list[Commitment]) -> dict[int, logic.Adh
     return {c.pk: logic.adherence(c.schedule, dates_by_tie.get(c.tie_id, []), today) for c in active}
 
 
-def load_network(member) -> NetworkView:
-    """Everything the network page and the health API show, in five queries whatever the size."""
-    zone = user_zone(member)
-    today = local_today(member)
-    window_start = start_of_local_day(today - dt.timedelta(days=logic.ADHERENCE_WINDOW_DAYS - 1), zone)
-    this_monday = today - dt.timedelta(days=today.weekday())
-    mondays = [this_monday - dt.timedelta(weeks=CHART_WEEKS - 1 - i) for i in range(CHART_WEEKS)]
+def weekly_contact(member, mondays: list[dt.date], zone) -> list[logic.WeekOfContact]:
+    """Contacts per pillar in each week starting on the given local Mondays: one query, counted in SQL."""
     week_starts = [start_of_local_day(monday, zone) for monday in mondays]
-
-    ties = list(Tie.objects.filter(member=member))
-    commitments = list(Commitment.objects.filter(member=member).select_related("tie"))
-    # Last contact and the last 28 days' count, per tie.
-    summary = {
-        row["tie_id"]: row
-        for row in Interaction.objects.filter(member=member)
-        .values("tie_id")
-        .annotate(last=Max("occurred_at"), recent=Count("id", filter=Q(occurred_at__gte=window_start)))
-    }
-    # Contacts per pillar in each of the chart's weeks (the member's local Mondays), counted by the database.
     week_counts = {}
     for i, start in enumerate(week_starts):
         within = Q(occurred_at__gte=start)
@@ -85,6 +69,27 @@ def load_network(member) -> NetworkView:
         pillar = pillar_row["tie__pillar"]
         for i, week in enumerate(weeks):
             week.counts[pillar] = week.counts.get(pillar, 0) + pillar_row[f"week{i}"]  # type: ignore[literal-required]
+    return weeks
+
+
+def load_network(member) -> NetworkView:
+    """Everything the network page and the health API show, in five queries whatever the size."""
+    zone = user_zone(member)
+    today = local_today(member)
+    window_start = start_of_local_day(today - dt.timedelta(days=logic.ADHERENCE_WINDOW_DAYS - 1), zone)
+    this_monday = today - dt.timedelta(days=today.weekday())
+    mondays = [this_monday - dt.timedelta(weeks=CHART_WEEKS - 1 - i) for i in range(CHART_WEEKS)]
+
+    ties = list(Tie.objects.filter(member=member))
+    commitments = list(Commitment.objects.filter(member=member).select_related("tie"))
+    # Last contact and the last 28 days' count, per tie.
+    summary = {
+        row["tie_id"]: row
+        for row in Interaction.objects.filter(member=member)
+        .values("tie_id")
+        .annotate(last=Max("occurred_at"), recent=Count("id", filter=Q(occurred_at__gte=window_start)))
+    }
+    weeks = weekly_contact(member, mondays, zone)
     facts = []
     for tie in ties:
         tie_summary = summary.get(tie.pk)

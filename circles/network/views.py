@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from circles.checkins.reminders import load_reminders
+from circles.checkins.trajectory import load_latest_scores
 from circles.lib.time import local_today
 from circles.network import drawing
 from circles.network.access import access_commitment, access_interaction, access_tie
@@ -45,6 +47,9 @@ def overview(request):
         "map_svg": drawing.network_map(entries, request.user.display_name),
         "map_rows": drawing.map_table_rows(entries),
         "chart_svg": drawing.weekly_chart(network.health.weeks),
+        "reminders": load_reminders(request.user),
+        # Perceived support and recovery capital, measured, beside the composition of the network.
+        "support_scores": load_latest_scores(request.user, ("mspss", "barc10")),
     }
     return render(request, "network/overview.html", context)
 

@@ -1,0 +1,175 @@
+"""Check-in, questionnaire and safety changes. Safety signals are written in the caller's transaction."""
+
+from collections.abc import Iterable, Mapping
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from circles.checkins import definitions, logic
+from circles.checkins.models import (
+    Assessment,
+    CheckIn,
+    CheckInSettings,
+    MeasureSchedule,
+    QuestionnaireDefinition,
+    SafetySignal,
+)
+from circles.lib.time import local_today
+
+
+@transaction.atomic
+def do_save_checkin(checkin: CheckIn, struggling_for: Iterable, *, acting_user) -> CheckIn:
+    """Records or changes a day's check-in (already validated). A day before today is marked late."""
+    checkin.member = acting_user
+    if checkin.pk is None:
+        checkin.late = checkin.day < local_today(acting_user)
+    checkin.save()
+    checkin.struggling_for.set(list(struggling_for))
+    return checkin
+
+
+def checkin_settings(member) -> CheckInSettings:
+    """The member's settings, unsaved defaults when they never changed any."""
+    try:
+        return member.checkin_settings
+    except CheckInSettings.DoesNotExist:
+        return CheckInSettings(member=member)
+
+
+def do_save_checkin_settings(settings_row: CheckInSettings, *, acting_user) -> CheckInSettings:
+    settings_row.member = acting_user
+    settings_row.save()
+    return settings_row
+
+
+def do_set_schedule(member, instrument: str, interval_days: int | None, *, acting_user) -> MeasureSchedule:
+    schedule, _created = MeasureSchedule.objects.update_or_create(
+        member=member, instrument=instrument, defaults={"interval_days": interval_days}
+    )
+    return schedule
+
+
+def do_start_assessment(member, instrument: str, *, language: str, offered_after=None) -> Assessment:
+    """Opens a questionnaire, or resumes the one saved part-way."""
+    saved = (
+        Assessment.objects.filter(member=member, instrument=instrument, status=Assessment.Status.IN_PROGRESS)
+        .order_by("-started_at")
+        .first()
+    )
+    if saved:
+        return saved
+    return Assessment.objects.create(
+        member=member,
+        instrument=instrument,
+        definition=definitions.definition_for(instrument, language),
+        offered_after=offered_after,
+    )
+
+
+def _merge(structure: logic.Structure, saved: Mapping, given: Mapping) -> dict:
+    """Earlier answers plus the new ones; earlier answers that skip logic now hides are dropped."""
+    merged = {**saved, **given}
+    shown = {item.link_id for item in structure.enabled(merged)}
+    return {link_id: value for link_id, value in merged.items() if link_id in shown or link_id in given}
+
+
+@transaction.atomic
+def do_save_answers(assessment: Assessment, given: Mapping, *, complete: bool, acting_user) -> Assessment:
+    """Saves answers part-way or completes and scores the questionnaire, raising safety signals at once.
+
+    Raises ValidationError with one entry per question ("answers.<linkId>"); nothing is saved then.
+    """
+    if assessment.is_complete:
+        raise ValidationError({"status": _("This questionnaire is already complete; start a new one.")})
+    structure = assessment.spec.structure
+    answers = _merge(structure, assessment.answers, given)
+    errors = logic.answer_errors(structure, answers, complete=complete)
+    if errors:
+        raise ValidationError({f"answers.{link_id}": messages for link_id, messages in errors.items()})
+    assessment.answers = answers
+    if complete:
+        sex = checkin_settings(acting_user).screening_sex or None
+        result = logic.score(assessment.instrument, answers, sex=sex)
+        assessment.status = Assessment.Status.COMPLETED
+        assessment.completed_at = timezone.now()
+        assessment.day = local_today(acting_user)
+        assessment.total = result.total
+        assessment.band = result.band or ""
+        assessment.subscales = result.subscales
+        assessment.flags = list(result.flags)
+        assessment.scoring_version = assessment.spec.scoring_version
+    assessment.save()
+    _raise_safety_signals(assessment)
+    return assessment
+
+
+def _raise_safety_signals(assessment: Assessment) -> None:
+    instrument, link_id = logic.SAFETY_ITEM
+    raised = set(assessment.safety_signals.values_list("source", flat=True))
+    if (
+        assessment.instrument == instrument
+        and (assessment.answers.get(link_id) or 0) > 0
+        and SafetySignal.Source.SAFETY_ITEM not in raised
+    ):
+        SafetySignal.objects.create(
+            member=assessment.member, source=SafetySignal.Source.SAFETY_ITEM, assessment=assessment
+        )
+    if "positive_screen" in assessment.flags and SafetySignal.Source.SCREEN not in raised:
+        SafetySignal.objects.create(
+            member=assessment.member,
+            source=SafetySignal.Source.SCREEN,
+            tier=assessment.band,
+            assessment=assessment,
+        )
+
+
+def do_discard_assessment(assessment: Assessment, *, acting_user) -> None:
+    """Throws away a questionnaire saved part-way (completed ones are the member's record)."""
+    if assessment.is_complete:
+        raise ValidationError(
+            {"status": _("A completed questionnaire is kept; only one saved part-way can be discarded.")}
+        )
+    assessment.delete()
+
+
+def do_ask_for_help(member, *, acting_user) -> SafetySignal:
+    """The member pressed "I need help now": a durable signal, written before the page answers."""
+    return SafetySignal.objects.create(member=member, source=SafetySignal.Source.HELP_NOW)
+
+
+@transaction.atomic
+def do_import_questionnaire(instrument: str, resource: object, *, activate: bool, acting_user):
+    """Adds official or translated wording for an instrument after checking its structure."""
+    checked = definitions.check_import(instrument, resource)
+    language = checked.get("language") or "en"
+    version = str(checked["version"])
+    if QuestionnaireDefinition.objects.filter(
+        instrument=instrument, language=language, version=version, builtin=False
+    ).exists():
+        raise ValidationError(
+            {
+                "resource": [
+                    _(
+                        "Version %(version)s in language %(language)s is already imported; "
+                        "give it a new version."
+                    )
+                    % {"version": version, "language": language}
+                ]
+            }
+        )
+    if activate:
+        QuestionnaireDefinition.objects.filter(
+            instrument=instrument, language=language, builtin=False
+        ).update(active=False)
+    return QuestionnaireDefinition.objects.create(
+        instrument=instrument,
+        language=language,
+        version=version,
+        title=str(checked.get("title") or checked.get("name") or instrument)[:200],
+        resource=checked,
+        builtin=False,
+        active=activate,
+        imported_by=acting_user,
+    )

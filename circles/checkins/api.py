@@ -1,0 +1,549 @@
+"""Check-ins, questionnaires, safety and the trajectory in the API: the same access_* and do_* as pages."""
+
+import datetime as dt
+from typing import Literal
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.utils import translation
+from django.utils.translation import gettext as _
+from ninja import Router, Schema, Status
+from ninja.errors import HttpError
+from pydantic import Field, StrictBool, StrictInt
+
+from circles.accounts.models import Role
+from circles.checkins import fhir, logic
+from circles.checkins.access import access_assessment, access_checkin
+from circles.checkins.actions import (
+    checkin_settings,
+    do_ask_for_help,
+    do_discard_assessment,
+    do_import_questionnaire,
+    do_save_answers,
+    do_save_checkin,
+    do_save_checkin_settings,
+    do_set_schedule,
+    do_start_assessment,
+)
+from circles.checkins.crisis import crisis_resources
+from circles.checkins.definitions import definition_for
+from circles.checkins.models import Assessment, CheckIn, QuestionnaireDefinition, SafetySignal
+from circles.checkins.reminders import load_measures, load_reminders
+from circles.checkins.trajectory import DEFAULT_WINDOW, WINDOWS, load_trajectory
+from circles.lib.schema import InputSchema
+from circles.lib.time import local_today
+from circles.network.models import Tie, TieStatus
+
+router = Router(tags=["check-ins"])
+
+InstrumentCode = Literal[tuple(logic.INSTRUMENTS)]  # type: ignore[valid-type]
+Answer = StrictInt | StrictBool
+
+
+class CheckInIn(InputSchema):
+    day: dt.date | None = Field(None, description="Your local date; defaults to today. Up to 3 days back.")
+    mood: int = Field(ge=0, le=10, description="0 = very low, 10 = very good")
+    craving: int = Field(ge=0, le=10)
+    stress: int = Field(ge=0, le=10)
+    sleep_quality: int = Field(ge=1, le=5, description="1 = very poor … 5 = very good")
+    used: bool = False
+    substance: str = Field("", max_length=80)
+    use_note: str = Field("", max_length=2000)
+    helped: str = Field("", max_length=1000)
+    struggling: str = Field("", max_length=2000)
+    struggling_for: list[StrictInt] = Field([], description="Ids of your ties this is meant for")
+
+
+class CheckInPatch(InputSchema):
+    mood: int | None = Field(None, ge=0, le=10)
+    craving: int | None = Field(None, ge=0, le=10)
+    stress: int | None = Field(None, ge=0, le=10)
+    sleep_quality: int | None = Field(None, ge=1, le=5)
+    used: bool | None = None
+    substance: str | None = Field(None, max_length=80)
+    use_note: str | None = Field(None, max_length=2000)
+    helped: str | None = Field(None, max_length=1000)
+    struggling: str | None = Field(None, max_length=2000)
+    struggling_for: list[StrictInt] | None = None
+
+
+class CheckInOut(Schema):
+    day: dt.date
+    mood: int
+    craving: int
+    stress: int
+    sleep_quality: int
+    used: bool
+    substance: str
+    use_note: str
+    helped: str
+    struggling: str
+    struggling_for: list[int]
+    late: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_struggling_for(obj: CheckIn) -> list[int]:
+        return [tie.pk for tie in obj.struggling_for.all()]
+
+
+class SettingsIn(InputSchema):
+    count_days: bool | None = None
+    recovery_started_on: dt.date | None = None
+    screening_sex: Literal["", "female", "male"] | None = None
+
+
+class SettingsOut(Schema):
+    count_days: bool
+    recovery_started_on: dt.date | None
+    screening_sex: str
+
+
+class MeasureOut(Schema):
+    instrument: str
+    name: str
+    topic: str
+    interval_days: int | None
+    last_completed: dt.date | None
+    next_due: dt.date | None
+    is_due: bool
+    in_progress_id: int | None
+
+
+class ScheduleIn(InputSchema):
+    interval_days: int | None = Field(..., ge=1, le=365, description="null: not scheduled")
+
+
+class RemindersOut(Schema):
+    today: dt.date
+    checked_in_today: bool
+    missed_days: list[dt.date]
+    due: list[MeasureOut]
+
+
+class AssessmentIn(InputSchema):
+    instrument: InstrumentCode  # type: ignore[valid-type]
+    answers: dict[str, Answer] = Field({}, description="linkId -> ordinal answer value, or true/false")
+    complete: bool = Field(True, description="false saves part-way")
+
+
+class AnswersIn(InputSchema):
+    answers: dict[str, Answer] = {}
+    complete: bool = True
+
+
+class AssessmentOut(Schema):
+    id: int
+    instrument: str
+    status: str
+    answers: dict[str, int | bool]
+    started_at: dt.datetime
+    completed_at: dt.datetime | None
+    day: dt.date | None
+    total: float | None
+    band: str
+    subscales: dict[str, float]
+    flags: list[str]
+    safety: bool
+    questionnaire: str = Field(description="The definition (canonical url|version) the answers were given to")
+    scoring_version: str
+    crisis_resources: list[dict] = []
+
+    @staticmethod
+    def resolve_questionnaire(obj: Assessment) -> str:
+        return obj.definition.canonical
+
+
+class CrisisResourceOut(Schema):
+    name: str
+    detail: str
+    phone: str
+    sms: str
+    url: str
+
+
+class SafetySignalOut(Schema):
+    id: int
+    source: str
+    tier: str
+    assessment_id: int | None
+    created_at: dt.datetime
+    handled_at: dt.datetime | None
+
+
+class HelpNowOut(Schema):
+    signal: SafetySignalOut
+    crisis_resources: list[CrisisResourceOut]
+    message: str
+
+
+class DayOut(Schema):
+    day: dt.date
+    mood: int
+    craving: int
+    stress: int
+    used: bool
+
+
+class ScorePointOut(Schema):
+    day: dt.date
+    assessment_id: int
+    total: float | None
+    band: str
+    subscales: dict[str, float]
+
+
+class SeriesOut(Schema):
+    instrument: str
+    scale_min: float | None
+    scale_max: float | None
+    bands: list[dict]
+    points: list[ScorePointOut]
+
+
+class WeekOut(Schema):
+    week_start: dt.date
+    counts: dict[str, int]
+
+
+class TrajectoryOut(Schema):
+    start: dt.date
+    today: dt.date
+    days: int
+    checkins: list[DayOut]
+    instruments: list[SeriesOut]
+    weeks: list[WeekOut]
+
+
+class ImportIn(InputSchema):
+    instrument: InstrumentCode  # type: ignore[valid-type]
+    resource: dict = Field(description="A FHIR R4 Questionnaire")
+    activate: bool = True
+
+
+class DefinitionOut(Schema):
+    id: int
+    instrument: str
+    version: str
+    language: str
+    title: str
+    builtin: bool
+    active: bool
+    created_at: dt.datetime
+
+
+# --- Check-ins --------------------------------------------------------------------------------
+
+
+def _struggling_for(member, ids: list[int]) -> list[Tie]:
+    ties = list(Tie.objects.filter(member=member, pk__in=set(ids), status=TieStatus.ACTIVE))
+    if len(ties) != len(set(ids)):
+        raise ValidationError({"struggling_for": _("Choose from your own current ties.")})
+    return ties
+
+
+def _checkin_out(checkin: CheckIn) -> CheckIn:
+    return CheckIn.objects.prefetch_related("struggling_for").get(pk=checkin.pk)
+
+
+@router.get("/checkins", response=list[CheckInOut], summary="Your check-ins, newest first")
+def list_checkins(request, since: dt.date | None = None, until: dt.date | None = None):
+    checkins = CheckIn.objects.filter(member=request.auth).prefetch_related("struggling_for")
+    if since:
+        checkins = checkins.filter(day__gte=since)
+    if until:
+        checkins = checkins.filter(day__lte=until)
+    return list(checkins[:1000])
+
+
+@router.post(
+    "/checkins",
+    response={201: CheckInOut, 409: dict},
+    summary="Check in for today (or fill in one of the last 3 days, marked late)",
+)
+def create_checkin(request, payload: CheckInIn):
+    data = payload.dict(exclude={"struggling_for"})
+    data["day"] = data["day"] or local_today(request.auth)
+    if CheckIn.objects.filter(member=request.auth, day=data["day"]).exists():
+        return Status(
+            409,
+            {
+                "message": _("You have already checked in for this day."),
+                "errors": {
+                    "day": [_("Change that check-in with PATCH /checkins/%(day)s.") % {"day": data["day"]}]
+                },
+            },
+        )
+    checkin = CheckIn(member=request.auth, **data)
+    ties = _struggling_for(request.auth, payload.struggling_for)
+    checkin.full_clean(validate_constraints=False)
+    return Status(201, _checkin_out(do_save_checkin(checkin, ties, acting_user=request.auth)))
+
+
+@router.get("/checkins/{day}", response=CheckInOut, summary="One day's check-in")
+def get_checkin(request, day: dt.date):
+    return _checkin_out(access_checkin(request.auth, day))
+
+
+@router.patch("/checkins/{day}", response=CheckInOut, summary="Change a check-in (on its own day)")
+def update_checkin(request, day: dt.date, payload: CheckInPatch):
+    checkin = access_checkin(request.auth, day, write=True)
+    if not checkin.is_editable(local_today(request.auth)):
+        raise HttpError(409, _("A check-in can be changed on its own day."))
+    changes = payload.dict(exclude_unset=True)
+    ties = changes.pop("struggling_for", None)
+    for name, value in changes.items():
+        if value is None:
+            raise ValidationError({name: _("This field cannot be empty.")})
+        setattr(checkin, name, value)
+    checkin.full_clean(validate_constraints=False)
+    keep = list(checkin.struggling_for.all()) if ties is None else _struggling_for(request.auth, ties)
+    return _checkin_out(do_save_checkin(checkin, keep, acting_user=request.auth))
+
+
+@router.get("/checkin-settings", response=SettingsOut, summary="Your check-in settings")
+def get_settings(request):
+    return checkin_settings(request.auth)
+
+
+@router.patch("/checkin-settings", response=SettingsOut, summary="Change your check-in settings")
+def update_settings(request, payload: SettingsIn):
+    current = checkin_settings(request.auth)
+    changes = payload.dict(exclude_unset=True)
+    for name, value in changes.items():
+        if value is None and name != "recovery_started_on":
+            raise ValidationError({name: _("This field cannot be empty.")})
+        setattr(current, name, value)
+    current.full_clean(exclude=["member"])
+    return do_save_checkin_settings(current, acting_user=request.auth)
+
+
+@router.get("/reminders", response=RemindersOut, summary="What is due today")
+def reminders(request):
+    result = load_reminders(request.auth)
+    return RemindersOut(
+        today=result.today,
+        checked_in_today=result.checked_in_today,
+        missed_days=result.missed_days,
+        due=[_measure_out(m) for m in result.due_measures],
+    )
+
+
+# --- Questionnaires ---------------------------------------------------------------------------
+
+
+def _measure_out(status) -> MeasureOut:
+    return MeasureOut(
+        instrument=status.instrument.code,
+        name=status.instrument.name,
+        topic=str(status.instrument.topic),
+        interval_days=status.interval_days,
+        last_completed=status.last_completed,
+        next_due=status.next_due,
+        is_due=status.is_due,
+        in_progress_id=status.in_progress_id,
+    )
+
+
+@router.get(
+    "/measures", response=list[MeasureOut], summary="Every instrument with your schedule and what is due"
+)
+def list_measures(request):
+    return [_measure_out(m) for m in load_measures(request.auth, local_today(request.auth))]
+
+
+@router.put(
+    "/measures/{instrument}/schedule", response=MeasureOut, summary="How often to ask (null: not scheduled)"
+)
+def set_schedule(request, instrument: InstrumentCode, payload: ScheduleIn):  # type: ignore[valid-type]
+    if instrument == "cssrs" and payload.interval_days is not None:
+        raise ValidationError(
+            {"interval_days": _("The suicide-risk screen is offered when an answer calls for it.")}
+        )
+    do_set_schedule(request.auth, instrument, payload.interval_days, acting_user=request.auth)
+    return next(
+        _measure_out(m)
+        for m in load_measures(request.auth, local_today(request.auth))
+        if m.instrument.code == instrument
+    )
+
+
+@router.get(
+    "/measures/{instrument}/questionnaire",
+    response=dict,
+    summary="The FHIR Questionnaire (wording) you would be asked",
+)
+def get_questionnaire(request, instrument: InstrumentCode):  # type: ignore[valid-type]
+    return definition_for(instrument, translation.get_language() or "en").resource
+
+
+def _assessment_out(assessment: Assessment) -> AssessmentOut:
+    out = AssessmentOut.from_orm(assessment)
+    out.safety = assessment.safety
+    if assessment.safety:
+        out.crisis_resources = [vars(r) for r in crisis_resources(translation.get_language())]
+    return out
+
+
+@router.get("/assessments", response=list[AssessmentOut], summary="Your questionnaires, newest first")
+def list_assessments(request, instrument: InstrumentCode | None = None):  # type: ignore[valid-type]
+    assessments = Assessment.objects.filter(member=request.auth).select_related("definition")
+    if instrument:
+        assessments = assessments.filter(instrument=instrument)
+    return [_assessment_out(a) for a in assessments[:500]]
+
+
+@router.post(
+    "/assessments",
+    response={201: AssessmentOut},
+    summary="Answer a questionnaire (complete=false saves part-way; a saved one is resumed)",
+)
+def create_assessment(request, payload: AssessmentIn):
+    with_errors = None
+    assessment = do_start_assessment(
+        request.auth, payload.instrument, language=translation.get_language() or "en"
+    )
+    try:
+        assessment = do_save_answers(
+            assessment, payload.answers, complete=payload.complete, acting_user=request.auth
+        )
+    except ValidationError as error:
+        with_errors = error
+    if with_errors is not None:
+        if not assessment.answers:
+            assessment.delete()  # an empty one just opened for this request: nothing of the member's is lost
+        raise with_errors
+    return Status(201, _assessment_out(assessment))
+
+
+@router.get("/assessments/{assessment_id}", response=AssessmentOut, summary="One questionnaire and its score")
+def get_assessment(request, assessment_id: int):
+    return _assessment_out(access_assessment(request.auth, assessment_id))
+
+
+@router.patch(
+    "/assessments/{assessment_id}", response=AssessmentOut, summary="Add answers to one saved part-way"
+)
+def update_assessment(request, assessment_id: int, payload: AnswersIn):
+    assessment = access_assessment(request.auth, assessment_id, write=True)
+    assessment = do_save_answers(
+        assessment, payload.answers, complete=payload.complete, acting_user=request.auth
+    )
+    return _assessment_out(assessment)
+
+
+@router.delete("/assessments/{assessment_id}", response={204: None}, summary="Discard one saved part-way")
+def delete_assessment(request, assessment_id: int):
+    do_discard_assessment(
+        access_assessment(request.auth, assessment_id, write=True), acting_user=request.auth
+    )
+    return Status(204, None)
+
+
+@router.get(
+    "/assessments/{assessment_id}/fhir",
+    response=dict,
+    summary="A completed questionnaire as a FHIR R4 Bundle (QuestionnaireResponse + Observation)",
+)
+def assessment_as_fhir(request, assessment_id: int):
+    assessment = access_assessment(request.auth, assessment_id)
+    if not assessment.is_complete:
+        raise Http404
+    return fhir.assessment_bundle(assessment)
+
+
+# --- Safety -----------------------------------------------------------------------------------
+
+
+@router.post(
+    "/help-now",
+    response={201: HelpNowOut},
+    summary="I need help now: records a safety signal and returns crisis resources",
+)
+def help_now(request):
+    signal = do_ask_for_help(request.auth, acting_user=request.auth)
+    return Status(
+        201,
+        HelpNowOut(
+            signal=SafetySignalOut.from_orm(signal),
+            crisis_resources=[
+                CrisisResourceOut(**vars(r)) for r in crisis_resources(translation.get_language())
+            ],
+            message=_("Circles is not an emergency service. If you are in danger, call emergency services."),
+        ),
+    )
+
+
+@router.get(
+    "/crisis-resources",
+    response=list[CrisisResourceOut],
+    auth=None,
+    summary="Crisis resources (no sign-in needed)",
+)
+def list_crisis_resources(request):
+    return [CrisisResourceOut(**vars(r)) for r in crisis_resources(translation.get_language())]
+
+
+@router.get("/safety-signals", response=list[SafetySignalOut], summary="Your safety signals, newest first")
+def list_safety_signals(request):
+    return list(SafetySignal.objects.filter(member=request.auth)[:200])
+
+
+# --- Trajectory -------------------------------------------------------------------------------
+
+
+@router.get(
+    "/trajectory", response=TrajectoryOut, summary="Check-ins, scores and weekly contact on one time axis"
+)
+def trajectory(request, days: Literal[WINDOWS] = DEFAULT_WINDOW):  # type: ignore[valid-type]
+    data = load_trajectory(request.auth, days)
+    return TrajectoryOut(
+        start=data.start,
+        today=data.today,
+        days=data.days,
+        checkins=[DayOut(**vars(p)) for p in data.checkins],
+        instruments=[
+            SeriesOut(
+                instrument=s.instrument.code,
+                scale_min=s.instrument.scale_min,
+                scale_max=s.instrument.scale_max,
+                bands=[
+                    {"code": b.code, "low": b.low, "high": b.high, "label": str(b.label)}
+                    for b in s.instrument.bands
+                ],
+                points=[ScorePointOut(**vars(p)) for p in s.points],
+            )
+            for s in data.instruments
+        ],
+        weeks=[WeekOut(week_start=w.week_start, counts=w.counts) for w in data.weeks],
+    )
+
+
+# --- Definitions (organization administrators) ------------------------------------------------
+
+
+def _require_org_admin(user) -> None:
+    if not user.has_role(Role.Kind.ORG_ADMIN):
+        raise Http404
+
+
+@router.get(
+    "/questionnaire-definitions", response=list[DefinitionOut], summary="Imported wordings (org admins)"
+)
+def list_definitions(request):
+    _require_org_admin(request.auth)
+    return list(QuestionnaireDefinition.objects.order_by("-created_at")[:200])
+
+
+@router.post(
+    "/questionnaire-definitions",
+    response={201: DefinitionOut},
+    summary="Import official or translated wording (org admins); refused unless the structure matches",
+)
+def import_definition(request, payload: ImportIn):
+    _require_org_admin(request.auth)
+    definition = do_import_questionnaire(
+        payload.instrument, payload.resource, activate=payload.activate, acting_user=request.auth
+    )
+    return Status(201, definition)

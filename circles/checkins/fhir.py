@@ -1,0 +1,126 @@
+"""A completed questionnaire as FHIR R4: a QuestionnaireResponse plus an Observation of its score.
+
+Built as plain dicts, then checked with the fhir.resources R4B models before anything leaves Circles.
+"""
+
+import uuid
+
+from fhir.resources.R4B.bundle import Bundle
+
+from circles.checkins import definitions
+from circles.checkins.models import CSSRS_TIERS, SUBSCALE_LABELS, Assessment
+
+NAMESPACE = uuid.UUID("6f1b1d2e-8a47-4c1e-9a51-0f6c2b7f5a10")  # fixed, so ids are stable across exports
+UCUM = "http://unitsofmeasure.org"
+
+
+def _urn(kind: str, key: object) -> str:
+    return f"urn:uuid:{uuid.uuid5(NAMESPACE, f'{kind}:{key}')}"
+
+
+def _subject(assessment: Assessment) -> dict:
+    return {
+        "identifier": {"system": "urn:circles:member", "value": str(assessment.member_id)},
+        "display": assessment.member.display_name,
+    }
+
+
+def questionnaire_response(assessment: Assessment) -> dict:
+    resource = assessment.definition.resource
+    codings = definitions.option_codings(resource)
+    texts = definitions.item_texts(resource)
+    items = []
+    for item in assessment.spec.structure.items:
+        if item.link_id not in assessment.answers:
+            continue
+        value = assessment.answers[item.link_id]
+        if item.kind == "boolean":
+            answer = {"valueBoolean": bool(value)}
+        else:
+            coding = codings.get(item.link_id, {}).get(int(value))
+            answer = {"valueCoding": coding} if coding else {"valueInteger": int(value)}
+        items.append({"linkId": item.link_id, "text": texts.get(item.link_id, ""), "answer": [answer]})
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": assessment.definition.canonical,
+        "status": "completed",
+        "subject": _subject(assessment),
+        "authored": assessment.completed_at.isoformat(),
+        "item": items,
+    }
+
+
+def _quantity(value: float, percentage: bool = False) -> dict:
+    unit = "%" if percentage else "{score}"
+    return {"value": value, "unit": "%" if percentage else "score", "system": UCUM, "code": unit}
+
+
+def score_observation(assessment: Assessment, response_urn: str) -> dict:
+    spec = assessment.spec
+    resource = assessment.definition.resource
+    codings = [c for c in resource.get("code", []) if isinstance(c, dict)]
+    observation: dict = {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                        "code": "survey",
+                        "display": "Survey",
+                    }
+                ]
+            }
+        ],
+        "code": {"coding": codings, "text": f"{spec.name} score"}
+        if codings
+        else {"text": f"{spec.name} score"},
+        "subject": _subject(assessment),
+        "effectiveDateTime": assessment.completed_at.isoformat(),
+        "derivedFrom": [{"reference": response_urn}],
+        "method": {
+            "text": f"Circles scoring version {assessment.scoring_version} for {spec.name}; "
+            f"questionnaire {assessment.definition.canonical}"
+        },
+    }
+    if assessment.instrument == "cssrs":
+        observation["valueCodeableConcept"] = {
+            "coding": [{"system": "urn:circles:cssrs-risk", "code": assessment.band}],
+            "text": str(CSSRS_TIERS.get(assessment.band, assessment.band)),
+        }
+    elif assessment.total is not None:
+        observation["valueQuantity"] = _quantity(assessment.total, percentage=assessment.instrument == "who5")
+    if assessment.band and assessment.instrument != "cssrs":
+        observation["interpretation"] = [{"text": assessment.band_label or assessment.band}]
+    if assessment.subscales:
+        observation["component"] = [
+            {
+                "code": {
+                    "coding": [{"system": "urn:circles:subscale", "code": f"{assessment.instrument}.{name}"}],
+                    "text": str(SUBSCALE_LABELS.get(name, name)),
+                },
+                "valueQuantity": _quantity(value),
+            }
+            for name, value in assessment.subscales.items()
+        ]
+    return observation
+
+
+def assessment_bundle(assessment: Assessment) -> dict:
+    """A collection Bundle: the response and the Observation derived from it, validated before return."""
+    response_urn = _urn("QuestionnaireResponse", assessment.pk)
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": assessment.completed_at.isoformat(),
+        "entry": [
+            {"fullUrl": response_urn, "resource": questionnaire_response(assessment)},
+            {
+                "fullUrl": _urn("Observation", assessment.pk),
+                "resource": score_observation(assessment, response_urn),
+            },
+        ],
+    }
+    Bundle.model_validate(bundle)  # raises if we ever build something that is not valid FHIR
+    return bundle

@@ -1,0 +1,117 @@
+"""The recovery's trajectory next to the network's engagement, loaded in a fixed number of queries."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from circles.checkins import logic
+from circles.checkins.models import SUBSCALE_LABELS, Assessment, CheckIn
+from circles.lib.time import local_today, user_zone
+from circles.network import logic as network_logic
+from circles.network.health import weekly_contact
+
+WINDOWS = (30, 90, 365)
+DEFAULT_WINDOW = 90
+
+
+@dataclass(frozen=True)
+class DayPoint:
+    day: dt.date
+    mood: int
+    craving: int
+    stress: int
+    used: bool
+
+
+@dataclass(frozen=True)
+class ScorePoint:
+    day: dt.date
+    assessment_id: int
+    total: float | None
+    band: str
+    subscales: dict[str, float]
+
+
+@dataclass
+class InstrumentSeries:
+    instrument: logic.Instrument
+    points: list[ScorePoint] = field(default_factory=list)
+
+    def rows(self) -> list[tuple[ScorePoint, str, str]]:
+        """Each result with the words for its band and its subscales, for the chart's data table."""
+        labels = {band.code: str(band.label) for band in self.instrument.bands}
+        return [
+            (
+                point,
+                labels.get(point.band, ""),
+                "; ".join(
+                    f"{SUBSCALE_LABELS.get(name, name)} {value:g}" for name, value in point.subscales.items()
+                ),
+            )
+            for point in self.points
+        ]
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    start: dt.date
+    today: dt.date
+    days: int
+    checkins: list[DayPoint]
+    instruments: list[InstrumentSeries]
+    weeks: list[network_logic.WeekOfContact]
+
+    def average(self, name: str) -> float | None:
+        values = [getattr(point, name) for point in self.checkins]
+        return round(sum(values) / len(values), 1) if values else None
+
+
+def load_trajectory(member, days: int) -> Trajectory:
+    """Check-ins, scores and weekly contact over the last `days` days: three queries whatever the history."""
+    zone = user_zone(member)
+    today = local_today(member)
+    start = today - dt.timedelta(days=days - 1)
+    checkins = [
+        DayPoint(*row)
+        for row in CheckIn.objects.filter(member=member, day__gte=start, day__lte=today)
+        .order_by("day")
+        .values_list("day", "mood", "craving", "stress", "used")
+    ]
+    by_instrument = {code: InstrumentSeries(spec) for code, spec in logic.INSTRUMENTS.items()}
+    rows = (
+        Assessment.objects.completed()
+        .filter(member=member, day__gte=start, day__lte=today)
+        .order_by("day", "completed_at")
+        .values_list("instrument", "day", "id", "total", "band", "subscales")
+    )
+    for instrument, day, assessment_id, total, band, subscales in rows:
+        if instrument in by_instrument:
+            by_instrument[instrument].points.append(ScorePoint(day, assessment_id, total, band, subscales))
+    first_monday = start - dt.timedelta(days=start.weekday())
+    mondays = []
+    monday = first_monday
+    while monday <= today:
+        mondays.append(monday)
+        monday += dt.timedelta(weeks=1)
+    return Trajectory(
+        start=start,
+        today=today,
+        days=days,
+        checkins=checkins,
+        instruments=[series for series in by_instrument.values() if series.points],
+        weeks=weekly_contact(member, mondays, zone),
+    )
+
+
+def load_latest_scores(member, codes: tuple[str, ...]) -> dict[str, Assessment]:
+    """The most recent completed result of each instrument named (one small query each)."""
+    latest = {}
+    for code in codes:
+        found = (
+            Assessment.objects.completed()
+            .filter(member=member, instrument=code)
+            .order_by("-completed_at")
+            .first()
+        )
+        if found:
+            latest[code] = found
+    return latest

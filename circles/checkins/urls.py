@@ -1,0 +1,19 @@
+from django.urls import path
+
+from circles.checkins import views
+
+app_name = "checkins"
+
+urlpatterns = [
+    path("", views.today, name="today"),
+    path("day/<str:day>/", views.checkin_day, name="day"),
+    path("history/", views.history, name="history"),
+    path("settings/", views.checkin_settings_page, name="settings"),
+    path("questionnaires/", views.measures, name="measures"),
+    path("questionnaires/<str:instrument>/start/", views.start_measure, name="start_measure"),
+    path("questionnaires/import/", views.import_questionnaire, name="import_questionnaire"),
+    path("answers/<int:assessment_id>/", views.assessment_page, name="assessment"),
+    path("answers/<int:assessment_id>/result/", views.assessment_result, name="assessment_result"),
+    path("answers/<int:assessment_id>/fhir.json", views.assessment_fhir, name="assessment_fhir"),
+    path("progress/", views.trajectory, name="trajectory"),
+]
