@@ -32,10 +32,7 @@ def do_save_checkin(checkin: CheckIn, struggling_for: Iterable, *, acting_user) 
 
 def checkin_settings(member) -> CheckInSettings:
     """The member's settings, unsaved defaults when they never changed any."""
-    try:
-        return member.checkin_settings
-    except CheckInSettings.DoesNotExist:
-        return CheckInSettings(member=member)
+    return CheckInSettings.objects.filter(member=member).first() or CheckInSettings(member=member)
 
 
 def do_save_checkin_settings(settings_row: CheckInSettings, *, acting_user) -> CheckInSettings:

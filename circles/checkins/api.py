@@ -133,6 +133,14 @@ class AnswersIn(InputSchema):
     complete: bool = True
 
 
+class CrisisResourceOut(Schema):
+    name: str
+    detail: str
+    phone: str
+    sms: str
+    url: str
+
+
 class AssessmentOut(Schema):
     id: int
     instrument: str
@@ -148,19 +156,7 @@ class AssessmentOut(Schema):
     safety: bool
     questionnaire: str = Field(description="The definition (canonical url|version) the answers were given to")
     scoring_version: str
-    crisis_resources: list[dict] = []
-
-    @staticmethod
-    def resolve_questionnaire(obj: Assessment) -> str:
-        return obj.definition.canonical
-
-
-class CrisisResourceOut(Schema):
-    name: str
-    detail: str
-    phone: str
-    sms: str
-    url: str
+    crisis_resources: list[CrisisResourceOut] = []
 
 
 class SafetySignalOut(Schema):
@@ -378,12 +374,18 @@ def get_questionnaire(request, instrument: InstrumentCode):  # type: ignore[vali
     return definition_for(instrument, translation.get_language() or "en").resource
 
 
-def _assessment_out(assessment: Assessment) -> AssessmentOut:
-    out = AssessmentOut.from_orm(assessment)
-    out.safety = assessment.safety
-    if assessment.safety:
-        out.crisis_resources = [vars(r) for r in crisis_resources(translation.get_language())]
-    return out
+def _assessment_out(assessment: Assessment) -> dict:
+    """The answer body; a result that raised a safety concern carries the crisis resources with it."""
+    resources = crisis_resources(translation.get_language()) if assessment.safety else []
+    return {
+        **{
+            name: getattr(assessment, name)
+            for name in AssessmentOut.model_fields
+            if hasattr(assessment, name)
+        },
+        "questionnaire": assessment.definition.canonical,
+        "crisis_resources": [vars(resource) for resource in resources],
+    }
 
 
 @router.get("/assessments", response=list[AssessmentOut], summary="Your questionnaires, newest first")
@@ -496,7 +498,11 @@ def list_safety_signals(request):
 @router.get(
     "/trajectory", response=TrajectoryOut, summary="Check-ins, scores and weekly contact on one time axis"
 )
-def trajectory(request, days: Literal[WINDOWS] = DEFAULT_WINDOW):  # type: ignore[valid-type]
+def trajectory(request, days: int = DEFAULT_WINDOW):
+    if days not in WINDOWS:
+        raise ValidationError(
+            {"days": _("Choose one of: %(days)s.") % {"days": ", ".join(map(str, WINDOWS))}}
+        )
     data = load_trajectory(request.auth, days)
     return TrajectoryOut(
         start=data.start,

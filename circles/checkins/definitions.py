@@ -116,23 +116,9 @@ def option_labels(resource: dict) -> dict[str, list[tuple[int, str]]]:
 
 
 def _flat_items(items: list) -> list[dict]:
-    flat = []
-    for item in items:
-        if item.get("type") == "group":
-            flat.extend(_flat_items(item.get("item", [])))
-        elif item.get("type") != "display":
-            flat.append(item)
-    return flat
-
-
-ORDINAL_URLS = (
-    "http://hl7.org/fhir/StructureDefinition/ordinalValue",
-    "http://hl7.org/fhir/StructureDefinition/itemWeight",
-)
+    """The questions a member answers, groups opened up, display text and computed totals left out."""
+    return [dict(item) for item in logic.flatten_items(items)]
 
 
 def _ordinal(option: dict) -> int | None:
-    for extension in option.get("extension", []):
-        if extension.get("url") in ORDINAL_URLS and "valueDecimal" in extension:
-            return int(extension["valueDecimal"])
-    return None
+    return logic.ordinal_value(option)

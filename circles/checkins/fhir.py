@@ -25,6 +25,12 @@ def _subject(assessment: Assessment) -> dict:
     }
 
 
+def _completed(assessment: Assessment) -> str:
+    if assessment.completed_at is None:
+        raise ValueError("Only a completed questionnaire is exported")
+    return assessment.completed_at.isoformat()
+
+
 def questionnaire_response(assessment: Assessment) -> dict:
     resource = assessment.definition.resource
     codings = definitions.option_codings(resource)
@@ -34,6 +40,7 @@ def questionnaire_response(assessment: Assessment) -> dict:
         if item.link_id not in assessment.answers:
             continue
         value = assessment.answers[item.link_id]
+        answer: dict[str, object]
         if item.kind == "boolean":
             answer = {"valueBoolean": bool(value)}
         else:
@@ -45,7 +52,7 @@ def questionnaire_response(assessment: Assessment) -> dict:
         "questionnaire": assessment.definition.canonical,
         "status": "completed",
         "subject": _subject(assessment),
-        "authored": assessment.completed_at.isoformat(),
+        "authored": _completed(assessment),
         "item": items,
     }
 
@@ -77,7 +84,7 @@ def score_observation(assessment: Assessment, response_urn: str) -> dict:
         if codings
         else {"text": f"{spec.name} score"},
         "subject": _subject(assessment),
-        "effectiveDateTime": assessment.completed_at.isoformat(),
+        "effectiveDateTime": _completed(assessment),
         "derivedFrom": [{"reference": response_urn}],
         "method": {
             "text": f"Circles scoring version {assessment.scoring_version} for {spec.name}; "
@@ -113,7 +120,7 @@ def assessment_bundle(assessment: Assessment) -> dict:
     bundle = {
         "resourceType": "Bundle",
         "type": "collection",
-        "timestamp": assessment.completed_at.isoformat(),
+        "timestamp": _completed(assessment),
         "entry": [
             {"fullUrl": response_urn, "resource": questionnaire_response(assessment)},
             {

@@ -115,7 +115,7 @@ class ScheduleForm(forms.Form):
             if code == "cssrs":
                 continue  # offered when an answer calls for it, never on a timer
             current = intervals.get(code)
-            choices = list(INTERVAL_CHOICES)
+            choices: list[tuple[str, object]] = list(INTERVAL_CHOICES)
             if current and str(current) not in dict(choices):
                 choices.append((str(current), _("Every %(days)d days") % {"days": current}))
             self.fields[code] = forms.TypedChoiceField(

@@ -305,7 +305,7 @@ INSTRUMENTS: dict[str, Instrument] = {
         Instrument(
             "bam",
             "BAM",
-            N_("Recovery check-up (BAM)"),
+            N_("Recovery check-up"),
             None,
             None,
             (),
@@ -419,6 +419,11 @@ def _flatten(items: object, found: list[Mapping]) -> list[Mapping]:
         elif kind != "display" and not item.get("readOnly"):  # read-only items are computed, not asked
             found.append(item)
     return found
+
+
+def flatten_items(items: object) -> list[Mapping]:
+    """The items a member answers, in order: groups opened up, display text and computed totals left out."""
+    return _flatten(items, [])
 
 
 def _whole_number(value: object) -> int | None:

@@ -41,28 +41,30 @@ class Reminders:
 
 
 def load_measures(member, today: dt.date) -> list[MeasureStatus]:
-    """Every instrument with the member's schedule and when it is next due (three queries)."""
+    """Every instrument with the member's schedule and when it is next due (two queries)."""
     intervals = {code: spec.default_interval_days for code, spec in logic.INSTRUMENTS.items()}
     for instrument, interval in MeasureSchedule.objects.filter(member=member).values_list(
         "instrument", "interval_days"
     ):
         intervals[instrument] = interval
-    last = dict(
-        Assessment.objects.completed()
-        .filter(member=member)
-        .values("instrument")
-        .annotate(last=Max("day"))
-        .values_list("instrument", "last")
-    )
-    saved = dict(
-        Assessment.objects.filter(member=member, status=Assessment.Status.IN_PROGRESS).values_list(
-            "instrument", "id"
-        )
-    )
+    # The last completed day and the questionnaire saved part-way, per instrument, in one query.
+    last: dict[str, dt.date] = {}
+    saved: dict[str, int] = {}
+    for instrument, status, last_day, newest_id in (
+        Assessment.objects.filter(member=member)
+        .values("instrument", "status")
+        .annotate(last_day=Max("day"), newest_id=Max("id"))
+        .values_list("instrument", "status", "last_day", "newest_id")
+    ):
+        if status == Assessment.Status.COMPLETED:
+            last[instrument] = last_day
+        else:
+            saved[instrument] = newest_id
     joined = timing.local_day(member.date_joined, user_zone(member))
     statuses = []
-    for code, spec in logic.INSTRUMENTS.items():
-        due = timing.next_due(last.get(code), intervals[code], joined)
+    for position, (code, spec) in enumerate(logic.INSTRUMENTS.items()):
+        # A new member is not handed six questionnaires on day one: first ones are a day apart.
+        due = timing.next_due(last.get(code), intervals[code], joined + dt.timedelta(days=position))
         statuses.append(
             MeasureStatus(
                 instrument=spec,

@@ -3,6 +3,8 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db.models import Q, Subquery
+
 from circles.checkins import logic
 from circles.checkins.models import SUBSCALE_LABELS, Assessment, CheckIn
 from circles.lib.time import local_today, user_zone
@@ -103,15 +105,11 @@ def load_trajectory(member, days: int) -> Trajectory:
 
 
 def load_latest_scores(member, codes: tuple[str, ...]) -> dict[str, Assessment]:
-    """The most recent completed result of each instrument named (one small query each)."""
-    latest = {}
+    """The most recent completed result of each instrument named, in one query."""
+    completed = Assessment.objects.completed().filter(member=member)
+    newest = Q()
     for code in codes:
-        found = (
-            Assessment.objects.completed()
-            .filter(member=member, instrument=code)
-            .order_by("-completed_at")
-            .first()
+        newest |= Q(
+            pk=Subquery(completed.filter(instrument=code).order_by("-completed_at", "-pk").values("pk")[:1])
         )
-        if found:
-            latest[code] = found
-    return latest
+    return {assessment.instrument: assessment for assessment in completed.filter(newest)}
