@@ -224,7 +224,9 @@ DEFAULT_USER_TIMEZONE = env("DEFAULT_USER_TIMEZONE", "UTC")
 
 # Crisis resources shown at once when a member asks for help or a screen is positive: a JSON file of
 # region -> language -> resources (see circles/checkins/crisis_resources.json, the default).
-CRISIS_RESOURCES_PATH = env("CRISIS_RESOURCES_PATH", str(BASE_DIR / "circles/checkins/crisis_resources.json"))
+CRISIS_RESOURCES_PATH = env("CRISIS_RESOURCES_PATH") or str(
+    BASE_DIR / "circles/checkins/crisis_resources.json"
+)
 CRISIS_REGION = env("CRISIS_REGION", "US")
 
 STATIC_URL = "/static/"
