@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, StrictInt
 
+from circles.checkins.trajectory import load_latest_scores
 from circles.lib.schema import InputSchema
 from circles.lib.time import local_today, user_zone
 from circles.network import logic
@@ -248,6 +249,14 @@ class WeekOut(Schema):
     counts: dict[str, int]
 
 
+class LatestScoreOut(Schema):
+    assessment_id: int
+    day: dt.date | None
+    total: float | None
+    band: str
+    subscales: dict[str, float]
+
+
 class HealthOut(Schema):
     today: dt.date
     pillars: list[PillarOut]
@@ -257,6 +266,8 @@ class HealthOut(Schema):
     commitments: list[CommitmentOut]
     suggestions: list[SuggestionOut]
     weeks: list[WeekOut]
+    perceived_support: LatestScoreOut | None = Field(None, description="Latest MSPSS (mean 1–7)")
+    recovery_capital: LatestScoreOut | None = Field(None, description="Latest BARC-10 (10–60; ≥ 47 flagged)")
 
 
 def _adherence_out(result: logic.Adherence) -> AdherenceOut:
@@ -462,12 +473,15 @@ def delete_commitment(request, commitment_id: int):
 
 
 @router.get(
-    "/network/health", response=HealthOut, summary="Network health: pillars, composition, flags, suggestions"
+    "/network/health",
+    response=HealthOut,
+    summary="Network health: pillars, composition, flags, suggestions, latest MSPSS and BARC-10",
 )
 def network_health(request):
     network = load_network(request.auth)
     health = network.health
     commitments = {c.pk: c for c in network.commitments}
+    latest = load_latest_scores(request.auth, ("mspss", "barc10"))
     return HealthOut(
         today=network.today,
         pillars=[PillarOut(**vars(p)) for p in health.pillars],
@@ -486,4 +500,18 @@ def network_health(request):
         commitments=[_commitment_out(commitments[c.id], c.adherence) for c in health.commitments],
         suggestions=[SuggestionOut(**vars(s)) for s in health.suggestions],
         weeks=[WeekOut(week_start=w.week_start, counts=w.counts) for w in health.weeks],
+        perceived_support=_latest_out(latest.get("mspss")),
+        recovery_capital=_latest_out(latest.get("barc10")),
+    )
+
+
+def _latest_out(assessment) -> LatestScoreOut | None:
+    if assessment is None:
+        return None
+    return LatestScoreOut(
+        assessment_id=assessment.pk,
+        day=assessment.day,
+        total=assessment.total,
+        band=assessment.band,
+        subscales=assessment.subscales,
     )

@@ -58,3 +58,13 @@ def test_circle_page_shows_support_and_recovery_capital_beside_composition(riley
     page = client.get("/network/").content.decode()
     assert "Perceived support (MSPSS, 1–7)" in page and ">6</a>" in page
     assert "Recovery capital (BARC-10, 10–60)" in page and ">60</a>" in page
+
+
+def test_health_api_carries_the_latest_mspss_and_barc10(riley, client_for):
+    client = client_for(riley)
+    assert client.get("/api/v1/network/health").json()["perceived_support"] is None
+    mspss = complete(riley, "mspss", answers_at("mspss", 6))
+    body = client.get("/api/v1/network/health").json()
+    assert body["perceived_support"]["assessment_id"] == mspss.pk and body["perceived_support"]["total"] == 7.0
+    assert body["perceived_support"]["subscales"] == {"significant_other": 7.0, "family": 7.0, "friends": 7.0}
+    assert body["recovery_capital"] is None
