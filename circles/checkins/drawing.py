@@ -16,8 +16,8 @@ from circles.lib import svg
 from circles.network import logic as network_logic
 from circles.network.drawing import PILLAR_COLOUR
 
-WIDTH = 640
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 14, 34
+WIDTH = 480
+LEFT, RIGHT, TOP, BOTTOM = 36, 10, 12, 30
 GRID = "#d0d7e2"
 AXIS_TEXT = "#44546a"
 # Each line differs by colour AND by dash and marker, so it reads without colour vision.
@@ -49,15 +49,14 @@ class TimeAxis:
         return [self.start + dt.timedelta(days=n) for n in range(0, self.span, step)]
 
 
-def _frame(axis: TimeAxis, low: float, high: float, height: int, steps: int = 5) -> list[str]:
-    plot = height - TOP - BOTTOM
+def _frame(axis: TimeAxis, low: float, high: float, height: int, ticks: Sequence[float]) -> list[str]:
+    """Grid lines and labels at `ticks` (values on the y scale), and the shared date labels."""
     parts = []
-    for step in range(steps + 1):
-        value = low + (high - low) * step / steps
-        y = TOP + plot - plot * step / steps
+    for value in ticks:
+        y = _y(value, low, high, height)
         parts.append(svg.element("line", x1=LEFT, y1=y, x2=WIDTH - RIGHT, y2=y, stroke=GRID, stroke_width=1))
-        label = f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
-        parts.append(svg.text(label, x=LEFT - 6, y=y + 4, text_anchor="end", font_size=11, fill=AXIS_TEXT))
+        label = f"{value:g}"
+        parts.append(svg.text(label, x=LEFT - 6, y=y + 4, text_anchor="end", font_size=12, fill=AXIS_TEXT))
     for day in axis.ticks():
         parts.append(
             svg.text(
@@ -65,11 +64,27 @@ def _frame(axis: TimeAxis, low: float, high: float, height: int, steps: int = 5)
                 x=axis.x(day),
                 y=height - BOTTOM + 16,
                 text_anchor="middle",
-                font_size=11,
+                font_size=12,
                 fill=AXIS_TEXT,
             )
         )
     return parts
+
+
+def even_ticks(low: float, high: float, steps: int = 4) -> list[float]:
+    return [low + (high - low) * step / steps for step in range(steps + 1)]
+
+
+def band_fills(bands: Sequence, higher_is_better: bool) -> list[str]:
+    """Green for the best band through red for the worst, whichever end of the scale is better."""
+    count = len(bands)
+    if count == 0:
+        return []
+    if count == 2:  # a cut-off, not a severity scale: the other side is amber, not alarm red
+        shades = [BAND_FILLS[0], BAND_FILLS[2]]
+    else:
+        shades = [BAND_FILLS[round(i * (len(BAND_FILLS) - 1) / max(1, count - 1))] for i in range(count)]
+    return shades[::-1] if higher_is_better else shades
 
 
 def _y(value: float, low: float, high: float, height: int) -> float:
@@ -121,8 +136,8 @@ def _polyline(run: list[tuple[float, float]], colour: str, dash: str | None) -> 
 
 def checkin_chart(points: Sequence[DayPoint], axis: TimeAxis) -> str:
     """Mood, craving and stress (0–10) per day."""
-    height = 240
-    parts = _frame(axis, 0, 10, height)
+    height = 210
+    parts = _frame(axis, 0, 10, height, ticks=[0, 2, 4, 6, 8, 10])
     for name, colour, dash, shape in CHECKIN_LINES:
         series = [(p.day, float(getattr(p, name))) for p in points]
         parts.extend(_line(series, axis, 0, 10, height, colour, dash, shape))
@@ -136,27 +151,29 @@ def checkin_chart(points: Sequence[DayPoint], axis: TimeAxis) -> str:
         height=height,
         title=_("Mood, craving and stress"),
         description=description,
-        class_="chart",
+        class_="chart trend",
     )
 
 
 def instrument_chart(series: InstrumentSeries, axis: TimeAxis) -> str:
     """One instrument's scores over time with its bands shaded; BAM draws its three subscales."""
     spec = series.instrument
-    height = 200
+    height = 180
     if spec.scale_min is not None and spec.scale_max is not None:
         low, high = spec.scale_min, spec.scale_max
         lines = [("total", [(p.day, p.total) for p in series.points if p.total is not None])]
     else:
         names = sorted({name for p in series.points for name in p.subscales})
         values = [v for p in series.points for v in p.subscales.values()]
-        low, high = 0.0, max(4.0, max(values, default=0.0))
+        # BAM subscales: use 0–12, risk and protective 0–24; one scale fits all three.
+        low, high = 0.0, max(24.0, max(values, default=0.0))
         lines = [
             (name, [(p.day, p.subscales[name]) for p in series.points if name in p.subscales])
             for name in names
         ]
     parts: list[str] = []
     plot_left, plot_right = LEFT, WIDTH - RIGHT
+    fills = band_fills(spec.bands, spec.higher_is_better)
     for index, band in enumerate(spec.bands):
         top = _y(min(band.high, high), low, high, height)
         bottom = _y(max(band.low, low), low, high, height)
@@ -167,15 +184,22 @@ def instrument_chart(series: InstrumentSeries, axis: TimeAxis) -> str:
                 y=top,
                 width=plot_right - plot_left,
                 height=max(1.0, bottom - top),
-                fill=BAND_FILLS[min(index, len(BAND_FILLS) - 1)],
+                fill=fills[index],
             )
         )
         parts.append(
             svg.text(
-                str(band.label), x=plot_right - 4, y=top + 12, text_anchor="end", font_size=10, fill=AXIS_TEXT
+                str(band.label),
+                x=plot_left + 4,
+                y=top + 12,
+                text_anchor="start",
+                font_size=11,
+                fill=AXIS_TEXT,
             )
         )
-    parts.extend(_frame(axis, low, high, height, steps=4))
+    # Label the band edges when there are bands (the numbers people look up), else even steps.
+    ticks = sorted({band.low for band in spec.bands} | {low, high}) if spec.bands else even_ticks(low, high)
+    parts.extend(_frame(axis, low, high, height, ticks=ticks))
     styles = [("#1d4a82", None, "circle"), ("#b3261e", "6 4", "square"), ("#17694a", "2 3", "diamond")]
     for (name, points), (colour, dash, shape) in zip(lines, styles, strict=False):
         # Scores taken weeks apart are joined: each is a reading, not a daily series.
@@ -183,7 +207,7 @@ def instrument_chart(series: InstrumentSeries, axis: TimeAxis) -> str:
         if len(lines) > 1 and points:  # several subscales: name each line where it ends
             x, y = _xy(points[-1:], axis, low, high, height)[0]
             label = str(SUBSCALE_LABELS.get(name, name))
-            parts.append(svg.text(label, x=min(x + 6, WIDTH - 90), y=y - 6, font_size=11, fill=colour))
+            parts.append(svg.text(label, x=min(x + 6, WIDTH - 90), y=y - 6, font_size=12, fill=colour))
     description = _(
         "%(name)s scores from %(start)s to %(end)s: %(count)d results. The table below gives each one."
     ) % {
@@ -198,7 +222,7 @@ def instrument_chart(series: InstrumentSeries, axis: TimeAxis) -> str:
         height=height,
         title=str(spec.topic) + f" ({spec.name})",
         description=description,
-        class_="chart",
+        class_="chart trend",
     )
 
 
@@ -211,10 +235,10 @@ def _scores_line(points, axis, low, high, height, colour, dash, shape) -> list[s
 
 def contact_chart(weeks: Sequence[network_logic.WeekOfContact], axis: TimeAxis) -> str:
     """Weekly contact per pillar as stacked bars placed on the same days as the charts above."""
-    height = 200
+    height = 180
     peak = max((week.total for week in weeks), default=0)
     top_value = max(4, -(-peak // 4) * 4)
-    parts = _frame(axis, 0, top_value, height, steps=4)
+    parts = _frame(axis, 0, top_value, height, ticks=even_ticks(0, top_value))
     for week in weeks:
         left = max(axis.x(float((week.week_start - axis.start).days)), LEFT)
         right = min(axis.x(float((week.week_start - axis.start).days + 7)), WIDTH - RIGHT)
@@ -250,5 +274,5 @@ def contact_chart(weeks: Sequence[network_logic.WeekOfContact], axis: TimeAxis) 
         height=height,
         title=_("Contact with your network per week"),
         description=description,
-        class_="chart",
+        class_="chart trend",
     )

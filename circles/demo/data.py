@@ -303,6 +303,9 @@ def build_riley_checkins(riley: User) -> None:
     today = local_today(riley)
     rng = random.Random(8)  # noqa: S311 — demo data, not security
     ties = {tie.display_name: tie for tie in riley.ties.all()}
+    # Riley has used Circles since before the recovery date below, so missed days can be filled in.
+    riley.date_joined = min(riley.date_joined, _at(today - dt.timedelta(days=150), 9, 0, zone))
+    riley.save(update_fields=["date_joined"])
     checkins = []
     for days_ago in range(CHECKIN_DAYS, 0, -1):
         if days_ago in MISSED:
