@@ -103,23 +103,36 @@ def do_save_answers(assessment: Assessment, given: Mapping, *, complete: bool, a
 
 
 def _raise_safety_signals(assessment: Assessment) -> None:
+    """A self-harm answer or a positive screen is recorded as soon as it is saved, finished or not.
+
+    Signals are never changed: a screen whose risk rises as more answers come in adds a new one.
+    """
     instrument, link_id = logic.SAFETY_ITEM
-    raised = set(assessment.safety_signals.values_list("source", flat=True))
+    raised = list(assessment.safety_signals.values_list("source", "tier"))
     if (
         assessment.instrument == instrument
         and (assessment.answers.get(link_id) or 0) > 0
-        and SafetySignal.Source.SAFETY_ITEM not in raised
+        and not any(source == SafetySignal.Source.SAFETY_ITEM for source, _tier in raised)
     ):
         SafetySignal.objects.create(
             member=assessment.member, source=SafetySignal.Source.SAFETY_ITEM, assessment=assessment
         )
-    if "positive_screen" in assessment.flags and SafetySignal.Source.SCREEN not in raised:
+    tier = screen_tier(assessment)
+    if tier is None or tier == logic.RISK_NONE:
+        return
+    rank = logic.RISK_TIERS.index
+    highest = max((rank(t) for source, t in raised if source == SafetySignal.Source.SCREEN), default=0)
+    if rank(tier) > highest:
         SafetySignal.objects.create(
-            member=assessment.member,
-            source=SafetySignal.Source.SCREEN,
-            tier=assessment.band,
-            assessment=assessment,
+            member=assessment.member, source=SafetySignal.Source.SCREEN, tier=tier, assessment=assessment
         )
+
+
+def screen_tier(assessment: Assessment) -> str | None:
+    """The C-SSRS risk tier from the answers so far (final once complete); None for other instruments."""
+    if assessment.instrument != "cssrs":
+        return None
+    return assessment.band if assessment.is_complete else logic.risk_tier(assessment.answers)
 
 
 def do_discard_assessment(assessment: Assessment, *, acting_user) -> None:

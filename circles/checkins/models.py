@@ -217,7 +217,13 @@ class Assessment(models.Model):
 
     @property
     def safety(self) -> bool:
-        return "safety_item" in self.flags or "positive_screen" in self.flags
+        """A self-harm answer or a positive suicide-risk screen, from the answers saved so far."""
+        if self.is_complete:
+            return "safety_item" in self.flags or "positive_screen" in self.flags
+        instrument, link_id = logic.SAFETY_ITEM
+        if self.instrument == instrument:
+            return (self.answers.get(link_id) or 0) > 0
+        return self.instrument == "cssrs" and logic.risk_tier(self.answers) != logic.RISK_NONE
 
 
 SUBSCALE_LABELS = {

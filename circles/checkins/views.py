@@ -193,7 +193,7 @@ def assessment_page(request, assessment_id: int):
                 messages.info(request, _("Thank you. A few more questions follow from your answer."))
                 return redirect("checkins:assessment", assessment_id=assessment.pk)
             messages.success(request, _("Saved. You can finish it later from Questionnaires."))
-            if _safety_item_positive(assessment):
+            if assessment.safety:
                 return redirect("checkins:assessment", assessment_id=assessment.pk)
             return redirect("checkins:measures")
     context = {
@@ -201,6 +201,7 @@ def assessment_page(request, assessment_id: int):
         "form": form,
         "description": assessment.definition.resource.get("description", ""),
         "safety_item_answered": _safety_item_positive(assessment),
+        "show_crisis": assessment.safety,
         "resources": crisis_resources(translation.get_language()),
     }
     return _form_page(request, "checkins/assessment_form.html", context)

@@ -79,8 +79,9 @@ def test_a_self_harm_answer_offers_the_screener_and_records_a_signal_at_once(ril
     result_url = client.post(screener_url, {**answers, "finish": "1"})["Location"]
     screen = Assessment.objects.get(instrument="cssrs")
     assert (screen.band, screen.offered_after_id) == ("high", phq9.pk)
-    signal = SafetySignal.objects.get(source="cssrs")
-    assert (signal.tier, signal.assessment_id) == ("high", screen.pk)
+    # "low" when questions 1 and 2 were saved, "high" once intent was answered: one signal each.
+    tiers = list(SafetySignal.objects.filter(source="cssrs", assessment=screen).values_list("tier", flat=True))
+    assert sorted(tiers) == ["high", "low"]
     assert "988" in client.get(result_url).content.decode()
 
 
@@ -314,3 +315,34 @@ def test_import_page_takes_a_file(olivia, client_for):
     )
     assert response.status_code == 400
     assert QuestionnaireDefinition.objects.filter(builtin=False).count() == 1
+
+
+def test_a_positive_screen_saved_part_way_is_recorded_at_once_and_rising_risk_adds_a_signal(
+    riley, client_for
+):
+    client = client_for(riley)
+    url = start(client, "cssrs")
+    response = client.post(url, {"q1": "true", "later": "1"})
+    assert response["Location"] == url  # back to the questions, with the resources shown
+    assert "988" in client.get(url).content.decode()
+    assert list(SafetySignal.objects.values_list("source", "tier")) == [("cssrs", "low")]
+    api = client.patch(
+        f"/api/v1/assessments/{url.split('/')[-2]}",
+        data=json.dumps({"answers": {"2": True, "3": False, "4": True}, "complete": False}),
+        content_type="application/json",
+    ).json()
+    assert api["safety"] is True and api["crisis_resources"]
+    assert sorted(SafetySignal.objects.values_list("tier", flat=True)) == ["high", "low"]
+    client.post(
+        url,
+        {
+            "q1": "true",
+            "q2": "true",
+            "q3": "false",
+            "q4": "true",
+            "q5": "false",
+            "q6": "false",
+            "finish": "1",
+        },
+    )
+    assert SafetySignal.objects.count() == 2  # finishing at the same tier adds nothing
