@@ -1,9 +1,12 @@
 """axe-core on every page, anonymous and signed in: no serious or critical violations, nothing off-site."""
 
+import datetime as dt
+import json
 import re
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.utils.encoding import force_bytes
@@ -12,7 +15,12 @@ from playwright.sync_api import expect
 
 from circles.accounts.actions import do_sign_up
 from circles.accounts.models import User
+from circles.checkins import logic
+from circles.checkins.actions import do_save_answers, do_save_checkin, do_start_assessment
+from circles.checkins.definitions import BUILTIN_DIR
+from circles.checkins.models import Assessment, CheckIn
 from circles.demo.data import build_demo
+from circles.lib.time import local_today, user_zone
 
 pytestmark = pytest.mark.browser
 
@@ -41,16 +49,83 @@ def demo_riley(transactional_db):
     return User.objects.get(email="riley@example.org")
 
 
+@pytest.fixture
+def demo_olivia(transactional_db):
+    """Olivia, the demo's organization administrator."""
+    build_demo(password=PASSWORD)
+    return User.objects.get(email="olivia@example.org")
+
+
+# (instrument, every so many weeks): filled in over eight weeks when the demo gives Riley none.
+PAST_QUESTIONNAIRES = [("phq9", 1), ("gad7", 1), ("who5", 2), ("barc10", 4), ("mspss", 4), ("bam", 4)]
+
+
+def _evening_of(member, day):
+    return dt.datetime.combine(day, dt.time(20, 0), tzinfo=user_zone(member))
+
+
+def _plain_answers(code, level):
+    """Answers for an instrument without skip logic: each question's `level`-th lowest option."""
+    answers = {}
+    for item in logic.INSTRUMENTS[code].structure.items:
+        assert item.kind == "choice" and not item.enable_when, f"{code} needs hand-written answers"
+        values = sorted(item.values)
+        answers[item.link_id] = values[min(level, len(values) - 1)]
+    if code == logic.SAFETY_ITEM[0]:
+        answers[logic.SAFETY_ITEM[1]] = 0
+    return answers
+
+
+def ensure_checkin_history(member):
+    """Eight weeks of check-ins and several questionnaires, filled in on their own days.
+
+    Adds them only when the demo does not already give the member any, so the sweep sees data either way.
+    """
+    today = local_today(member)
+    if not CheckIn.objects.filter(member=member).exists():
+        for back in range(56, 0, -1):
+            if back % 9 == 2:
+                continue  # a few missed days; the day before yesterday can still be filled in late
+            day = today - dt.timedelta(days=back)
+            used = back == 19
+            checkin = CheckIn(
+                member=member,
+                day=day,
+                mood=(back * 3) % 11,
+                craving=(back * 7) % 11,
+                stress=(back * 5) % 11,
+                sleep_quality=1 + back % 5,
+                used=used,
+                substance="alcohol" if used else "",
+                use_note="A hard evening after the funeral." if used else "",
+                helped="Called Sam." if back % 4 == 0 else "",
+                struggling="Sleep, and the evenings." if back % 6 == 0 else "",
+            )
+            with time_machine.travel(_evening_of(member, day), tick=False):
+                do_save_checkin(checkin, [], acting_user=member)
+    if not Assessment.objects.completed().filter(member=member).exists():
+        for weeks in range(8, 0, -1):
+            for code, every in PAST_QUESTIONNAIRES:
+                if weeks % every == 0:
+                    with time_machine.travel(
+                        _evening_of(member, today - dt.timedelta(weeks=weeks)), tick=False
+                    ):
+                        assessment = do_start_assessment(member, code, language="en")
+                        do_save_answers(
+                            assessment, _plain_answers(code, weeks % 4), complete=True, acting_user=member
+                        )
+
+
 class Audit:
     """Runs axe on each page shown and keeps its serious and critical violations, page by page."""
 
     def __init__(self, page, axe_source):
         self.page, self.axe_source, self.findings = page, axe_source, {}
 
-    def visit(self, path):
+    def visit(self, path, label=None):
         response = self.page.goto(path)
         assert response is not None and response.ok, f"{path} answered {response and response.status}"
-        self.check(path)
+        self.check(label or path)
 
     def check(self, label):
         self.page.add_script_tag(content=self.axe_source)
@@ -90,7 +165,7 @@ def submit_empty(page, button="Save"):
 
 
 def test_anonymous_pages(page, audit, demo_riley, offsite_requests):
-    for path in ["/", "/accounts/login/", "/accounts/signup/", "/accounts/password-reset/"]:
+    for path in ["/", "/help-now/", "/accounts/login/", "/accounts/signup/", "/accounts/password-reset/"]:
         audit.visit(path)
 
     page.get_by_label("Email:", exact=True).fill("riley@example.org")
@@ -176,8 +251,137 @@ def test_pages_of_an_empty_circle(page, audit, transactional_db, offsite_request
         "/network/commitments/",
         "/network/commitments/new/",
         "/accounts/settings/tokens/",
+        "/checkins/history/",
+        "/checkins/questionnaires/",
+        "/checkins/progress/",
+        "/checkins/settings/",
     ]:
         audit.visit(path)
+
+    page.get_by_label("Count my time in recovery").check()
+    submit_empty(page)
+    audit.check("/checkins/settings/, with errors")
+
+    audit.visit("/checkins/")
+    expect(page.get_by_role("heading", name="Due today")).to_be_visible()
+    submit_empty(page, "Save check-in")
+    audit.check("/checkins/, with errors")
+
+    audit.assert_clean()
+    assert offsite_requests == []
+
+
+def test_checkin_pages_with_eight_weeks_of_history(page, audit, demo_riley, offsite_requests):
+    ensure_checkin_history(demo_riley)
+    log_in(page, "riley@example.org", PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Riley's circle")
+    today = local_today(demo_riley)
+
+    for path in [
+        "/checkins/",
+        f"/checkins/day/{today - dt.timedelta(days=1)}/",
+        f"/checkins/day/{today - dt.timedelta(days=2)}/",
+        "/checkins/history/",
+        "/checkins/history/?page=2",
+        "/checkins/questionnaires/",
+        "/checkins/progress/?days=30",
+        "/checkins/progress/?days=90",
+        "/checkins/progress/?days=365",
+        "/help-now/",
+    ]:
+        audit.visit(path)
+    newest = {}
+    for result in Assessment.objects.completed().filter(member=demo_riley).order_by("completed_at"):
+        newest[result.instrument] = result
+    for instrument, result in sorted(newest.items()):
+        audit.visit(f"/checkins/answers/{result.pk}/result/", f"{instrument} result")
+
+    page.goto(f"/checkins/day/{today - dt.timedelta(days=30)}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Check-in for")
+    audit.check("a check-in day too long ago")
+
+    audit.visit("/checkins/settings/")
+    page.get_by_label("Count my time in recovery").check()
+    page.get_by_label("My recovery date").fill((today - dt.timedelta(days=100)).isoformat())
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("heading", name="Time in recovery")).to_be_visible()
+    audit.check("/checkins/history/, counting days")
+
+    page.get_by_role("button", name="I need help now").click()
+    expect(page.get_by_role("status")).to_contain_text("We've noted that you need help now.")
+    audit.check("/help-now/, pressed")
+
+    audit.assert_clean()
+    assert offsite_requests == []
+
+
+def test_questionnaire_pages_through_the_safety_questions(page, audit, transactional_db, offsite_requests):
+    do_sign_up(email="jo@example.org", password=PASSWORD, display_name="Jo", timezone_name="Europe/Madrid")
+    log_in(page, "jo@example.org", PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Jo's circle")
+
+    def answer(number, words):
+        group = page.get_by_role("group", name=re.compile(rf"^{number}\. "))
+        group.get_by_label(words, exact=True).check()
+
+    audit.visit("/checkins/questionnaires/")
+    page.get_by_role("button", name="Start PHQ-9").click()
+    audit.check("PHQ-9, empty")
+    submit_empty(page, "Submit")
+    audit.check("PHQ-9, with errors")
+    answer(9, "Some days")
+    page.get_by_role("button", name="Save and finish later").click()
+    expect(page.get_by_role("region", name="Help is available right now")).to_be_visible()
+    audit.check("PHQ-9 saved part-way, with the crisis panel and the offer")
+
+    for number in range(1, 9):
+        answer(number, "No days")
+    page.get_by_role("button", name="Submit", exact=True).click()
+    expect(page.get_by_role("heading", name="A few more questions about your safety")).to_be_visible()
+    audit.check("PHQ-9 result, with the crisis panel and the offer")
+
+    page.get_by_role("button", name="Answer the safety questions").click()
+    audit.check("C-SSRS, empty")
+    submit_empty(page, "Submit")
+    audit.check("C-SSRS, with errors")
+    answer(1, "Yes")
+    answer(2, "Yes")
+    page.get_by_role("button", name="Submit", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text("A few more questions follow")
+    audit.check("C-SSRS, with the questions skip logic revealed")
+    for number in range(3, 7):
+        answer(number, "No")
+    page.get_by_role("button", name="Submit", exact=True).click()
+    expect(page.get_by_role("region", name="Help is available right now")).to_be_visible()
+    audit.check("C-SSRS result, with the crisis panel")
+
+    page.get_by_role("link", name="Back to questionnaires").click()
+    page.get_by_role("link", name="PHQ-9", exact=True).click()
+    expect(page.get_by_role("link", name="Your safety questions")).to_be_visible()
+    audit.check("PHQ-9 result, safety questions answered")
+    audit.visit("/checkins/questionnaires/")
+    audit.visit("/checkins/progress/?days=30")
+
+    audit.assert_clean()
+    assert offsite_requests == []
+
+
+def test_questionnaire_import_as_an_org_admin(page, audit, demo_olivia, offsite_requests):
+    log_in(page, "olivia@example.org", PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Olivia's circle")
+    audit.visit("/checkins/questionnaires/import/")
+    submit_empty(page, "Import")
+    audit.check("import, with errors")
+
+    wording = json.loads((BUILTIN_DIR / "who5.json").read_text())
+    wording.update(version="2024-translated", title="WHO-5, clinic wording")
+    page.get_by_label("Instrument").select_option("who5")
+    page.get_by_label("FHIR Questionnaire (JSON file)").set_input_files(
+        files=[{"name": "who5.json", "mimeType": "application/json", "buffer": json.dumps(wording).encode()}]
+    )
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text("Imported WHO-5, clinic wording")
+    audit.check("import, with an imported wording")
 
     audit.assert_clean()
     assert offsite_requests == []
