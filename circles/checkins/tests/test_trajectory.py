@@ -65,6 +65,8 @@ def test_health_api_carries_the_latest_mspss_and_barc10(riley, client_for):
     assert client.get("/api/v1/network/health").json()["perceived_support"] is None
     mspss = complete(riley, "mspss", answers_at("mspss", 6))
     body = client.get("/api/v1/network/health").json()
-    assert body["perceived_support"]["assessment_id"] == mspss.pk and body["perceived_support"]["total"] == 7.0
+    assert (
+        body["perceived_support"]["assessment_id"] == mspss.pk and body["perceived_support"]["total"] == 7.0
+    )
     assert body["perceived_support"]["subscales"] == {"significant_other": 7.0, "family": 7.0, "friends": 7.0}
     assert body["recovery_capital"] is None
