@@ -126,6 +126,7 @@ class AssessmentIn(InputSchema):
     instrument: InstrumentCode  # type: ignore[valid-type]
     answers: dict[str, Answer] = Field({}, description="linkId -> ordinal answer value, or true/false")
     complete: bool = Field(True, description="false saves part-way")
+    offered_after: int | None = Field(None, description="The PHQ-9 whose self-harm answer led to this screen")
 
 
 class AnswersIn(InputSchema):
@@ -154,6 +155,7 @@ class AssessmentOut(Schema):
     subscales: dict[str, float]
     flags: list[str]
     safety: bool
+    offered_after_id: int | None
     questionnaire: str = Field(description="The definition (canonical url|version) the answers were given to")
     scoring_version: str
     crisis_resources: list[CrisisResourceOut] = []

@@ -80,7 +80,9 @@ def test_a_self_harm_answer_offers_the_screener_and_records_a_signal_at_once(ril
     screen = Assessment.objects.get(instrument="cssrs")
     assert (screen.band, screen.offered_after_id) == ("high", phq9.pk)
     # "low" when questions 1 and 2 were saved, "high" once intent was answered: one signal each.
-    tiers = list(SafetySignal.objects.filter(source="cssrs", assessment=screen).values_list("tier", flat=True))
+    tiers = list(
+        SafetySignal.objects.filter(source="cssrs", assessment=screen).values_list("tier", flat=True)
+    )
     assert sorted(tiers) == ["high", "low"]
     assert "988" in client.get(result_url).content.decode()
 
@@ -166,11 +168,19 @@ def test_api_names_each_bad_answer_and_saves_nothing(riley, client_for, body, fi
     assert not Assessment.objects.exists() and not SafetySignal.objects.exists()
 
 
-def test_api_safety_answer_returns_crisis_resources(riley, client_for):
+def test_api_safety_answer_returns_crisis_resources(riley, mallory, client_for):
     answers = {str(n): 0 for n in range(1, 10)} | {"9": 2}
     body = post(client_for(riley), "/api/v1/assessments", {"instrument": "phq9", "answers": answers}).json()
     assert body["safety"] is True and body["crisis_resources"][1]["phone"] == "988"
     assert SafetySignal.objects.get().source == "phq9_item9"
+    screen = {
+        "instrument": "cssrs",
+        "answers": {"1": False, "2": False, "6": False},
+        "offered_after": body["id"],
+    }
+    assert post(client_for(riley), "/api/v1/assessments", screen).json()["offered_after_id"] == body["id"]
+    theirs = post(client_for(mallory), "/api/v1/assessments", screen)
+    assert theirs.status_code == 400 and "offered_after" in theirs.json()["errors"]
 
 
 def test_audit_c_uses_the_members_cut_off(riley, client_for):
