@@ -404,20 +404,26 @@ def list_assessments(request, instrument: InstrumentCode | None = None):  # type
     summary="Answer a questionnaire (complete=false saves part-way; a saved one is resumed)",
 )
 def create_assessment(request, payload: AssessmentIn):
-    with_errors = None
+    offered_after = None
+    if payload.offered_after is not None:
+        try:
+            offered_after = access_assessment(request.auth, payload.offered_after)
+        except Http404:
+            raise ValidationError({"offered_after": _("Choose one of your own questionnaires.")}) from None
     assessment = do_start_assessment(
-        request.auth, payload.instrument, language=translation.get_language() or "en"
+        request.auth,
+        payload.instrument,
+        language=translation.get_language() or "en",
+        offered_after=offered_after,
     )
     try:
         assessment = do_save_answers(
             assessment, payload.answers, complete=payload.complete, acting_user=request.auth
         )
-    except ValidationError as error:
-        with_errors = error
-    if with_errors is not None:
+    except ValidationError:
         if not assessment.answers:
             assessment.delete()  # an empty one just opened for this request: nothing of the member's is lost
-        raise with_errors
+        raise
     return Status(201, _assessment_out(assessment))
 
 
