@@ -39,6 +39,7 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/network.py
+	$(PY) bench/checkins.py
 
 # Regenerate both hash-pinned lock files after editing pyproject.toml.
 lock: $(STAMP)

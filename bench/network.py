@@ -434,6 +434,29 @@ def network_size(size: dict) -> str:
     return f"({size['ties']} ties, {size['interactions']} interactions):".ljust(33)
 
 
+def bench_database(*, postgres_ok: bool):
+    """Production-like settings and a throwaway database (SQLite file, or a server with --postgres-ok)."""
+    # WhiteNoise warns that collectstatic has not run; the development settings serve from the apps.
+    warnings.filterwarnings("ignore", "No directory at", UserWarning)
+
+    sys.path.insert(0, str(ROOT))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "circles.settings"
+    # Time what production runs: no SQL log kept in memory, no template debug information.
+    os.environ["DEBUG"] = "false"
+    url = os.environ.get("DATABASE_URL", "")
+    if url and not url.startswith("sqlite"):
+        if not postgres_ok:
+            raise SystemExit(
+                "DATABASE_URL names a database server. The benchmark would create a throwaway database "
+                "there (circles_bench_<random>) and drop it at the end; pass --postgres-ok to allow that, "
+                "or unset DATABASE_URL to use a temporary SQLite file."
+            )
+        database = server_database()
+    else:
+        database = sqlite_database()
+    return database
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=30, help="measured requests per URL (default 30)")
@@ -445,25 +468,7 @@ def main() -> None:
         help="allow a throwaway database on the server DATABASE_URL names (created, then dropped)",
     )
     args = parser.parse_args()
-    # WhiteNoise warns that collectstatic has not run; the development settings serve from the apps.
-    warnings.filterwarnings("ignore", "No directory at", UserWarning)
-
-    sys.path.insert(0, str(ROOT))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "circles.settings"
-    # Time what production runs: no SQL log kept in memory, no template debug information.
-    os.environ["DEBUG"] = "false"
-    url = os.environ.get("DATABASE_URL", "")
-    if url and not url.startswith("sqlite"):
-        if not args.postgres_ok:
-            raise SystemExit(
-                "DATABASE_URL names a database server. The benchmark would create a throwaway database "
-                "there (circles_bench_<random>) and drop it at the end; pass --postgres-ok to allow that, "
-                "or unset DATABASE_URL to use a temporary SQLite file."
-            )
-        database = server_database()
-    else:
-        database = sqlite_database()
-    with database as description:
+    with bench_database(postgres_ok=args.postgres_ok) as description:
         run(args, description)
 
 
