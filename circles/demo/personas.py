@@ -17,10 +17,17 @@ class Persona:
 
 
 PERSONAS = (
-    Persona("riley", "Riley", ("member",), "member: a person in recovery, with a mapped circle"),
+    Persona(
+        "riley",
+        "Riley",
+        ("member",),
+        "member: a person in recovery, with a mapped circle and 8 weeks of check-ins",
+    ),
     Persona("sam", "Sam", ("supporter",), "supporter: Riley's sponsor"),
     Persona("casey", "Casey", ("professional",), "professional: a counselor"),
-    Persona("olivia", "Olivia", ("org_admin",), "organization administrator"),
+    Persona(
+        "olivia", "Olivia", ("org_admin",), "organization administrator: can import questionnaire wording"
+    ),
     Persona("mallory", "Mallory", ("member",), "an outsider with a circle of their own"),
 )
 PERSONA_BY_KEY = {persona.key: persona for persona in PERSONAS}
