@@ -72,34 +72,44 @@ def _merge(structure: logic.Structure, saved: Mapping, given: Mapping) -> dict:
     return {link_id: value for link_id, value in merged.items() if link_id in shown or link_id in given}
 
 
-@transaction.atomic
 def do_save_answers(assessment: Assessment, given: Mapping, *, complete: bool, acting_user) -> Assessment:
     """Saves answers part-way or completes and scores the questionnaire, raising safety signals at once.
 
-    Raises ValidationError with one entry per question ("answers.<linkId>"); nothing is saved then.
+    Every valid answer is kept, even when others are refused or missing: a self-harm answer must never
+    be lost to a blank elsewhere. Problems raise ValidationError afterwards, one entry per question
+    ("answers.<linkId>"); the questionnaire then stays saved part-way.
     """
     if assessment.is_complete:
         raise ValidationError({"status": _("This questionnaire is already complete; start a new one.")})
     structure = assessment.spec.structure
     answers = _merge(structure, assessment.answers, given)
-    errors = logic.answer_errors(structure, answers, complete=complete)
+    errors = logic.answer_errors(structure, answers, complete=False)
+    answers = {link_id: value for link_id, value in answers.items() if link_id not in errors}
+    if complete and not errors:
+        errors = logic.answer_errors(structure, answers, complete=True)
+    with transaction.atomic():
+        assessment.answers = answers
+        if complete and not errors:
+            _score(assessment, acting_user)
+        assessment.save()
+        _raise_safety_signals(assessment)
     if errors:
         raise ValidationError({f"answers.{link_id}": messages for link_id, messages in errors.items()})
-    assessment.answers = answers
-    if complete:
-        sex = checkin_settings(acting_user).screening_sex or None
-        result = logic.score(assessment.instrument, answers, sex=sex)
-        assessment.status = Assessment.Status.COMPLETED
-        assessment.completed_at = timezone.now()
-        assessment.day = local_today(acting_user)
-        assessment.total = result.total
-        assessment.band = result.band or ""
-        assessment.subscales = result.subscales
-        assessment.flags = list(result.flags)
-        assessment.scoring_version = assessment.spec.scoring_version
-    assessment.save()
-    _raise_safety_signals(assessment)
     return assessment
+
+
+def _score(assessment: Assessment, acting_user) -> None:
+    result = logic.score(
+        assessment.instrument, assessment.answers, sex=checkin_settings(acting_user).screening_sex or None
+    )
+    assessment.status = Assessment.Status.COMPLETED
+    assessment.completed_at = timezone.now()
+    assessment.day = local_today(acting_user)
+    assessment.total = result.total
+    assessment.band = result.band or ""
+    assessment.subscales = result.subscales
+    assessment.flags = list(result.flags)
+    assessment.scoring_version = assessment.spec.scoring_version
 
 
 def _raise_safety_signals(assessment: Assessment) -> None:

@@ -400,7 +400,7 @@ def list_assessments(request, instrument: InstrumentCode | None = None):  # type
 
 @router.post(
     "/assessments",
-    response={201: AssessmentOut},
+    response={201: AssessmentOut, 400: dict},
     summary="Answer a questionnaire (complete=false saves part-way; a saved one is resumed)",
 )
 def create_assessment(request, payload: AssessmentIn):
@@ -420,11 +420,19 @@ def create_assessment(request, payload: AssessmentIn):
         assessment = do_save_answers(
             assessment, payload.answers, complete=payload.complete, acting_user=request.auth
         )
-    except ValidationError:
+    except ValidationError as error:
         if not assessment.answers:
             assessment.delete()  # an empty one just opened for this request: nothing of the member's is lost
-        raise
+        return _refused(assessment, error)
     return Status(201, _assessment_out(assessment))
+
+
+def _refused(assessment: Assessment, error: ValidationError):
+    """400 with a message per answer; answers that raise a safety concern still bring crisis resources."""
+    body = {"message": _("Please correct the fields named below."), "errors": error.message_dict}
+    if assessment.safety:
+        body["crisis_resources"] = [vars(r) for r in crisis_resources(translation.get_language())]
+    return Status(400, body)
 
 
 @router.get("/assessments/{assessment_id}", response=AssessmentOut, summary="One questionnaire and its score")
@@ -433,13 +441,18 @@ def get_assessment(request, assessment_id: int):
 
 
 @router.patch(
-    "/assessments/{assessment_id}", response=AssessmentOut, summary="Add answers to one saved part-way"
+    "/assessments/{assessment_id}",
+    response={200: AssessmentOut, 400: dict},
+    summary="Add answers to one saved part-way",
 )
 def update_assessment(request, assessment_id: int, payload: AnswersIn):
     assessment = access_assessment(request.auth, assessment_id, write=True)
-    assessment = do_save_answers(
-        assessment, payload.answers, complete=payload.complete, acting_user=request.auth
-    )
+    try:
+        assessment = do_save_answers(
+            assessment, payload.answers, complete=payload.complete, acting_user=request.auth
+        )
+    except ValidationError as error:
+        return _refused(assessment, error)
     return _assessment_out(assessment)
 
 

@@ -2,6 +2,7 @@
 
 import copy
 import json
+import re
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
@@ -46,10 +47,14 @@ def test_saving_part_way_keeps_answers_and_finishing_needs_every_one(riley, clie
     # Continue resumes the same one, with the answers chosen.
     assert start(client, "mspss") == form_url
     page = client.get(form_url).content.decode()
-    assert 'value="5" id="id_q1_4" checked' in page or "checked" in page
+    assert re.search(r'name="q1" value="5"[^>]*checked', page) and re.search(
+        r'name="q2" value="6"[^>]*checked', page
+    )
     response = client.post(form_url, {"q3": "4", "finish": "1"})
     assert response.status_code == 400 and "q4" in response.context["form"].errors
-    assert Assessment.objects.get().answers == {"1": 5, "2": 6} and not Assessment.objects.get().is_complete
+    # Not finished, but nothing given is lost: the new answer is kept with the earlier ones.
+    assessment = Assessment.objects.get()
+    assert assessment.answers == {"1": 5, "2": 6, "3": 4} and not assessment.is_complete
 
 
 def test_a_self_harm_answer_offers_the_screener_and_records_a_signal_at_once(riley, client_for):
@@ -161,11 +166,31 @@ def test_api_answers_part_way_then_completes(riley, client_for):
         ({"instrument": "nope", "answers": {}}, "instrument"),
     ],
 )
-def test_api_names_each_bad_answer_and_saves_nothing(riley, client_for, body, field):
+def test_api_names_each_bad_answer_and_keeps_only_the_valid_ones(riley, client_for, body, field):
     response = post(client_for(riley), "/api/v1/assessments", body)
     assert response.status_code == 400
     assert field in response.json()["errors"], response.json()
-    assert not Assessment.objects.exists() and not SafetySignal.objects.exists()
+    kept = Assessment.objects.filter(member=riley).first()
+    assert SafetySignal.objects.exists() == (kept is not None and kept.safety)
+    # Valid answers are kept part-way (never the refused one); with none valid, nothing is kept.
+    assert kept is None or (not kept.is_complete and field.removeprefix("answers.") not in kept.answers)
+
+
+def test_a_self_harm_answer_is_never_lost_to_a_blank_elsewhere(riley, client_for):
+    client = client_for(riley)
+    form_url = start(client, "phq9")
+    answers = {f"q{n}": "1" for n in (1, 2, 3, 5, 6, 7, 8)} | {"q9": "3"}  # question 4 left blank
+    response = client.post(form_url, {**answers, "finish": "1"})
+    assert response.status_code == 400 and "q4" in response.context["form"].errors
+    page = response.content.decode()
+    assert "988" in page and "Answer the safety questions" in page
+    assert SafetySignal.objects.get().source == "phq9_item9"
+    assert Assessment.objects.get().answers["9"] == 3
+    body = {"instrument": "cssrs", "answers": {"1": True, "2": True, "4": True}}
+    api = post(client, "/api/v1/assessments", body)
+    assert api.status_code == 400 and "answers.3" in api.json()["errors"]
+    assert api.json()["crisis_resources"][1]["phone"] == "988"
+    assert SafetySignal.objects.filter(source="cssrs", tier="high").exists()
 
 
 def test_api_safety_answer_returns_crisis_resources(riley, mallory, client_for):
