@@ -228,6 +228,8 @@ CRISIS_RESOURCES_PATH = env("CRISIS_RESOURCES_PATH") or str(
     BASE_DIR / "circles/checkins/crisis_resources.json"
 )
 CRISIS_REGION = env("CRISIS_REGION", "US")
+# A refused form on the "I need help now" address still shows the crisis resources.
+CSRF_FAILURE_VIEW = "circles.checkins.views.csrf_failure"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

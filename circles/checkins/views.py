@@ -5,12 +5,14 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.csrf import csrf_failure as default_csrf_failure
 from django.views.decorators.http import require_POST
 
 from circles.accounts.models import Role
@@ -76,7 +78,7 @@ def _checkin_page(request, day: dt.date):
             messages.info(
                 request,
                 _(
-                    "Thank you for being honest about it. A return to use is part of many recoveries; "
+                    "Thank you for noting it. A return to use is part of many recoveries; "
                     "it does not undo the work you have done."
                 ),
             )
@@ -172,8 +174,11 @@ def assessment_page(request, assessment_id: int):
             messages.success(request, _("That questionnaire was discarded."))
             return redirect("checkins:measures")
         finishing = "finish" in request.POST
-        given = form.answers()
         structure = assessment.spec.structure
+        # A changed answer can hide questions the browser still sends (radios can't be unticked): drop them.
+        given = form.answers()
+        shown = {item.link_id for item in structure.enabled({**assessment.answers, **given})}
+        given = {link_id: value for link_id, value in given.items() if link_id in shown}
         # Skip logic: answers that reveal more questions save the page and show them before finishing.
         newly_shown = {i.link_id for i in structure.enabled({**assessment.answers, **given})} - {
             i.link_id for i in form.items
@@ -250,15 +255,31 @@ def assessment_fhir(request, assessment_id: int):
 
 
 def help_now(request):
-    """Crisis resources for anyone; a signed-in member's press also records a durable safety signal."""
-    pressed = False
+    """Crisis resources for anyone; a signed-in member's press also records a durable safety signal.
+
+    A press whose session has ended still gets the resources at once, never an error page.
+    """
+    pressed = signed_out_press = False
     if request.method == "POST":
-        if not request.user.is_authenticated:
-            raise PermissionDenied
-        do_ask_for_help(request.user, acting_user=request.user)
-        pressed = True
-    context = {"resources": crisis_resources(translation.get_language()), "pressed": pressed}
+        if request.user.is_authenticated:
+            do_ask_for_help(request.user, acting_user=request.user)
+            pressed = True
+        else:
+            signed_out_press = True
+    context = {
+        "resources": crisis_resources(translation.get_language()),
+        "pressed": pressed,
+        "signed_out_press": signed_out_press,
+    }
     return render(request, "checkins/help_now.html", context)
+
+
+def csrf_failure(request, reason=""):
+    """A refused form; on the help button's address the crisis resources are shown all the same."""
+    if request.path == reverse("help_now"):
+        context = {"resources": crisis_resources(translation.get_language()), "signed_out_press": True}
+        return render(request, "checkins/help_now.html", context, status=403)
+    return default_csrf_failure(request, reason=reason)
 
 
 @login_required

@@ -103,7 +103,6 @@ def test_a_negative_screen_records_no_further_signal(riley, client_for):
 def test_i_need_help_now_shows_resources_and_records_a_signal(riley, client, client_for):
     anonymous = client.get("/help-now/")
     assert anonymous.status_code == 200 and "988" in anonymous.content.decode()
-    assert client.post("/help-now/").status_code == 403
     response = client_for(riley).post("/help-now/")
     assert response.status_code == 200 and "988" in response.content.decode()
     assert SafetySignal.objects.get().source == "help_now"
@@ -381,3 +380,28 @@ def test_a_positive_screen_saved_part_way_is_recorded_at_once_and_rising_risk_ad
         },
     )
     assert SafetySignal.objects.count() == 2  # finishing at the same tier adds nothing
+
+
+def test_help_now_never_answers_with_an_error_page(riley, client):
+    from django.test import Client
+
+    pressed = client.post("/help-now/")  # session ended: resources, and a plain word that nobody was told
+    assert pressed.status_code == 200 and "988" in pressed.content.decode()
+    assert "nobody in Circles has been told" in pressed.content.decode()
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(riley, backend="django.contrib.auth.backends.ModelBackend")
+    refused = strict.post("/help-now/")  # no CSRF token: refused, but the resources are there
+    assert refused.status_code == 403 and "988" in refused.content.decode()
+    assert strict.post("/checkins/").status_code == 403  # other forms keep Django's own refusal
+    assert not SafetySignal.objects.exists()
+
+
+def test_changing_an_earlier_answer_never_leaves_the_screen_stuck(riley, client_for):
+    client = client_for(riley)
+    url = start(client, "cssrs")
+    client.post(url, {"q1": "true", "q2": "true", "later": "1"})
+    # The browser still sends questions 3–5 after question 2 changes to no; they are dropped.
+    answers = {"q1": "false", "q2": "false", "q3": "true", "q4": "false", "q5": "false", "q6": "false"}
+    response = client.post(url, {**answers, "finish": "1"})
+    assert response.status_code == 302 and response["Location"].endswith("/result/")
+    assert Assessment.objects.get().answers == {"1": False, "2": False, "6": False}

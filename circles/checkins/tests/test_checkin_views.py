@@ -128,3 +128,16 @@ def test_reminders_show_what_is_due_on_the_circle_page(riley, client_for):
     assert "PHQ-9" in page and "GAD-7" not in page
     client.post("/checkins/", FORM)
     assert "Today's check-in" not in client.get("/network/").content.decode()
+
+
+def test_a_form_opened_before_midnight_is_saved_for_its_own_day(riley, client_for):
+    riley.timezone = "America/New_York"
+    riley.date_joined = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    riley.save()
+    with time_machine.travel(dt.datetime(2026, 3, 11, 3, 58, tzinfo=dt.UTC), tick=False):  # 23:58 on the 10th
+        page = client_for(riley).get("/checkins/").content.decode()
+    assert 'action="/checkins/day/2026-03-10/"' in page
+    with time_machine.travel(dt.datetime(2026, 3, 11, 4, 2, tzinfo=dt.UTC), tick=False):  # 00:02 on the 11th
+        client_for(riley).post("/checkins/day/2026-03-10/", FORM)
+    checkin = CheckIn.objects.get(member=riley)
+    assert checkin.day == dt.date(2026, 3, 10) and checkin.late is True
