@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +25,11 @@ def do_save_checkin(checkin: CheckIn, struggling_for: Iterable, *, acting_user) 
     checkin.member = acting_user
     if checkin.pk is None:
         checkin.late = checkin.day < local_today(acting_user)
-    checkin.save()
+    try:
+        with transaction.atomic():
+            checkin.save()
+    except IntegrityError:  # two taps on Save: the first one recorded the day
+        raise ValidationError({"day": _("You have already checked in for this day.")}) from None
     checkin.struggling_for.set(list(struggling_for))
     return checkin
 

@@ -1,7 +1,7 @@
 """Check-ins, questionnaires, safety and the trajectory in the API: the same access_* and do_* as pages."""
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -38,33 +38,34 @@ router = Router(tags=["check-ins"])
 
 InstrumentCode = Literal[tuple(logic.INSTRUMENTS)]  # type: ignore[valid-type]
 Answer = StrictInt | StrictBool
+RecordId = Annotated[StrictInt, Field(ge=1, lt=2**63)]  # fits the database's 64-bit keys
 
 
 class CheckInIn(InputSchema):
     day: dt.date | None = Field(None, description="Your local date; defaults to today. Up to 3 days back.")
-    mood: int = Field(ge=0, le=10, description="0 = very low, 10 = very good")
-    craving: int = Field(ge=0, le=10)
-    stress: int = Field(ge=0, le=10)
-    sleep_quality: int = Field(ge=1, le=5, description="1 = very poor … 5 = very good")
+    mood: StrictInt = Field(ge=0, le=10, description="0 = very low, 10 = very good")
+    craving: StrictInt = Field(ge=0, le=10)
+    stress: StrictInt = Field(ge=0, le=10)
+    sleep_quality: StrictInt = Field(ge=1, le=5, description="1 = very poor … 5 = very good")
     used: bool = False
     substance: str = Field("", max_length=80)
     use_note: str = Field("", max_length=2000)
     helped: str = Field("", max_length=1000)
     struggling: str = Field("", max_length=2000)
-    struggling_for: list[StrictInt] = Field([], description="Ids of your ties this is meant for")
+    struggling_for: list[RecordId] = Field([], description="Ids of your ties this is meant for")
 
 
 class CheckInPatch(InputSchema):
-    mood: int | None = Field(None, ge=0, le=10)
-    craving: int | None = Field(None, ge=0, le=10)
-    stress: int | None = Field(None, ge=0, le=10)
-    sleep_quality: int | None = Field(None, ge=1, le=5)
+    mood: StrictInt | None = Field(None, ge=0, le=10)
+    craving: StrictInt | None = Field(None, ge=0, le=10)
+    stress: StrictInt | None = Field(None, ge=0, le=10)
+    sleep_quality: StrictInt | None = Field(None, ge=1, le=5)
     used: bool | None = None
     substance: str | None = Field(None, max_length=80)
     use_note: str | None = Field(None, max_length=2000)
     helped: str | None = Field(None, max_length=1000)
     struggling: str | None = Field(None, max_length=2000)
-    struggling_for: list[StrictInt] | None = None
+    struggling_for: list[RecordId] | None = None
 
 
 class CheckInOut(Schema):
@@ -126,7 +127,9 @@ class AssessmentIn(InputSchema):
     instrument: InstrumentCode  # type: ignore[valid-type]
     answers: dict[str, Answer] = Field({}, description="linkId -> ordinal answer value, or true/false")
     complete: bool = Field(True, description="false saves part-way")
-    offered_after: int | None = Field(None, description="The PHQ-9 whose self-harm answer led to this screen")
+    offered_after: RecordId | None = Field(
+        None, description="The PHQ-9 whose self-harm answer led to this screen"
+    )
 
 
 class AnswersIn(InputSchema):
@@ -276,7 +279,13 @@ def create_checkin(request, payload: CheckInIn):
     checkin = CheckIn(member=request.auth, **data)
     ties = _struggling_for(request.auth, payload.struggling_for)
     checkin.full_clean(validate_constraints=False)
-    return Status(201, _checkin_out(do_save_checkin(checkin, ties, acting_user=request.auth)))
+    try:
+        saved = do_save_checkin(checkin, ties, acting_user=request.auth)
+    except ValidationError as error:  # a simultaneous second request saved the day first
+        return Status(
+            409, {"message": _("You have already checked in for this day."), "errors": error.message_dict}
+        )
+    return Status(201, _checkin_out(saved))
 
 
 @router.get("/checkins/{day}", response=CheckInOut, summary="One day's check-in")
@@ -335,7 +344,7 @@ def _measure_out(status) -> MeasureOut:
     return MeasureOut(
         instrument=status.instrument.code,
         name=status.instrument.name,
-        topic=str(status.instrument.topic),
+        topic=status.instrument.label,
         interval_days=status.interval_days,
         last_completed=status.last_completed,
         next_due=status.next_due,
@@ -429,7 +438,7 @@ def create_assessment(request, payload: AssessmentIn):
 
 def _refused(assessment: Assessment, error: ValidationError):
     """400 with a message per answer; answers that raise a safety concern still bring crisis resources."""
-    body = {"message": _("Please correct the fields named below."), "errors": error.message_dict}
+    body: dict[str, object] = {"message": _("Please correct the fields named below."), "errors": error.message_dict}
     if assessment.safety:
         body["crisis_resources"] = [vars(r) for r in crisis_resources(translation.get_language())]
     return Status(400, body)

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.questionnaire import Questionnaire
 from pydantic import ValidationError as PydanticValidationError
@@ -35,18 +36,45 @@ def builtin_definition(code: str) -> QuestionnaireDefinition:
 
 
 def definition_for(code: str, language: str) -> QuestionnaireDefinition:
-    """The wording to offer: the newest active imported one in the member's language, else our own."""
+    """The wording to offer: the newest active imported one in the member's language, else our own.
+
+    "es" is offered a Questionnaire marked "es" or a regional "es-MX".
+    """
+    base = language.split("-")[0].lower()
     imported = (
-        QuestionnaireDefinition.objects.filter(instrument=code, language=language, builtin=False, active=True)
+        QuestionnaireDefinition.objects.filter(instrument=code, builtin=False, active=True)
+        .filter(Q(language__iexact=base) | Q(language__istartswith=f"{base}-"))
         .order_by("-created_at")
         .first()
     )
     return imported or builtin_definition(code)
 
 
+MAX_DEPTH = 12  # questionnaires nest groups a few levels deep; anything far deeper is not one
+
+
+def _shape_problems(value: object) -> list[str]:
+    """NUL characters (which PostgreSQL cannot store) and absurd nesting, anywhere in the resource."""
+    stack = [(value, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return [_("The questionnaire is nested too deeply to be one.")]
+        if isinstance(current, str) and "\x00" in current:
+            return [_("Text may not contain NUL characters.")]
+        if isinstance(current, dict):
+            stack.extend((item, depth + 1) for item in [*current.keys(), *current.values()])
+        elif isinstance(current, list):
+            stack.extend((item, depth + 1) for item in current)
+    return []
+
+
 def _fhir_problems(resource: object) -> list[str]:
     if not isinstance(resource, dict):
         return [_("Send a FHIR Questionnaire as a JSON object.")]
+    shape = _shape_problems(resource)
+    if shape:
+        return shape
     if resource.get("resourceType") != "Questionnaire":
         return [_("This is not a FHIR Questionnaire (resourceType must be “Questionnaire”).")]
     try:
@@ -72,6 +100,10 @@ def check_import(code: str, resource: object) -> dict:
     assert isinstance(resource, dict)  # noqa: S101 — _fhir_problems refused everything else
     if not resource.get("version"):
         raise ValidationError({"resource": [_("Give the questionnaire a version, so scores can name it.")]})
+    if len(str(resource["version"])) > 40 or len(str(resource.get("language") or "")) > 16:
+        raise ValidationError(
+            {"resource": [_("Keep the version under 40 characters and the language code under 16.")]}
+        )
     try:
         structure = logic.structure_of(resource)
     except logic.StructureError as error:
@@ -107,9 +139,10 @@ def option_labels(resource: dict) -> dict[str, list[tuple[int, str]]]:
         pairs = []
         for option in item.get("answerOption", []):
             value = _ordinal(option)
-            coding = option.get("valueCoding", {})
+            coding = option.get("valueCoding") or {}
             if value is not None:
-                pairs.append((value, coding.get("display") or coding.get("code", str(value))))
+                words = coding.get("display") or option.get("valueString") or coding.get("code") or str(value)
+                pairs.append((value, str(words)))
         if pairs:
             labels[item["linkId"]] = pairs
     return labels

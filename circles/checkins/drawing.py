@@ -220,7 +220,7 @@ def instrument_chart(series: InstrumentSeries, axis: TimeAxis) -> str:
         parts,
         width=WIDTH,
         height=height,
-        title=str(spec.topic) + f" ({spec.name})",
+        title=spec.label,
         description=description,
         class_="chart trend",
     )

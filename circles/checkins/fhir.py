@@ -46,7 +46,10 @@ def questionnaire_response(assessment: Assessment) -> dict:
         else:
             coding = codings.get(item.link_id, {}).get(int(value))
             answer = {"valueCoding": coding} if coding else {"valueInteger": int(value)}
-        items.append({"linkId": item.link_id, "text": texts.get(item.link_id, ""), "answer": [answer]})
+        entry = {"linkId": item.link_id, "answer": [answer]}
+        if texts.get(item.link_id):
+            entry["text"] = texts[item.link_id]
+        items.append(entry)
     return {
         "resourceType": "QuestionnaireResponse",
         "questionnaire": assessment.definition.canonical,

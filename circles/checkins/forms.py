@@ -19,6 +19,18 @@ class ScaleRadio(forms.RadioSelect):
     template_name = "checkins/widgets/scale.html"
 
 
+class OwnTiesField(forms.ModelMultipleChoiceField):
+    """Ties by id; an id too large for the database is just an invalid choice, not a crash."""
+
+    def clean(self, value):
+        for item in value or []:
+            if not (str(item).isascii() and str(item).isdecimal() and len(str(item)) < 19):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": item}
+                )
+        return super().clean(value)
+
+
 class CheckInForm(forms.ModelForm):
     mood = forms.TypedChoiceField(
         label=_("Mood"),
@@ -41,7 +53,7 @@ class CheckInForm(forms.ModelForm):
         widget=ScaleRadio,
         help_text=_("0 = none, 10 = most."),
     )
-    struggling_for = forms.ModelMultipleChoiceField(
+    struggling_for = OwnTiesField(
         label=_("Who is this meant for?"),
         queryset=Tie.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -119,7 +131,7 @@ class ScheduleForm(forms.Form):
             if current and str(current) not in dict(choices):
                 choices.append((str(current), _("Every %(days)d days") % {"days": current}))
             self.fields[code] = forms.TypedChoiceField(
-                label=f"{spec.topic} ({spec.name})",
+                label=spec.label,
                 choices=choices,
                 coerce=int,
                 empty_value=None,
@@ -178,7 +190,7 @@ class AnswersForm(forms.Form):
 class ImportQuestionnaireForm(forms.Form):
     instrument = forms.ChoiceField(
         label=_("Instrument"),
-        choices=[(code, f"{spec.name} — {spec.topic}") for code, spec in logic.INSTRUMENTS.items()],
+        choices=[(code, spec.label) for code, spec in logic.INSTRUMENTS.items()],
     )
     questionnaire = forms.FileField(
         label=_("FHIR Questionnaire (JSON file)"), help_text=_("Official or translated wording, up to 1 MB.")
@@ -192,6 +204,6 @@ class ImportQuestionnaireForm(forms.Form):
         if upload.size > 1024 * 1024:
             raise forms.ValidationError(_("The file is larger than 1 MB."))
         try:
-            return json.loads(upload.read().decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            return json.loads(upload.read().decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
             raise forms.ValidationError(_("This file is not valid JSON.")) from None

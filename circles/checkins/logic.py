@@ -187,6 +187,11 @@ class Instrument:
     source: str  # the published scoring rule
     structure: Structure
 
+    @property
+    def label(self) -> str:
+        """The topic in the reader's language, with the instrument's name: "Depression (PHQ-9)"."""
+        return f"{_(self.topic)} ({self.name})"
+
 
 PHQ9_BANDS = (
     Band("minimal", 0, 4, gettext_lazy("Minimal")),

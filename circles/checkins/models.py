@@ -103,10 +103,11 @@ class CheckInSettings(models.Model):
     def clean(self):
         if self.count_days and not self.recovery_started_on:
             raise ValidationError({"recovery_started_on": _("Choose the date to count from.")})
-        if self.recovery_started_on and self.recovery_started_on > timezone.now().date() + dt.timedelta(
-            days=1
-        ):
+        started = self.recovery_started_on
+        if started and self.member_id and started > timing.local_day(timezone.now(), user_zone(self.member)):
             raise ValidationError({"recovery_started_on": _("This date is in the future.")})
+        if started and started.year < 1900:
+            raise ValidationError({"recovery_started_on": _("Please check the date: it is before 1900.")})
 
 
 class MeasureSchedule(models.Model):

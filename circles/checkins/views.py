@@ -65,9 +65,12 @@ def _checkin_page(request, day: dt.date):
         )
     form = CheckInForm(request.POST or None, instance=existing, member=request.user, day=day)
     if request.method == "POST" and form.is_valid():
-        checkin = do_save_checkin(
-            form.save(commit=False), form.cleaned_data["struggling_for"], acting_user=request.user
-        )
+        try:
+            checkin = do_save_checkin(
+                form.save(commit=False), form.cleaned_data["struggling_for"], acting_user=request.user
+            )
+        except ValidationError:  # a second tap on Save: the first one already recorded the day
+            return redirect("checkins:today")
         messages.success(
             request,
             _("Check-in saved. Thank you for checking in.")
