@@ -438,7 +438,10 @@ def create_assessment(request, payload: AssessmentIn):
 
 def _refused(assessment: Assessment, error: ValidationError):
     """400 with a message per answer; answers that raise a safety concern still bring crisis resources."""
-    body: dict[str, object] = {"message": _("Please correct the fields named below."), "errors": error.message_dict}
+    body: dict[str, object] = {
+        "message": _("Please correct the fields named below."),
+        "errors": error.message_dict,
+    }
     if assessment.safety:
         body["crisis_resources"] = [vars(r) for r in crisis_resources(translation.get_language())]
     return Status(400, body)
