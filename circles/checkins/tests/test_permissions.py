@@ -10,6 +10,7 @@ import pytest
 
 from circles.checkins.models import Assessment, CheckIn, SafetySignal
 from circles.checkins.tests.factories import riley_checkins
+from circles.network.tests.test_permissions import call
 
 OTHERS = ["sam", "casey", "olivia", "mallory"]
 
@@ -38,14 +39,6 @@ def api_routes(objects):
         ("patch", f"/api/v1/assessments/{saved}", {"answers": {"2": 1}, "complete": False}, 200),
         ("delete", f"/api/v1/assessments/{saved}", None, 204),
     ]
-
-
-def call(client, method, url, data):
-    if data is None:
-        return getattr(client, method)(url)
-    if url.startswith("/api/"):
-        return getattr(client, method)(url, data=json.dumps(data), content_type="application/json")
-    return getattr(client, method)(url, data)
 
 
 @pytest.mark.parametrize("routes", [page_routes, api_routes], ids=["pages", "api"])
