@@ -30,7 +30,7 @@ from circles.checkins.definitions import definition_for
 from circles.checkins.models import Assessment, CheckIn, QuestionnaireDefinition, SafetySignal
 from circles.checkins.reminders import load_measures, load_reminders
 from circles.checkins.trajectory import DEFAULT_WINDOW, WINDOWS, load_trajectory
-from circles.lib.schema import InputSchema
+from circles.lib.schema import InputSchema, apply_patch
 from circles.lib.time import local_today
 from circles.network.models import Tie, TieStatus
 
@@ -300,10 +300,7 @@ def update_checkin(request, day: dt.date, payload: CheckInPatch):
         raise HttpError(409, _("A check-in can be changed on its own day."))
     changes = payload.dict(exclude_unset=True)
     ties = changes.pop("struggling_for", None)
-    for name, value in changes.items():
-        if value is None:
-            raise ValidationError({name: _("This field cannot be empty.")})
-        setattr(checkin, name, value)
+    apply_patch(checkin, changes)
     checkin.full_clean(validate_constraints=False)
     keep = list(checkin.struggling_for.all()) if ties is None else _struggling_for(request.auth, ties)
     return _checkin_out(do_save_checkin(checkin, keep, acting_user=request.auth))
@@ -318,10 +315,7 @@ def get_settings(request):
 def update_settings(request, payload: SettingsIn):
     current = checkin_settings(request.auth)
     changes = payload.dict(exclude_unset=True)
-    for name, value in changes.items():
-        if value is None and name != "recovery_started_on":
-            raise ValidationError({name: _("This field cannot be empty.")})
-        setattr(current, name, value)
+    apply_patch(current, changes, nullable={"recovery_started_on"})
     current.full_clean(exclude=["member"])
     return do_save_checkin_settings(current, acting_user=request.auth)
 

@@ -117,10 +117,10 @@ def check_import(code: str, resource: object) -> dict:
 def option_codings(resource: dict) -> dict[str, dict[int, dict]]:
     """For each choice item, its answer codings by ordinal value (to write answers back as FHIR)."""
     result: dict[str, dict[int, dict]] = {}
-    for item in _flat_items(resource.get("item", [])):
+    for item in logic.flatten_items(resource.get("item", [])):
         by_value = {}
         for option in item.get("answerOption", []):
-            value = _ordinal(option)
+            value = logic.ordinal_value(option)
             if value is not None and "valueCoding" in option:
                 by_value[value] = option["valueCoding"]
         if by_value:
@@ -129,16 +129,16 @@ def option_codings(resource: dict) -> dict[str, dict[int, dict]]:
 
 
 def item_texts(resource: dict) -> dict[str, str]:
-    return {item["linkId"]: item.get("text", "") for item in _flat_items(resource.get("item", []))}
+    return {item["linkId"]: item.get("text", "") for item in logic.flatten_items(resource.get("item", []))}
 
 
 def option_labels(resource: dict) -> dict[str, list[tuple[int, str]]]:
     """Each choice item's (ordinal value, words shown) pairs in the definition's own order."""
     labels: dict[str, list[tuple[int, str]]] = {}
-    for item in _flat_items(resource.get("item", [])):
+    for item in logic.flatten_items(resource.get("item", [])):
         pairs = []
         for option in item.get("answerOption", []):
-            value = _ordinal(option)
+            value = logic.ordinal_value(option)
             coding = option.get("valueCoding") or {}
             if value is not None:
                 words = coding.get("display") or option.get("valueString") or coding.get("code") or str(value)
@@ -146,12 +146,3 @@ def option_labels(resource: dict) -> dict[str, list[tuple[int, str]]]:
         if pairs:
             labels[item["linkId"]] = pairs
     return labels
-
-
-def _flat_items(items: list) -> list[dict]:
-    """The questions a member answers, groups opened up, display text and computed totals left out."""
-    return [dict(item) for item in logic.flatten_items(items)]
-
-
-def _ordinal(option: dict) -> int | None:
-    return logic.ordinal_value(option)

@@ -31,28 +31,16 @@ class OwnTiesField(forms.ModelMultipleChoiceField):
         return super().clean(value)
 
 
+def scale_field(label, help_text) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label, choices=ZERO_TO_TEN, coerce=int, widget=ScaleRadio, help_text=help_text
+    )
+
+
 class CheckInForm(forms.ModelForm):
-    mood = forms.TypedChoiceField(
-        label=_("Mood"),
-        choices=ZERO_TO_TEN,
-        coerce=int,
-        widget=ScaleRadio,
-        help_text=_("0 = very low, 10 = very good."),
-    )
-    craving = forms.TypedChoiceField(
-        label=_("Craving"),
-        choices=ZERO_TO_TEN,
-        coerce=int,
-        widget=ScaleRadio,
-        help_text=_("0 = none, 10 = strongest."),
-    )
-    stress = forms.TypedChoiceField(
-        label=_("Stress"),
-        choices=ZERO_TO_TEN,
-        coerce=int,
-        widget=ScaleRadio,
-        help_text=_("0 = none, 10 = most."),
-    )
+    mood = scale_field(_("Mood"), _("0 = very low, 10 = very good."))
+    craving = scale_field(_("Craving"), _("0 = none, 10 = strongest."))
+    stress = scale_field(_("Stress"), _("0 = none, 10 = most."))
     struggling_for = OwnTiesField(
         label=_("Who is this meant for?"),
         queryset=Tie.objects.none(),

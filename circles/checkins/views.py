@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -40,14 +41,10 @@ from circles.checkins.forms import (
 from circles.checkins.models import SUBSCALE_LABELS, Assessment, CheckIn, QuestionnaireDefinition
 from circles.checkins.reminders import load_measures, load_reminders
 from circles.checkins.trajectory import DEFAULT_WINDOW, WINDOWS, load_trajectory
+from circles.lib.forms import form_page
 from circles.lib.time import local_today
 
 HISTORY_PER_PAGE = 30
-
-
-def _form_page(request, template: str, context: dict):
-    status = 400 if request.method == "POST" else 200
-    return render(request, template, context, status=status)
 
 
 def _checkin_page(request, day: dt.date):
@@ -88,7 +85,7 @@ def _checkin_page(request, day: dt.date):
         return redirect("checkins:today")
     reminders = load_reminders(request.user)
     context = {"form": form, "day": day, "today": today, "existing": existing, "reminders": reminders}
-    return _form_page(request, "checkins/checkin_form.html", context)
+    return form_page(request, "checkins/checkin_form.html", context)
 
 
 @login_required
@@ -112,12 +109,14 @@ def history(request):
     settings_row = checkin_settings(request.user)
     recovery = None
     if settings_row.count_days and settings_row.recovery_started_on:
-        rows = CheckIn.objects.filter(
-            member=request.user, day__gte=settings_row.recovery_started_on
-        ).values_list("day", "used", "substance", "use_note")
-        recovery = timing.recovery_days(
-            settings_row.recovery_started_on, local_today(request.user), list(rows)
+        today = local_today(request.user)
+        # Only what the summary reads: returns to use since the date, and the last 30 days.
+        rows = (
+            CheckIn.objects.filter(member=request.user, day__gte=settings_row.recovery_started_on)
+            .filter(Q(used=True) | Q(day__gte=today - dt.timedelta(days=29)))
+            .values_list("day", "used", "substance", "use_note")
         )
+        recovery = timing.recovery_days(settings_row.recovery_started_on, today, list(rows))
     return render(request, "checkins/history.html", {"page": page, "recovery": recovery})
 
 
@@ -129,7 +128,7 @@ def checkin_settings_page(request):
         do_save_checkin_settings(form.save(commit=False), acting_user=request.user)
         messages.success(request, _("Saved."))
         return redirect("checkins:history")
-    return _form_page(request, "checkins/settings.html", {"form": form})
+    return form_page(request, "checkins/settings.html", {"form": form})
 
 
 @login_required
@@ -147,7 +146,7 @@ def measures(request):
             messages.success(request, _("Your questionnaire schedule is saved."))
             return redirect("checkins:measures")
     context = {"statuses": statuses, "recent": recent, "form": form, "today": today}
-    return _form_page(request, "checkins/measures.html", context)
+    return form_page(request, "checkins/measures.html", context)
 
 
 @login_required
@@ -212,7 +211,7 @@ def assessment_page(request, assessment_id: int):
         "show_crisis": assessment.safety,
         "resources": crisis_resources(translation.get_language()),
     }
-    return _form_page(request, "checkins/assessment_form.html", context)
+    return form_page(request, "checkins/assessment_form.html", context)
 
 
 def _safety_item_positive(assessment: Assessment) -> bool:
@@ -338,4 +337,4 @@ def import_questionnaire(request):
             )
             return redirect("checkins:import_questionnaire")
     imported = QuestionnaireDefinition.objects.filter(builtin=False).order_by("-created_at")[:50]
-    return _form_page(request, "checkins/import.html", {"form": form, "imported": imported})
+    return form_page(request, "checkins/import.html", {"form": form, "imported": imported})

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import field_validator
 
@@ -16,3 +18,11 @@ class InputSchema(Schema):
         if any(isinstance(text, str) and "\x00" in text for text in texts):
             raise ValueError("Text may not contain NUL characters.")
         return value
+
+
+def apply_patch(instance, changes: dict, nullable: frozenset[str] | set[str] = frozenset()) -> None:
+    """Copies a PATCH body onto a record; null is refused except where the field may be empty."""
+    for name, value in changes.items():
+        if value is None and name not in nullable:
+            raise ValidationError({name: _("This field cannot be empty.")})
+        setattr(instance, name, value)

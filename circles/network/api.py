@@ -11,7 +11,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field, StrictInt
 
 from circles.checkins.trajectory import load_latest_scores
-from circles.lib.schema import InputSchema
+from circles.lib.schema import InputSchema, apply_patch
 from circles.lib.time import local_today, user_zone
 from circles.network import logic
 from circles.network.access import access_commitment, access_interaction, access_tie
@@ -282,14 +282,6 @@ def _adherence_out(result: logic.Adherence) -> AdherenceOut:
     )
 
 
-def _apply_changes(instance, changes: dict, nullable: frozenset[str] | set[str] = frozenset()) -> None:
-    """Copies a PATCH body onto a record; null is refused except where the field may be empty."""
-    for name, value in changes.items():
-        if value is None and name not in nullable:
-            raise ValidationError({name: _("This field cannot be empty.")})
-        setattr(instance, name, value)
-
-
 def _in_members_zone(request, changes: dict) -> None:
     """A time sent without a UTC offset is read in the member's own timezone."""
     moment = changes.get("occurred_at")
@@ -328,7 +320,7 @@ def update_tie(request, tie_id: int, payload: TiePatch):
     changes = payload.dict(exclude_unset=True)
     if "pillar_override" in changes and changes["pillar_override"] is None:
         changes["pillar_override"] = ""  # null clears the override: the pillar follows the relationship again
-    _apply_changes(tie, changes)
+    apply_patch(tie, changes)
     tie.full_clean()
     return do_update_tie(tie, acting_user=request.auth)
 
@@ -401,7 +393,7 @@ def update_interaction(request, interaction_id: int, payload: InteractionPatch):
     data = payload.dict(exclude_unset=True)
     _in_members_zone(request, data)
     _set_tie(request, interaction, data.pop("tie_id", None))
-    _apply_changes(interaction, data, nullable={"duration_minutes"})
+    apply_patch(interaction, data, nullable={"duration_minutes"})
     interaction.full_clean()
     return do_update_interaction(interaction, acting_user=request.auth)
 
@@ -457,7 +449,7 @@ def update_commitment(request, commitment_id: int, payload: CommitmentPatch):
     commitment = access_commitment(request.auth, commitment_id, write=True)
     data = payload.dict(exclude_unset=True)
     _set_tie(request, commitment, data.pop("tie_id", None))
-    _apply_changes(commitment, data, nullable={"interval_days", "times_per_week", "ends_on"})
+    apply_patch(commitment, data, nullable={"interval_days", "times_per_week", "ends_on"})
     commitment.full_clean()
     do_save_commitment(commitment, acting_user=request.auth)
     return _with_adherence(request.auth, commitment)

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from circles.checkins.reminders import load_reminders
 from circles.checkins.trajectory import load_latest_scores
+from circles.lib.forms import form_page
 from circles.lib.time import local_today
 from circles.network import drawing
 from circles.network.access import access_commitment, access_interaction, access_tie
@@ -29,12 +30,6 @@ from circles.network.health import load_adherence, load_network
 from circles.network.models import Commitment, Interaction, Tie
 
 CONTACTS_PER_PAGE = 50
-
-
-def _form_page(request, template: str, context: dict):
-    """Renders a form page; a rejected submission answers 400 so clients can tell."""
-    status = 400 if request.method == "POST" else 200
-    return render(request, template, context, status=status)
 
 
 @login_required
@@ -69,7 +64,7 @@ def tie_create(request):
         if "add_another" in request.POST:
             return redirect("network:tie_create")
         return redirect("network:tie_detail", tie_id=tie.pk)
-    return _form_page(request, "network/tie_form.html", {"form": form})
+    return form_page(request, "network/tie_form.html", {"form": form})
 
 
 def _tie_page(request, tie: Tie, status_form: TieStatusForm | None = None):
@@ -97,7 +92,7 @@ def tie_edit(request, tie_id: int):
         do_update_tie(form.save(commit=False), acting_user=request.user)
         messages.success(request, _("Saved."))
         return redirect("network:tie_detail", tie_id=tie.pk)
-    return _form_page(request, "network/tie_form.html", {"form": form, "tie": tie})
+    return form_page(request, "network/tie_form.html", {"form": form, "tie": tie})
 
 
 @login_required
@@ -155,7 +150,7 @@ def interaction_create(request):
         interaction = do_log_interaction(form.save(commit=False), acting_user=request.user)
         messages.success(request, _("Contact with %(name)s logged.") % {"name": interaction.tie.display_name})
         return redirect("network:interaction_list")
-    return _form_page(request, "network/interaction_form.html", {"form": form})
+    return form_page(request, "network/interaction_form.html", {"form": form})
 
 
 @login_required
@@ -166,7 +161,7 @@ def interaction_edit(request, interaction_id: int):
         do_update_interaction(form.save(commit=False), acting_user=request.user)
         messages.success(request, _("Saved."))
         return redirect("network:interaction_list")
-    return _form_page(request, "network/interaction_form.html", {"form": form, "interaction": interaction})
+    return form_page(request, "network/interaction_form.html", {"form": form, "interaction": interaction})
 
 
 @login_required
@@ -199,7 +194,7 @@ def commitment_create(request):
         do_save_commitment(form.save(commit=False), acting_user=request.user)
         messages.success(request, _("Commitment saved."))
         return redirect("network:commitment_list")
-    return _form_page(request, "network/commitment_form.html", {"form": form})
+    return form_page(request, "network/commitment_form.html", {"form": form})
 
 
 @login_required
@@ -210,7 +205,7 @@ def commitment_edit(request, commitment_id: int):
         do_save_commitment(form.save(commit=False), acting_user=request.user)
         messages.success(request, _("Saved."))
         return redirect("network:commitment_list")
-    return _form_page(request, "network/commitment_form.html", {"form": form, "commitment": commitment})
+    return form_page(request, "network/commitment_form.html", {"form": form, "commitment": commitment})
 
 
 @login_required
