@@ -1,6 +1,29 @@
-"""The client's network address, for login throttling (and, later, consent signatures and audit)."""
+"""The client's network address, for login throttling, consent signatures and the audit trail."""
+
+import contextvars
 
 from django.conf import settings
+
+# Set for each request by RequestAddressMiddleware, so the audit trail can record where a request
+# came from without every function passing the request along.
+_current_address: contextvars.ContextVar[str] = contextvars.ContextVar("client_address", default="")
+
+
+def current_client_address() -> str:
+    """The address of the request being served ("" outside a request)."""
+    return _current_address.get()
+
+
+class RequestAddressMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _current_address.set(client_address(request))
+        try:
+            return self.get_response(request)
+        finally:
+            _current_address.reset(token)
 
 
 def client_address(request) -> str:

@@ -1,0 +1,63 @@
+"""The audit trail: who read or changed whose data, when, from where. Rows are only ever added."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from circles.audit import logic
+
+
+class Outcome(models.TextChoices):
+    ALLOWED = "allowed", _("Allowed")
+    DENIED = "denied", _("Refused")
+
+
+class AuditEvent(models.Model):
+    """One audited act. UPDATE and DELETE are refused by a database trigger; each row's hash covers its
+    content and the previous row's hash, so `manage.py verify_audit` finds any row changed behind our back.
+
+    People are referred to by account number only (no foreign-key constraint, nothing cascades): once an
+    account is erased, its number no longer leads to anyone, and the rows stay as they were.
+    """
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    action = models.CharField(max_length=64)  # dotted code, e.g. "checkin.view", "consent.revoke"
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    object_ref = models.CharField(max_length=80, blank=True)  # "consent:12", never a name
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.ALLOWED)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["subject", "at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.outcome}"
+
+    def chain_row(self) -> logic.Row:
+        return logic.Row(
+            at=self.at,
+            actor_id=self.actor_id,
+            action=self.action,
+            subject_id=self.subject_id,
+            object_ref=self.object_ref,
+            outcome=self.outcome,
+            client_address=self.client_address,
+            previous_hash=self.previous_hash,
+        )

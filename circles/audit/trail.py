@@ -1,0 +1,98 @@
+"""Writing to and checking the audit trail. `record` is the one way a row is added."""
+
+import ipaddress
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.http import Http404
+from django.utils import timezone
+
+from circles.audit import logic
+from circles.audit.models import AuditEvent, Outcome
+from circles.lib.client import current_client_address
+
+# Any constant will do: every writer takes the same PostgreSQL advisory lock, so rows join the chain
+# one at a time, in the order of their ids.
+CHAIN_LOCK_KEY = 7_147_001
+
+
+@dataclass(frozen=True)
+class Event:
+    action: str
+    actor_id: int | None
+    subject_id: int | None = None
+    object_ref: str = ""
+    outcome: str = Outcome.ALLOWED
+
+
+def _address() -> str | None:
+    address = current_client_address()
+    try:
+        return str(ipaddress.ip_address(address)) if address else None
+    except ValueError:
+        return None
+
+
+def record(action: str, actor, *, subject=None, object_ref: str = "", outcome: str = Outcome.ALLOWED) -> None:
+    """Add one row. Call it inside the transaction of the change it records, so both land or neither."""
+    record_many(
+        [
+            Event(
+                action=action,
+                actor_id=getattr(actor, "pk", actor),
+                subject_id=getattr(subject, "pk", subject),
+                object_ref=object_ref,
+                outcome=outcome,
+            )
+        ]
+    )
+
+
+def record_many(events: Iterable[Event]) -> None:
+    """Add rows in one insert, chained in order."""
+    events = list(events)
+    if not events:
+        return
+    at, address = timezone.now(), _address()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+        # On SQLite every transaction begins IMMEDIATE (settings), so writers are already one at a time.
+        previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or logic.GENESIS
+        rows = []
+        for event in events:
+            row = AuditEvent(
+                at=at,
+                actor_id=event.actor_id,
+                action=event.action,
+                subject_id=event.subject_id,
+                object_ref=event.object_ref,
+                outcome=event.outcome,
+                client_address=address,
+                previous_hash=previous,
+            )
+            row.hash = previous = logic.row_hash(row.chain_row())
+            rows.append(row)
+        AuditEvent.objects.bulk_create(rows)
+
+
+def _chain() -> Iterator[tuple[int, logic.Row, str]]:
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        yield event.pk, event.chain_row(), event.hash
+
+
+def first_break() -> logic.Break | None:
+    """Walks the whole trail; the first row that does not match, or None."""
+    return logic.first_break(_chain())
+
+
+def refuse(actor, action: str, object_ref: str, owner_id: int | None) -> Http404:
+    """Records a refused attempt on someone else's record and returns the 404 to raise.
+
+    Nothing is recorded for a record that does not exist: there is nobody whose data was at stake.
+    """
+    if owner_id is not None:
+        record(action, actor, subject=owner_id, object_ref=object_ref, outcome=Outcome.DENIED)
+    return Http404()
