@@ -12,6 +12,7 @@ from circles.accounts.api import router as accounts_router
 from circles.accounts.auth import TokenAuth
 from circles.checkins.api import router as checkins_router
 from circles.network.api import router as network_router
+from circles.sharing.api import router as sharing_router
 
 api = NinjaAPI(
     title="Circles API",
@@ -27,6 +28,7 @@ api = NinjaAPI(
 api.add_router("", accounts_router)
 api.add_router("", network_router)
 api.add_router("", checkins_router)
+api.add_router("", sharing_router)
 
 
 def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict:

@@ -65,12 +65,15 @@ INSTALLED_APPS = [
     "circles.accounts",
     "circles.network",
     "circles.checkins",
+    "circles.sharing",
+    "circles.audit",
     "circles.worker",
     "circles.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "circles.lib.client.RequestAddressMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -212,6 +215,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Circles <no-reply@circles.invalid>")
+
+# --- Sharing: how long an emailed invitation to a supporter stays valid.
+INVITATION_EXPIRY_DAYS = env_int("INVITATION_EXPIRY_DAYS", 7)
 
 # --- Language and time. Stored in UTC; shown in each person's own timezone.
 LANGUAGE_CODE = "en"

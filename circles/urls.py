@@ -8,6 +8,10 @@ from circles.worker.views import healthz
 
 def home(request):
     if request.user.is_authenticated:
+        # Someone who only supports others starts with the people they support.
+        user = request.user
+        if not user.ties.exists() and user.supported_ties.exists():
+            return redirect("sharing:supporting")
         return redirect("network:overview")
     return render(request, "home.html")
 
@@ -17,6 +21,7 @@ urlpatterns = [
     path("accounts/", include("circles.accounts.urls")),
     path("network/", include("circles.network.urls")),
     path("checkins/", include("circles.checkins.urls")),
+    path("", include("circles.sharing.urls")),
     path("help-now/", checkin_views.help_now, name="help_now"),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),

@@ -1,14 +1,18 @@
-"""The one way to fetch a protected check-in or questionnaire. Missing and not-yours both answer 404."""
+"""The one way to fetch a protected check-in or questionnaire. Missing and not-yours both answer 404.
+
+Another person's check-ins and results are read only through circles.sharing.access, under a live consent.
+"""
 
 import datetime as dt
 
 from django.http import Http404
 
+from circles.audit.trail import refuse
 from circles.checkins.models import Assessment, CheckIn
 
 
 def access_checkin(user, day: dt.date, write: bool = False) -> CheckIn:
-    # Only the member reads their check-ins for now; consent-based reading by others is added here.
+    # Addressed by the member's own day, so there is never someone else's record to refuse.
     try:
         return CheckIn.objects.get(member=user, day=day)
     except CheckIn.DoesNotExist:
@@ -19,4 +23,6 @@ def access_assessment(user, assessment_id: int, write: bool = False) -> Assessme
     try:
         return Assessment.objects.select_related("definition").get(pk=assessment_id, member=user)
     except Assessment.DoesNotExist:
-        raise Http404 from None
+        owner = Assessment.objects.filter(pk=assessment_id).values_list("member_id", flat=True).first()
+        action = "assessment.change" if write else "assessment.view"
+        raise refuse(user, action, f"assessment:{assessment_id}", owner) from None

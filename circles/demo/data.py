@@ -14,6 +14,9 @@ from circles.demo.personas import PERSONA_BY_KEY, PERSONAS
 from circles.lib.time import local_today, user_zone
 from circles.network.actions import do_add_tie
 from circles.network.models import Commitment, Interaction, Tie
+from circles.sharing import logic as sharing_logic
+from circles.sharing.actions import do_grant_consent, do_send_encouragement
+from circles.sharing.statement import default_purpose
 
 # name, relationship, circle, support, frequency, importance, substance use, stance, quality, strain
 TIES = [
@@ -365,11 +368,42 @@ def build_riley_checkins(riley: User) -> None:
     Assessment.objects.bulk_create(assessments)
 
 
+# What Riley shares with Sam, their sponsor, in the demo.
+SAM_SCOPES = [
+    sharing_logic.CHECKED_IN,
+    sharing_logic.MOOD,
+    sharing_logic.STRUGGLES,
+    sharing_logic.RESULTS + "recovery_capital",
+    sharing_logic.NETWORK_MAP,
+]
+
+
+def build_sharing(riley: User, sam: User) -> None:
+    """Sam has accepted Riley's invitation; Riley shares some things with Sam, who sent encouragement."""
+    tie = riley.ties.get(display_name="Sam")
+    tie.supporter = sam
+    tie.save(update_fields=["supporter"])
+    do_grant_role(sam, "supporter")
+    do_grant_consent(
+        tie,
+        scopes=SAM_SCOPES,
+        purpose=default_purpose(tie.display_name),
+        expires_on=None,
+        signature_name="Riley Demo",
+        acting_user=riley,
+    )
+    do_send_encouragement(
+        tie, "Proud of you for calling me after the wedding. Same time Tuesday?", acting_user=sam
+    )
+
+
 def build_demo(*, password: str, reset: bool = False) -> str:
     password_hash = make_password(password)
     users = {persona.key: _ensure_user(persona.key, password_hash) for persona in PERSONAS}
     riley = users["riley"]
     if reset:
+        riley.consents.all().delete()
+        riley.invitations.all().delete()
         riley.ties.all().delete()
         riley.checkins.all().delete()
         riley.assessments.all().delete()
@@ -377,11 +411,14 @@ def build_demo(*, password: str, reset: bool = False) -> str:
         build_riley_circle(riley)
     if not riley.checkins.exists():
         build_riley_checkins(riley)
+    if not riley.ties.filter(supporter=users["sam"]).exists():
+        build_sharing(riley, users["sam"])
     mallory = users["mallory"]
     if not mallory.ties.exists():
         do_add_tie(Tie(display_name="Robin", relationship="friend", circle="inner"), acting_user=mallory)
     return (
         f"Demo ready: {len(users)} users; Riley has {riley.ties.count()} ties, "
         f"{riley.interactions.count()} contacts, {riley.commitments.count()} commitments, "
-        f"{riley.checkins.count()} check-ins and {riley.assessments.count()} questionnaires."
+        f"{riley.checkins.count()} check-ins and {riley.assessments.count()} questionnaires; "
+        f"Sam supports Riley and sees {len(SAM_SCOPES)} kinds of information."
     )

@@ -28,12 +28,12 @@ from circles.network.actions import (
 )
 from circles.network.health import load_adherence, load_network
 from circles.network.models import (
+    LOGGED_KINDS,
     Cadence,
     Circle,
     Commitment,
     ContactFrequency,
     Interaction,
-    InteractionKind,
     InteractionQuality,
     Pillar,
     Relationship,
@@ -63,7 +63,7 @@ UseValue = choices(SubstanceUse)
 StanceValue = choices(Stance)
 StrainValue = choices(Strain)
 StatusValue = choices(TieStatus)
-KindValue = choices(InteractionKind)
+KindValue = Literal[tuple(kind.value for kind in LOGGED_KINDS)]  # type: ignore[valid-type]
 QualityValue = choices(InteractionQuality)
 CadenceValue = choices(Cadence)
 

@@ -3,13 +3,14 @@
 Both have a data table beside them in the page as their text alternative.
 """
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from circles.lib import svg
@@ -130,15 +131,30 @@ def map_entries(ties: Sequence[logic.TieFacts]) -> list[MapEntry]:
     return entries
 
 
+def shared_map_entries(ties: Sequence[logic.TieFacts]) -> list[MapEntry]:
+    """The map as a supporter sees it: names, circles and pillars only.
+
+    What the member recorded about each person (stance, strain, their use, contact) stays private, and
+    nothing links into the member's own pages.
+    """
+    blank = [
+        dataclasses.replace(
+            tie, stance=logic.NEUTRAL, strain_flags=(), status=logic.ACTIVE, last_contact=None
+        )
+        for tie in ties
+        if tie.status != "ended"
+    ]
+    return [dataclasses.replace(entry, url="", description=entry.tie.name) for entry in map_entries(blank)]
+
+
 def map_table_rows(entries: Sequence[MapEntry]) -> str:
     """The map's text alternative: one table row per tie (built here, as the map is, to stay fast)."""
     return format_html_join(
         "\n",
-        '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         (
             (
-                e.url,
-                e.tie.name,
+                format_html('<a href="{}">{}</a>', e.url, e.tie.name) if e.url else e.tie.name,
                 e.circle_label,
                 e.pillar_label,
                 e.description,
@@ -162,7 +178,7 @@ def map_label(name: str, limit: int = 12) -> str:
     return label if label == name else label + "…"
 
 
-def network_map(entries: Sequence[MapEntry], member_name: str) -> str:
+def network_map(entries: Sequence[MapEntry], member_name: str, *, viewer_is_member: bool = True) -> str:
     """The concentric-circle map: inner, middle and outer circles, split into the three pillars."""
     shown = [entry.tie for entry in entries]
     by_id = {entry.tie.id: entry for entry in entries}
@@ -199,7 +215,7 @@ def network_map(entries: Sequence[MapEntry], member_name: str) -> str:
     parts.append(svg.element("circle", cx=CENTRE, cy=CENTRE, r=34, fill="#1f2a44"))
     parts.append(
         svg.text(
-            _("You"),
+            _("You") if viewer_is_member else map_label(member_name, limit=8),
             x=CENTRE,
             y=CENTRE + 5,
             text_anchor="middle",
@@ -220,7 +236,10 @@ def network_map(entries: Sequence[MapEntry], member_name: str) -> str:
             )
         entry = by_id[tie.id]
         inner = svg.element("title", svg.escape(entry.description)) + inner
-        parts.append(svg.element("a", inner, href=entry.url, aria_label=entry.description))
+        if entry.url:
+            parts.append(svg.element("a", inner, href=entry.url, aria_label=entry.description))
+        else:
+            parts.append(svg.element("g", inner, role="img", aria_label=entry.description))
     summary = _(
         "Map of %(name)s's support network: %(count)d ties in inner, middle and outer circles, "
         "across family & friends, professional and peer pillars."
@@ -229,7 +248,9 @@ def network_map(entries: Sequence[MapEntry], member_name: str) -> str:
         parts,
         width=SIZE,
         height=SIZE,
-        title=_("Your support network"),
+        title=_("Your support network")
+        if viewer_is_member
+        else _("%(name)s's support network") % {"name": member_name},
         description=summary,
         role="group",
         class_="network-map",

@@ -5,9 +5,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from circles.network.models import (
+    LOGGED_KINDS,
     Cadence,
     Commitment,
     Interaction,
+    InteractionKind,
     Strain,
     SupportKind,
     Tie,
@@ -104,6 +106,9 @@ class InteractionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.member = member
         self.fields["tie"].queryset = ties_to_choose(member, self.instance)
+        # Encouragement arrives from a supporter; the member keeps it but does not log it by hand.
+        kinds = [*LOGGED_KINDS, *([InteractionKind.ENCOURAGEMENT] if self.instance.sent_by_id else [])]
+        self.fields["kind"].choices = [(kind.value, kind.label) for kind in kinds]
         self.fields["occurred_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 

@@ -189,6 +189,16 @@ class Tie(models.Model):
     boundaries = models.TextField(_("your boundaries with them"), max_length=2000, blank=True)
     email = models.EmailField(_("email (optional)"), blank=True)
     phone = models.CharField(_("phone (optional)"), max_length=32, blank=True)
+    # The Circles account of this person, once they accept the member's invitation (circles.sharing).
+    # What it may see is decided by the member's live consent, never by this link alone.
+    supporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="supported_ties",
+    )
     status = models.CharField(
         max_length=10, choices=TieStatus.choices, default=TieStatus.ACTIVE, editable=False
     )
@@ -269,6 +279,12 @@ class InteractionKind(models.TextChoices):
     VIDEO = "video", _("Video call")
     GROUP_MEETING = "group_meeting", _("Group meeting")
     THERAPY_SESSION = "therapy_session", _("Therapy session")
+    # Sent by a supporter through Circles; never chosen on the contact form.
+    ENCOURAGEMENT = "encouragement", _("Encouragement in Circles")
+
+
+# The kinds a member logs by hand (encouragement arrives from a supporter).
+LOGGED_KINDS = [kind for kind in InteractionKind if kind != InteractionKind.ENCOURAGEMENT]
 
 
 class InteractionQuality(models.TextChoices):
@@ -299,6 +315,16 @@ class Interaction(models.Model):
         default=InteractionQuality.HELPFUL,
     )
     note = models.TextField(_("private note (only you see it)"), max_length=2000, blank=True)
+    # Encouragement: the supporter who sent it and their words (the member's own note stays theirs).
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="encouragements_sent",
+    )
+    message = models.CharField(_("message"), max_length=500, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -1,0 +1,236 @@
+"""The one way anyone reads another person's data: through a live consent, with every read and every
+refusal written to the audit trail.
+
+A `Disclosure` is made here, and only here, from a consent that is live at the moment of the request;
+the loaders below read nothing that the disclosures passed to them do not allow. Revoking or expiring a
+consent therefore takes effect on the very next request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Max, Q
+from django.http import Http404
+
+from circles.accounts.models import User
+from circles.audit.models import Outcome
+from circles.audit.trail import Event, record, record_many, refuse
+from circles.checkins.models import Assessment, CheckIn
+from circles.lib.time import local_today
+from circles.network.models import Tie, TieStatus
+from circles.sharing import logic
+from circles.sharing.models import Consent, Invitation
+
+MOOD_DAYS = 30
+USE_DAYS = 90
+STRUGGLE_DAYS = 30
+RESULTS_PER_INSTRUMENT = 5
+LOADED_ELSEWHERE = frozenset({logic.NETWORK_MAP, logic.PLAN})
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What one supporter may see of one member at this moment."""
+
+    member: User
+    tie: Tie
+    consent: Consent | None  # None: linked, but nothing is shared right now
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(self.consent.scopes) if self.consent else frozenset()
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+def _linked_ties(user):
+    return Tie.objects.filter(supporter=user).exclude(status=TieStatus.ENDED).select_related("member")
+
+
+def access_supported_members(user) -> list[Disclosure]:
+    """Everyone whose tie is linked to this account, with what each shares now. Two queries."""
+    ties = list(_linked_ties(user).order_by("member__display_name", "id"))
+    consents = {c.tie_id: c for c in Consent.objects.live_for(user).filter(tie__in=ties)}
+    return [Disclosure(member=tie.member, tie=tie, consent=consents.get(tie.pk)) for tie in ties]
+
+
+def _refuse(user, member_id: int | None, object_ref: str, action: str) -> Http404:
+    exists = member_id is not None and User.objects.filter(pk=member_id).exists()
+    record(action, user, subject=member_id if exists else None, object_ref=object_ref, outcome=Outcome.DENIED)
+    return Http404()
+
+
+def access_disclosure(user, member_id: int) -> Disclosure:
+    """The member as this supporter may see them; 404 (and a refused row) for anyone not linked."""
+    tie = _linked_ties(user).filter(member_id=member_id).first()
+    if tie is None:
+        raise _refuse(user, member_id, f"member:{member_id}", "member.view")
+    return Disclosure(
+        member=tie.member, tie=tie, consent=Consent.objects.live_for(user).filter(tie=tie).first()
+    )
+
+
+def access_shared(user, member_id: int, scope: str) -> Disclosure:
+    """A disclosure that covers `scope`; otherwise 404 and a refused row, whether or not the member exists."""
+    action = logic.SCOPE_BY_CODE[scope].action
+    tie = _linked_ties(user).filter(member_id=member_id).first()
+    consent = Consent.objects.live_for(user).filter(tie=tie).first() if tie else None
+    if tie is None or consent is None or scope not in consent.scopes:
+        raise _refuse(user, member_id, f"scope:{scope}", action)
+    return Disclosure(member=tie.member, tie=tie, consent=consent)
+
+
+@dataclass
+class SharedData:
+    """What one member shares with the viewer, loaded for the scopes their consent covers."""
+
+    disclosure: Disclosure
+    today: dt.date
+    last_checkin: dt.date | None = None
+    mood: list[tuple[dt.date, int, int, int]] = field(default_factory=list)
+    returns_to_use: list[tuple[dt.date, str]] = field(default_factory=list)
+    struggles: list[tuple[dt.date, str]] = field(default_factory=list)
+    results: dict[str, list[Assessment]] = field(default_factory=dict)  # scope code -> newest first
+
+    @property
+    def checked_in_today(self) -> bool:
+        return self.last_checkin == self.today
+
+
+def access_shared_data(
+    viewer, disclosures: list[Disclosure], scopes: frozenset[str] | None = None
+) -> list[SharedData]:
+    """For each disclosure, the data of the scopes it allows (only those in `scopes`, if given).
+
+    A fixed number of queries however many members, and one audit row per member and scope read, all
+    written in one insert.
+    """
+    shared: dict[int, SharedData] = {}
+    wanted: dict[str, list[SharedData]] = defaultdict(list)
+    for disclosure in disclosures:
+        if disclosure.consent is None:
+            continue
+        data = shared[disclosure.member.pk] = SharedData(disclosure, local_today(disclosure.member))
+        for scope in logic.ordered_scopes(disclosure.scopes):
+            # The map is read (and recorded) by access_shared_map, only where it is drawn; a plan has
+            # nothing to read until plans exist.
+            if scope in LOADED_ELSEWHERE or (scopes is not None and scope not in scopes):
+                continue
+            wanted[scope].append(data)
+
+    def members(*codes: str) -> set[int]:
+        return {data.disclosure.member.pk for code in codes for data in wanted.get(code, [])}
+
+    if checked := members(logic.CHECKED_IN):
+        last_days = (
+            CheckIn.objects.filter(member_id__in=checked)
+            .values("member_id")
+            .annotate(last=Max("day"))
+            .values_list("member_id", "last")
+        )
+        for member_id, last in last_days:
+            shared[member_id].last_checkin = last
+    mood_members, use_members = members(logic.MOOD), members(logic.RETURNS_TO_USE)
+    if mood_members or use_members:
+        earliest = min(shared[m].today for m in mood_members | use_members) - dt.timedelta(days=USE_DAYS)
+        rows = (
+            CheckIn.objects.filter(member_id__in=mood_members | use_members, day__gte=earliest)
+            .filter(Q(member_id__in=mood_members) | Q(used=True))
+            .order_by("day")
+            .values_list("member_id", "day", "mood", "craving", "stress", "used", "substance")
+        )
+        for member_id, day, mood, craving, stress, used, substance in rows:
+            data = shared[member_id]
+            age = (data.today - day).days
+            if member_id in mood_members and 0 <= age < MOOD_DAYS:
+                data.mood.append((day, mood, craving, stress))
+            if member_id in use_members and used and 0 <= age < USE_DAYS:
+                data.returns_to_use.append((day, substance))
+    if struggle_ties := {data.disclosure.tie.pk: data for data in wanted.get(logic.STRUGGLES, [])}:
+        through = CheckIn.struggling_for.through
+        struggle_rows = (
+            through.objects.filter(tie_id__in=struggle_ties)
+            .exclude(checkin__struggling="")
+            .order_by("-checkin__day")
+            .values_list("tie_id", "checkin__member_id", "checkin__day", "checkin__struggling")
+        )
+        for tie_id, member_id, day, text in struggle_rows:
+            data = struggle_ties[tie_id]
+            if member_id == data.disclosure.member.pk and 0 <= (data.today - day).days < STRUGGLE_DAYS:
+                data.struggles.append((day, text))
+    result_scopes = [scope for scope in logic.RESULT_SCOPES if scope.code in wanted]
+    if result_scopes:
+        allowed = {
+            (data.disclosure.member.pk, code)
+            for s in result_scopes
+            for data in wanted[s.code]
+            for code in s.instruments
+        }
+        earliest = min(data.today for s in result_scopes for data in wanted[s.code]) - dt.timedelta(days=365)
+        rows = (
+            Assessment.objects.completed()
+            .filter(
+                member_id__in={member for member, _code in allowed},
+                instrument__in={code for _member, code in allowed},
+                day__gte=earliest,
+            )
+            .order_by("-completed_at", "-id")
+            .only("member_id", "instrument", "day", "total", "band", "subscales", "completed_at")
+        )
+        counts: dict[tuple[int, str], int] = defaultdict(int)
+        for assessment in rows:
+            member_id, instrument = assessment.member_id, assessment.instrument
+            key = (member_id, instrument)
+            if key not in allowed or counts[key] >= RESULTS_PER_INSTRUMENT:
+                continue
+            counts[key] += 1
+            scope_code = logic.SCOPE_FOR_INSTRUMENT[instrument]
+            shared[member_id].results.setdefault(scope_code, []).append(assessment)
+    record_many(
+        Event(
+            action=logic.SCOPE_BY_CODE[scope].action,
+            actor_id=viewer.pk,
+            subject_id=data.disclosure.member.pk,
+            object_ref=f"scope:{scope}",
+        )
+        for scope, datas in wanted.items()
+        for data in datas
+    )
+    return list(shared.values())
+
+
+def access_shared_map(viewer, member_id: int):
+    """The member's network, loaded as for their own map page, when they share their map."""
+    from circles.network.health import load_network
+
+    disclosure = access_shared(viewer, member_id, logic.NETWORK_MAP)
+    record(
+        logic.SCOPE_BY_CODE[logic.NETWORK_MAP].action,
+        viewer,
+        subject=member_id,
+        object_ref=f"scope:{logic.NETWORK_MAP}",
+    )
+    return disclosure, load_network(disclosure.member)
+
+
+def access_consent(user, consent_id: int) -> Consent:
+    """One of the member's own consent records."""
+    try:
+        return Consent.objects.select_related("tie", "member").get(pk=consent_id, member=user)
+    except Consent.DoesNotExist:
+        owner = Consent.objects.filter(pk=consent_id).values_list("member_id", flat=True).first()
+        raise refuse(user, "consent.view", f"consent:{consent_id}", owner) from None
+
+
+def access_invitation(user, invitation_id: int, write: bool = False) -> Invitation:
+    """One of the member's own invitations."""
+    try:
+        return Invitation.objects.select_related("tie").get(pk=invitation_id, member=user)
+    except Invitation.DoesNotExist:
+        owner = Invitation.objects.filter(pk=invitation_id).values_list("member_id", flat=True).first()
+        action = "invitation.change" if write else "invitation.view"
+        raise refuse(user, action, f"invitation:{invitation_id}", owner) from None

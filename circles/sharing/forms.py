@@ -1,0 +1,75 @@
+"""Forms for inviting a supporter, granting consent and sending encouragement."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from circles.lib.time import local_today
+from circles.sharing import logic
+from circles.sharing.actions import ENCOURAGEMENT_MAX_LENGTH
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("Their email address"), max_length=254)
+
+
+class ConsentForm(forms.Form):
+    scopes = forms.MultipleChoiceField(
+        label=_("What they may see"),
+        choices=[(scope.code, scope.label) for scope in logic.SCOPES],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Everything is off until you tick it. Choosing nothing stops all sharing."),
+    )
+    purpose = forms.CharField(label=_("Why you share it"), max_length=300)
+    expires_on = forms.DateField(
+        label=_("Stop sharing automatically on (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Sharing lasts to the end of that day. Leave empty to share until you change it."),
+    )
+    signature_name = forms.CharField(
+        label=_("Type your full name to sign"),
+        max_length=120,
+        help_text=_("Your typed name, the time and your device's network address make your signature."),
+    )
+
+    def __init__(self, *args, member, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.member = member
+
+    def clean_expires_on(self):
+        day = self.cleaned_data.get("expires_on")
+        if day is not None:
+            today = local_today(self.member)
+            if day < today:
+                raise forms.ValidationError(_("Choose today or a later day."))
+            if (day - today).days > 366 * 10:
+                raise forms.ValidationError(_("Choose a day within the next ten years."))
+        return day
+
+    def clean_signature_name(self):
+        name = " ".join(self.cleaned_data["signature_name"].split())
+        if len(name) < 2:
+            raise forms.ValidationError(_("Please type your name."))
+        return name
+
+    def clean_purpose(self):
+        purpose = self.cleaned_data["purpose"].strip()
+        if not purpose:
+            raise forms.ValidationError(_("Please say why you share it."))
+        return purpose
+
+
+class EncouragementForm(forms.Form):
+    message = forms.CharField(
+        label=_("Send a few words of encouragement"),
+        max_length=ENCOURAGEMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("They see it in their contact log, from you."),
+    )
+
+    def clean_message(self):
+        message = self.cleaned_data["message"].strip()
+        if not message:
+            raise forms.ValidationError(_("Please write a message."))
+        return message

@@ -1,0 +1,91 @@
+"""The words of a consent record and of the notice that goes with every disclosure.
+
+Stored with each record exactly as the member saw them, so a printed record shows what was signed.
+The elements follow 42 CFR § 2.31 (who discloses, to whom, what, why, until when, the right to revoke,
+signature and date); the notice follows § 2.32. The wording is ours.
+"""
+
+import datetime as dt
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from circles.sharing import logic
+
+DISCLOSER = "Circles"
+
+REDISCLOSURE_NOTICE = gettext_lazy(
+    "This information comes from records protected by federal confidentiality rules (42 CFR part 2). "
+    "Those rules do not allow you to share it any further unless the person it is about agrees in "
+    "writing, or the rules themselves permit it. A general permission to release medical information "
+    "is not enough for this. The rules also restrict using it to investigate or prosecute anyone "
+    "for a substance use condition."
+)
+
+RIGHT_TO_REVOKE = gettext_lazy(
+    "You may revoke this consent at any time: choose “Stop sharing” next to this person on your "
+    "Sharing page in Circles, or change what you share there. It takes effect immediately, on their "
+    "next request; only what they already saw cannot be taken back. Your care and your use of Circles "
+    "do not depend on signing it."
+)
+
+
+def expiry_event_text(recipient: str) -> str:
+    return _("when you revoke it, or when you end %(name)s's place in your circle in Circles") % {
+        "name": recipient
+    }
+
+
+def consent_statement(
+    *,
+    member_name: str,
+    recipient: str,
+    relationship: str,
+    scopes: list[str],
+    purpose: str,
+    expires_on: dt.date | None,
+) -> str:
+    """The full text of one consent record (or, with no scopes, of a revocation)."""
+    if not scopes:
+        return _(
+            "I, %(member)s, revoke my consent for %(discloser)s to disclose information about me to "
+            "%(recipient)s (%(relationship)s). From now on nothing is shared with them."
+        ) % {
+            "member": member_name,
+            "discloser": DISCLOSER,
+            "recipient": recipient,
+            "relationship": relationship,
+        }
+    items = "\n".join(f"- {logic.SCOPE_BY_CODE[code].description}" for code in scopes)
+    if expires_on:
+        ends = _("This consent ends on %(date)s, or earlier %(event)s.") % {
+            "date": date_format(expires_on, "DATE_FORMAT"),
+            "event": expiry_event_text(recipient),
+        }
+    else:
+        ends = _("This consent ends %(event)s.") % {"event": expiry_event_text(recipient)}
+    return "\n\n".join(
+        [
+            _(
+                "I, %(member)s, consent to %(discloser)s disclosing the following information about me, "
+                "which may include information about my substance use and my recovery, to %(recipient)s "
+                "(%(relationship)s), through their own Circles account:"
+            )
+            % {
+                "member": member_name,
+                "discloser": DISCLOSER,
+                "recipient": recipient,
+                "relationship": relationship,
+            },
+            items,
+            _("Purpose: %(purpose)s") % {"purpose": purpose},
+            ends,
+            str(RIGHT_TO_REVOKE),
+            _("They will see each disclosure with a notice that they may not share it further."),
+        ]
+    )
+
+
+def default_purpose(recipient: str) -> str:
+    return _("So that %(name)s can support me in my recovery.") % {"name": recipient}

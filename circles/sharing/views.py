@@ -1,0 +1,368 @@
+"""Sharing pages. The member's side: who sees what, invitations, consent records, access history.
+The supporter's side: the people they support and what each shares."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from circles.audit.models import AuditEvent
+from circles.lib.forms import form_page
+from circles.network import drawing as network_drawing
+from circles.network.access import access_tie
+from circles.network.models import Tie, TieStatus
+from circles.sharing import actions, logic
+from circles.sharing.access import (
+    access_consent,
+    access_disclosure,
+    access_invitation,
+    access_shared_data,
+    access_shared_map,
+    access_supported_members,
+)
+from circles.sharing.fhir import consent_resource
+from circles.sharing.forms import ConsentForm, EncouragementForm, InvitationForm
+from circles.sharing.models import Consent, Invitation, InvitationStatus
+from circles.sharing.shared import present
+from circles.sharing.statement import REDISCLOSURE_NOTICE, default_purpose
+
+ACCESS_ROWS_PER_PAGE = 50
+
+
+def _origin(request) -> str:
+    return request.build_absolute_uri("/")
+
+
+# --- The member's side ---------------------------------------------------------------------------
+
+
+@login_required
+def overview(request):
+    """Every tie with its link, pending invitation and current consent, in three queries."""
+    ties = list(
+        Tie.objects.filter(member=request.user).exclude(status=TieStatus.ENDED).select_related("supporter")
+    )
+    consents = {c.tie_id: c for c in Consent.objects.current().filter(member=request.user)}
+    invitations: dict[int, Invitation] = {}
+    for invitation in Invitation.objects.filter(member=request.user).order_by("sent_at"):
+        invitations[invitation.tie_id] = invitation
+    rows = [
+        {
+            "tie": tie,
+            "consent": consents.get(tie.pk),
+            "live": consents.get(tie.pk) is not None and consents[tie.pk].is_live(),
+            "invitation": invitations.get(tie.pk),
+        }
+        for tie in ties
+    ]
+    return render(request, "sharing/overview.html", {"rows": rows, "pending": InvitationStatus.PENDING})
+
+
+def _tie_sharing_page(request, tie, form, invitation_form):
+    context = {
+        "tie": tie,
+        "form": form,
+        "invitation_form": invitation_form,
+        "current": Consent.objects.current().filter(tie=tie).first(),
+        "history": Consent.objects.filter(tie=tie),
+        "invitations": tie.invitations.all(),
+        "scopes": logic.SCOPES,
+    }
+    return form_page(request, "sharing/tie_sharing.html", context)
+
+
+@login_required
+def tie_sharing(request, tie_id: int):
+    """What one tie may see: change it in one step (a new consent record) or stop it."""
+    tie = access_tie(request.user, tie_id, write=request.method == "POST")
+    current = Consent.objects.current().filter(tie=tie).first()
+    initial = {
+        "scopes": current.scopes if current and current.is_live() else [],
+        "purpose": current.purpose if current else default_purpose(tie.display_name),
+        "expires_on": current.expires_on if current and current.is_live() else None,
+    }
+    form = ConsentForm(request.POST or None, initial=initial, member=request.user)
+    if request.method == "POST" and form.is_valid():
+        if tie.status == TieStatus.ENDED:
+            form.add_error(None, _("This tie has ended. Resume it first to share with them."))
+        else:
+            data = form.cleaned_data
+            consent = actions.do_grant_consent(
+                tie,
+                scopes=data["scopes"],
+                purpose=data["purpose"],
+                expires_on=data["expires_on"],
+                signature_name=data["signature_name"],
+                acting_user=request.user,
+            )
+            if consent is None or consent.revoked:
+                messages.success(
+                    request, _("You no longer share anything with %(name)s.") % {"name": tie.display_name}
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Saved. %(name)s sees what you chose from now on.") % {"name": tie.display_name},
+                )
+            return redirect("sharing:tie", tie_id=tie.pk)
+    return _tie_sharing_page(request, tie, form, InvitationForm(initial={"email": tie.email}))
+
+
+@login_required
+@require_POST
+def revoke(request, tie_id: int):
+    tie = access_tie(request.user, tie_id, write=True)
+    actions.do_revoke_consent(tie, acting_user=request.user)
+    messages.success(request, _("You no longer share anything with %(name)s.") % {"name": tie.display_name})
+    return redirect(
+        request.POST.get("next") == "tie" and reverse("sharing:tie", args=[tie.pk]) or "sharing:overview"
+    )
+
+
+@login_required
+@require_POST
+def unlink(request, tie_id: int):
+    tie = access_tie(request.user, tie_id, write=True)
+    actions.do_unlink_supporter(tie, acting_user=request.user)
+    messages.success(
+        request,
+        _("%(name)s's account is no longer linked to you; they see nothing.") % {"name": tie.display_name},
+    )
+    return redirect("sharing:tie", tie_id=tie.pk)
+
+
+@login_required
+@require_POST
+def invite(request, tie_id: int):
+    tie = access_tie(request.user, tie_id, write=True)
+    form = InvitationForm(request.POST)
+    if tie.status == TieStatus.ENDED:
+        form.add_error(None, _("This tie has ended. Resume it first to invite them."))
+    elif tie.supporter_id is not None:
+        form.add_error(
+            None,
+            _("%(name)s has already joined. Unlink their account first to invite someone else.")
+            % {"name": tie.display_name},
+        )
+    if not form.is_valid():
+        current = Consent.objects.current().filter(tie=tie).first()
+        consent_form = ConsentForm(
+            initial={
+                "scopes": current.scopes if current else [],
+                "purpose": default_purpose(tie.display_name),
+            },
+            member=request.user,
+        )
+        return _tie_sharing_page(request, tie, consent_form, form)
+    actions.do_invite_supporter(
+        tie, form.cleaned_data["email"], origin=_origin(request), acting_user=request.user
+    )
+    messages.success(
+        request,
+        _("Invitation sent to %(email)s. The link works for %(days)s days.")
+        % {"email": form.cleaned_data["email"], "days": actions.invitation_lifetime().days},
+    )
+    return redirect("sharing:tie", tie_id=tie.pk)
+
+
+@login_required
+@require_POST
+def invitation_resend(request, invitation_id: int):
+    invitation = access_invitation(request.user, invitation_id, write=True)
+    if invitation.accepted_at:
+        messages.info(request, _("This invitation was already accepted."))
+    else:
+        actions.do_resend_invitation(invitation, origin=_origin(request), acting_user=request.user)
+        messages.success(
+            request,
+            _("Sent again to %(email)s with a new link; the old link no longer works.")
+            % {"email": invitation.email},
+        )
+    return redirect("sharing:tie", tie_id=invitation.tie_id)
+
+
+@login_required
+@require_POST
+def invitation_cancel(request, invitation_id: int):
+    invitation = access_invitation(request.user, invitation_id, write=True)
+    actions.do_cancel_invitation(invitation, acting_user=request.user)
+    messages.success(request, _("The invitation is cancelled; its link no longer works."))
+    return redirect("sharing:tie", tie_id=invitation.tie_id)
+
+
+@login_required
+def consent_history(request):
+    consents = Consent.objects.filter(member=request.user).select_related("tie")
+    return render(request, "sharing/consent_history.html", {"consents": consents})
+
+
+@login_required
+def consent_detail(request, consent_id: int):
+    """A consent record as a printable page."""
+    consent = access_consent(request.user, consent_id)
+    return render(request, "sharing/consent_detail.html", {"consent": consent, "now_live": consent.is_live()})
+
+
+@login_required
+def consent_fhir(request, consent_id: int):
+    consent = access_consent(request.user, consent_id)
+    response = JsonResponse(consent_resource(consent), json_dumps_params={"indent": 2})
+    response["Content-Type"] = "application/fhir+json"
+    response["Content-Disposition"] = f'attachment; filename="consent-{consent.pk}.json"'
+    return response
+
+
+@login_required
+def access_history(request):
+    """Who looked at what of mine, and when (refused attempts included)."""
+    events = (
+        AuditEvent.objects.filter(subject=request.user)
+        .exclude(actor=request.user)
+        .select_related("actor")
+        .order_by("-id")
+    )
+    page = Paginator(events, ACCESS_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    for event in page.object_list:
+        event.description = describe_event(event)
+    return render(request, "sharing/access_history.html", {"page": page})
+
+
+def describe_event(event: AuditEvent) -> str:
+    """An audit row in plain words, for the member reading their access history."""
+    kind, _sep, detail = event.object_ref.partition(":")
+    if kind == "scope" and detail in logic.SCOPE_BY_CODE:
+        return str(logic.SCOPE_BY_CODE[detail].label)
+    return {
+        "member.view": _("Your page as someone you support"),
+        "encouragement.send": _("Sent you encouragement"),
+        "invitation.accept": _("Accepted your invitation"),
+        "tie.view": _("One of your ties"),
+        "tie.change": _("One of your ties (to change it)"),
+        "interaction.view": _("A contact you logged"),
+        "interaction.change": _("A contact you logged (to change it)"),
+        "commitment.view": _("One of your commitments"),
+        "commitment.change": _("One of your commitments (to change it)"),
+        "assessment.view": _("One of your questionnaire results"),
+        "assessment.change": _("One of your questionnaires (to change it)"),
+    }.get(event.action, event.action)
+
+
+# --- Invitations, from the invited person's side -------------------------------------------------
+
+REFUSALS = {
+    "tampered": 400,
+    "missing": 404,
+    "used": 410,
+    "replaced": 410,
+    "cancelled": 410,
+    "expired": 410,
+    "own": 400,
+    "linked": 409,
+    "already_supporting": 409,
+}
+
+
+def _refused_invitation(request, reason: str, invitation=None):
+    context = {"reason": reason, "invitation": invitation}
+    return render(request, "sharing/invitation_refused.html", context, status=REFUSALS[reason])
+
+
+def accept(request, token: str):
+    """The link in the email: explains the invitation; accepting links the signed-in account to the tie."""
+    try:
+        invitation_id, nonce = Invitation.read_token(token)
+    except signing.BadSignature:
+        return _refused_invitation(request, "tampered")
+    invitation = Invitation.objects.select_related("member", "tie").filter(pk=invitation_id).first()
+    if invitation is None:
+        return _refused_invitation(request, "missing")
+    if (
+        invitation.accepted_at
+        and request.user.is_authenticated
+        and invitation.accepted_by_id == request.user.pk
+    ):
+        messages.info(request, _("You have already accepted this invitation."))
+        return redirect("sharing:supporting")
+    reason: str | None = {
+        InvitationStatus.ACCEPTED.value: "used",
+        InvitationStatus.CANCELLED.value: "cancelled",
+        InvitationStatus.EXPIRED.value: "expired",
+    }.get(invitation.status)
+    if reason is None and invitation.nonce != nonce:
+        reason = "replaced"
+    if reason:
+        return _refused_invitation(request, reason, invitation)
+    if request.method == "POST" and request.user.is_authenticated:
+        try:
+            actions.do_accept_invitation(invitation_id, nonce, acting_user=request.user)
+        except actions.InvitationRefused as refused:
+            return _refused_invitation(request, refused.reason, invitation)
+        messages.success(
+            request, _("You now support %(name)s in Circles.") % {"name": invitation.member.display_name}
+        )
+        return redirect("sharing:supporting")
+    return render(request, "sharing/accept.html", {"invitation": invitation, "token": token})
+
+
+# --- The supporter's side ------------------------------------------------------------------------
+
+
+@login_required
+def supporting(request):
+    """The people this account supports, each with what they share right now."""
+    disclosures = access_supported_members(request.user)
+    shared = {data.disclosure.member.pk: data for data in access_shared_data(request.user, disclosures)}
+    people = [
+        present(disclosure, shared.get(disclosure.member.pk), compact=True) for disclosure in disclosures
+    ]
+    context = {"people": people, "notice": REDISCLOSURE_NOTICE, "form": EncouragementForm()}
+    return render(request, "sharing/supporting.html", context)
+
+
+def _member_page(request, member_id: int, form: EncouragementForm):
+    disclosure = access_disclosure(request.user, member_id)
+    data = access_shared_data(request.user, [disclosure])
+    person = present(disclosure, data[0] if data else None, compact=False)
+    network_map = None
+    if disclosure.allows(logic.NETWORK_MAP):
+        _disclosure, network = access_shared_map(request.user, member_id)
+        entries = network_drawing.shared_map_entries(network.facts)
+        network_map = {
+            "svg": network_drawing.network_map(
+                entries, disclosure.member.display_name, viewer_is_member=False
+            ),
+            "entries": entries,
+        }
+    context = {
+        "person": person,
+        "network_map": network_map,
+        "notice": REDISCLOSURE_NOTICE,
+        "form": form,
+        "guidance": f"sharing/guidance/{logic.guidance_kind(disclosure.tie.relationship)}.html",
+    }
+    return form_page(request, "sharing/supported_member.html", context)
+
+
+@login_required
+def supported_member(request, member_id: int):
+    return _member_page(request, member_id, EncouragementForm())
+
+
+@login_required
+@require_POST
+def encourage(request, member_id: int):
+    disclosure = access_disclosure(request.user, member_id)
+    form = EncouragementForm(request.POST)
+    if not form.is_valid():
+        return _member_page(request, member_id, form)
+    actions.do_send_encouragement(disclosure.tie, form.cleaned_data["message"], acting_user=request.user)
+    messages.success(
+        request,
+        _("Sent. %(name)s will see it in their contact log.") % {"name": disclosure.member.display_name},
+    )
+    return redirect("sharing:supported_member", member_id=member_id)
