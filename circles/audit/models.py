@@ -37,7 +37,7 @@ class AuditEvent(models.Model):
         null=True,
         related_name="+",
     )
-    object_ref = models.CharField(max_length=80, blank=True)  # "consent:12", never a name
+    object_ref = models.CharField(max_length=300, blank=True)  # "consent:12", "scopes:mood,…"; never a name
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.ALLOWED)
     client_address = models.GenericIPAddressField(null=True, blank=True)
     previous_hash = models.CharField(max_length=64)

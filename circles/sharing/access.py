@@ -76,11 +76,10 @@ def access_disclosure(user, member_id: int) -> Disclosure:
 
 def access_shared(user, member_id: int, scope: str) -> Disclosure:
     """A disclosure that covers `scope`; otherwise 404 and a refused row, whether or not the member exists."""
-    action = logic.SCOPE_BY_CODE[scope].action
     tie = _linked_ties(user).filter(member_id=member_id).first()
     consent = Consent.objects.live_for(user).filter(tie=tie).first() if tie else None
     if tie is None or consent is None or scope not in consent.scopes:
-        raise _refuse(user, member_id, f"scope:{scope}", action)
+        raise _refuse(user, member_id, logic.scopes_ref([scope]), logic.SHARED_VIEW)
     return Disclosure(member=tie.member, tie=tie, consent=consent)
 
 
@@ -190,15 +189,19 @@ def access_shared_data(
             counts[key] += 1
             scope_code = logic.SCOPE_FOR_INSTRUMENT[instrument]
             shared[member_id].results.setdefault(scope_code, []).append(assessment)
+    # One row per member read: who saw which kinds of information, and when.
+    read: dict[int, list[str]] = defaultdict(list)
+    for scope in logic.SCOPE_CODES:
+        for data in wanted.get(scope, []):
+            read[data.disclosure.member.pk].append(scope)
     record_many(
         Event(
-            action=logic.SCOPE_BY_CODE[scope].action,
+            action=logic.SHARED_VIEW,
             actor_id=viewer.pk,
-            subject_id=data.disclosure.member.pk,
-            object_ref=f"scope:{scope}",
+            subject_id=member_id,
+            object_ref=logic.scopes_ref(codes),
         )
-        for scope, datas in wanted.items()
-        for data in datas
+        for member_id, codes in read.items()
     )
     return list(shared.values())
 
@@ -208,12 +211,7 @@ def access_shared_map(viewer, member_id: int):
     from circles.network.health import load_network
 
     disclosure = access_shared(viewer, member_id, logic.NETWORK_MAP)
-    record(
-        logic.SCOPE_BY_CODE[logic.NETWORK_MAP].action,
-        viewer,
-        subject=member_id,
-        object_ref=f"scope:{logic.NETWORK_MAP}",
-    )
+    record(logic.SHARED_VIEW, viewer, subject=member_id, object_ref=logic.scopes_ref([logic.NETWORK_MAP]))
     return disclosure, load_network(disclosure.member)
 
 

@@ -4,6 +4,7 @@ Each change writes its audit row in the same transaction, so both are saved or n
 """
 
 import datetime as dt
+import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -22,6 +23,8 @@ from circles.sharing import logic
 from circles.sharing.models import Consent, Invitation, InvitationStatus, new_nonce
 from circles.sharing.statement import consent_statement, expiry_event_text
 
+log = logging.getLogger(__name__)
+
 
 def invitation_lifetime() -> dt.timedelta:
     return dt.timedelta(days=settings.INVITATION_EXPIRY_DAYS)
@@ -39,9 +42,18 @@ def _send_invitation(invitation: Invitation, origin: str) -> None:
     with translation.override(translation.get_language()):
         subject = render_to_string("sharing/email/invitation_subject.txt", context).strip()
         body = render_to_string("sharing/email/invitation.txt", context)
-    # After commit: a mail server that is down must not undo the invitation, and a rolled-back
-    # invitation must not be mailed.
-    transaction.on_commit(lambda: send_mail(subject, body, None, [invitation.email]))
+    address = invitation.email
+
+    def send() -> None:
+        try:
+            send_mail(subject, body, None, [address])
+        except Exception:  # a mail server that is down must not turn a saved invitation into an error page
+            log.exception(
+                "The invitation email to a supporter could not be sent; the member can send it again"
+            )
+
+    # After commit, so a rolled-back invitation is never mailed.
+    transaction.on_commit(send)
 
 
 @transaction.atomic

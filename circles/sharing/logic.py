@@ -20,13 +20,24 @@ PLAN = "plan"
 NETWORK_MAP = "network_map"
 RESULTS = "results."  # prefix of the instrument-family scopes
 
+# The audit action of a supporter reading what a member shares; its object names the scopes read.
+SHARED_VIEW = "shared.view"
+
+
+def scopes_ref(codes) -> str:
+    return "scopes:" + ",".join(codes)
+
+
+def scopes_in_ref(object_ref: str) -> list[str]:
+    kind, _sep, codes = object_ref.partition(":")
+    return [code for code in codes.split(",") if code] if kind == "scopes" else []
+
 
 @dataclass(frozen=True)
 class Scope:
     code: str
     label: StrOrPromise  # what the member ticks
     description: StrOrPromise  # the information, as the consent record describes it
-    action: str  # audit code written when someone else reads it
     instruments: tuple[str, ...] = ()  # for results.* scopes: the instrument codes in the family
 
 
@@ -35,100 +46,85 @@ SCOPES: tuple[Scope, ...] = (
         CHECKED_IN,
         _("That I checked in today"),
         _("whether I completed my daily check-in today, and the date of my last one"),
-        "checkin.view",
     ),
     Scope(
         MOOD,
         _("My mood, craving and stress"),
         _("my daily mood, craving and stress ratings for the last 30 days"),
-        "checkin.trend.view",
     ),
     Scope(
         RETURNS_TO_USE,
         _("Returns to use"),
         _("the days in the last 90 on which I recorded a return to use, and the substance if I named it"),
-        "checkin.use.view",
     ),
     Scope(
         RESULTS + "depression",
         _("Depression questionnaires (PHQ-9, PHQ-2)"),
         _("my PHQ-9 and PHQ-2 scores, their bands and dates"),
-        "assessment.view",
         ("phq9", "phq2"),
     ),
     Scope(
         RESULTS + "anxiety",
         _("Anxiety questionnaires (GAD-7, GAD-2)"),
         _("my GAD-7 and GAD-2 scores, their bands and dates"),
-        "assessment.view",
         ("gad7", "gad2"),
     ),
     Scope(
         RESULTS + "wellbeing",
         _("Wellbeing (WHO-5)"),
         _("my WHO-5 wellbeing scores and dates"),
-        "assessment.view",
         ("who5",),
     ),
     Scope(
         RESULTS + "support",
         _("Perceived support (MSPSS)"),
         _("my MSPSS perceived-support scores, with family, friends and significant-other parts, and dates"),
-        "assessment.view",
         ("mspss",),
     ),
     Scope(
         RESULTS + "recovery_capital",
         _("Recovery capital (BARC-10)"),
         _("my BARC-10 recovery-capital scores and dates"),
-        "assessment.view",
         ("barc10",),
     ),
     Scope(
         RESULTS + "recovery_monitor",
         _("Recovery check-up (BAM)"),
         _("my Brief Addiction Monitor results (use, risk and protective factors) and dates"),
-        "assessment.view",
         ("bam",),
     ),
     Scope(
         RESULTS + "craving",
         _("Craving questionnaire (PACS)"),
         _("my PACS craving scores and dates"),
-        "assessment.view",
         ("pacs",),
     ),
     Scope(
         RESULTS + "alcohol",
         _("Alcohol questionnaire (AUDIT-C)"),
         _("my AUDIT-C scores and dates"),
-        "assessment.view",
         ("auditc",),
     ),
     Scope(
         RESULTS + "safety_screen",
         _("Safety screening (C-SSRS screener)"),
         _("the risk level of my C-SSRS screener results and their dates"),
-        "assessment.view",
         ("cssrs",),
     ),
     Scope(
         STRUGGLES,
         _("What I'm struggling with, when I address it to this person"),
         _("what I wrote I am struggling with in the last 30 days, when I chose this person to see it"),
-        "checkin.struggle.view",
     ),
     Scope(
         PLAN,
         _("My relapse-prevention and safety plan"),
         _("my relapse-prevention and safety plan, when I have written one"),
-        "plan.view",
     ),
     Scope(
         NETWORK_MAP,
         _("My network map"),
         _("the map of my support network: the names I gave people, their circles and pillars"),
-        "network.map.view",
     ),
 )
 SCOPE_BY_CODE = {scope.code: scope for scope in SCOPES}

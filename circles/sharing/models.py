@@ -120,7 +120,7 @@ class Consent(models.Model):
     recipient_account = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    scopes = models.JSONField(default=list)
+    scopes = models.JSONField(default=list, blank=True)  # empty on a revocation
     revoked = models.BooleanField(default=False)
     purpose = models.CharField(_("purpose"), max_length=300)
     expires_on = models.DateField(_("ends on (optional)"), null=True, blank=True)

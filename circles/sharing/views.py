@@ -234,9 +234,10 @@ def access_history(request):
 
 def describe_event(event: AuditEvent) -> str:
     """An audit row in plain words, for the member reading their access history."""
-    kind, _sep, detail = event.object_ref.partition(":")
-    if kind == "scope" and detail in logic.SCOPE_BY_CODE:
-        return str(logic.SCOPE_BY_CODE[detail].label)
+    if scopes := logic.scopes_in_ref(event.object_ref):
+        return "; ".join(
+            str(logic.SCOPE_BY_CODE[code].label) for code in scopes if code in logic.SCOPE_BY_CODE
+        )
     return {
         "member.view": _("Your page as someone you support"),
         "encouragement.send": _("Sent you encouragement"),
