@@ -1,0 +1,95 @@
+"""A member with at least one record of every kind Circles keeps, for export and erasure tests."""
+
+import datetime as dt
+
+from django.test import Client
+
+from circles.accounts.actions import do_create_token
+from circles.checkins.actions import (
+    do_ask_for_help,
+    do_save_checkin,
+    do_save_checkin_settings,
+    do_set_schedule,
+)
+from circles.checkins.models import CheckIn, CheckInSettings
+from circles.checkins.tests.factories import answers_at, complete
+from circles.lib.time import local_today
+from circles.network.tests.factories import make_commitment, make_interaction, make_tie
+from circles.sharing.actions import (
+    do_accept_invitation,
+    do_grant_consent,
+    do_invite_supporter,
+    do_send_encouragement,
+)
+from conftest import PASSWORD
+
+ORIGIN = "http://testserver"
+
+
+def link_supporter(member, supporter, tie):
+    invitation = do_invite_supporter(tie, supporter.email, origin=ORIGIN, acting_user=member)
+    return do_accept_invitation(invitation.pk, invitation.nonce, acting_user=supporter)
+
+
+def member_with_everything(member, supporter) -> dict:
+    """Records of every kind for `member`; `supporter` is linked to one tie and supported by `member` too.
+
+    Returns the other person's private words, which must never reach the member's export.
+    """
+    # A real log-in, so django-axes keeps its record of it.
+    Client().post("/accounts/login/", {"username": member.email, "password": PASSWORD})
+    do_create_token(member, "journal app")
+
+    parent = make_tie(
+        member,
+        "Marguerite",
+        "parent",
+        email="marguerite@example.org",
+        phone="+1 555 0100",
+        boundaries="No calls after nine",
+    )
+    make_interaction(member, parent, days_ago=1, note="We talked about the anniversary")
+    make_commitment(member, parent, "Call Marguerite weekly")
+
+    today = local_today(member)
+    checkin = CheckIn(
+        member=member,
+        day=today,
+        mood=6,
+        craving=3,
+        stress=4,
+        sleep_quality=4,
+        used=True,
+        substance="alcohol",
+        use_note="One drink at the party",
+        helped="A long walk",
+        struggling="Work deadlines",
+    )
+    do_save_checkin(checkin, [parent], acting_user=member)
+    do_save_checkin_settings(
+        CheckInSettings(member=member, count_days=True, recovery_started_on=today - dt.timedelta(days=100)),
+        acting_user=member,
+    )
+    do_set_schedule(member, "phq9", 14, acting_user=member)
+    complete(member, "phq9", answers_at("phq9", 1))
+    do_ask_for_help(member, acting_user=member)
+
+    # The supporter is linked to a tie of the member's, with consent, and sends encouragement.
+    sponsor = make_tie(member, "Sam", "sponsor")
+    link_supporter(member, supporter, sponsor)
+    do_grant_consent(
+        sponsor,
+        scopes=["checked_in", "mood"],
+        purpose="So my sponsor knows how I am doing",
+        expires_on=None,
+        signature_name=f"{member.display_name} Signed",
+        acting_user=member,
+    )
+    do_send_encouragement(sponsor, "Proud of you this week", acting_user=supporter)
+
+    # The member supports the supporter in turn, who keeps private notes of their own.
+    back = make_tie(supporter, "My friend from group", "peer")
+    link_supporter(supporter, member, back)
+    do_send_encouragement(back, "Keep going, you are doing great", acting_user=member)
+    theirs = make_interaction(supporter, back, note="Supporter's own private worry about relapse")
+    return {"their_private_note": theirs.note}
