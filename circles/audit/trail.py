@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.ipv6 import clean_ipv6_address
 
 from circles.audit import logic
 from circles.audit.models import AuditEvent, Outcome
@@ -27,11 +28,15 @@ class Event:
 
 
 def _address() -> str | None:
+    """The request's address exactly as the database field will store it, since the hash covers it."""
     address = current_client_address()
     try:
-        return str(ipaddress.ip_address(address)) if address else None
+        parsed = ipaddress.ip_address(address) if address else None
     except ValueError:
         return None
+    if parsed is None:
+        return None
+    return clean_ipv6_address(address) if parsed.version == 6 else str(parsed)
 
 
 def record(action: str, actor, *, subject=None, object_ref: str = "", outcome: str = Outcome.ALLOWED) -> None:

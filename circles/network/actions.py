@@ -23,10 +23,19 @@ def do_update_tie(tie: Tie, *, acting_user) -> Tie:
 
 
 @transaction.atomic
+@transaction.atomic
 def do_change_tie_status(tie: Tie, status: str, *, note: str = "", acting_user) -> Tie:
-    """Pauses, resumes or ends a tie. The history keeps every change; nothing is deleted."""
+    """Pauses, resumes or ends a tie. The history keeps every change; nothing is deleted.
+
+    Ending a tie is the event every consent names as its end, so sharing with them stops for good:
+    resuming the tie later does not bring it back.
+    """
     if status == tie.status:
         return tie
+    if status == TieStatus.ENDED:
+        from circles.sharing.actions import do_revoke_consent  # sharing builds on network, not the reverse
+
+        do_revoke_consent(tie, acting_user=acting_user)
     tie.status = status
     tie.status_since = timezone.now()
     tie.save(update_fields=["status", "status_since", "updated_at"])
@@ -34,8 +43,15 @@ def do_change_tie_status(tie: Tie, status: str, *, note: str = "", acting_user) 
     return tie
 
 
+@transaction.atomic
 def do_delete_tie(tie: Tie, *, acting_user) -> None:
-    """Removes a tie added by mistake, with its contact log and commitments."""
+    """Removes a tie added by mistake, with its contact log and commitments.
+
+    Any sharing with them is revoked first, so the consent history records its end.
+    """
+    from circles.sharing.actions import do_revoke_consent
+
+    do_revoke_consent(tie, acting_user=acting_user)
     tie.delete()
 
 

@@ -64,8 +64,15 @@ def _refuse(user, member_id: int | None, object_ref: str, action: str) -> Http40
     return Http404()
 
 
+def _known_id(member_id: int) -> int:
+    if not 0 < member_id < 2**63:  # beyond any database key: nobody to look for
+        raise Http404
+    return member_id
+
+
 def access_disclosure(user, member_id: int) -> Disclosure:
     """The member as this supporter may see them; 404 (and a refused row) for anyone not linked."""
+    member_id = _known_id(member_id)
     tie = _linked_ties(user).filter(member_id=member_id).first()
     if tie is None:
         raise _refuse(user, member_id, f"member:{member_id}", "member.view")
@@ -76,6 +83,7 @@ def access_disclosure(user, member_id: int) -> Disclosure:
 
 def access_shared(user, member_id: int, scope: str) -> Disclosure:
     """A disclosure that covers `scope`; otherwise 404 and a refused row, whether or not the member exists."""
+    member_id = _known_id(member_id)
     tie = _linked_ties(user).filter(member_id=member_id).first()
     consent = Consent.objects.live_for(user).filter(tie=tie).first() if tie else None
     if tie is None or consent is None or scope not in consent.scopes:

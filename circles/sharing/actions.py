@@ -7,18 +7,20 @@ import datetime as dt
 import logging
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from circles.accounts.actions import do_grant_role
 from circles.accounts.models import Role
 from circles.audit.trail import record
 from circles.lib.client import current_client_address
 from circles.lib.time import user_zone
-from circles.network.models import Interaction, InteractionKind, InteractionQuality, Tie
+from circles.network.models import Interaction, InteractionKind, InteractionQuality, Tie, TieStatus
 from circles.sharing import logic
 from circles.sharing.models import Consent, Invitation, InvitationStatus, new_nonce
 from circles.sharing.statement import consent_statement, expiry_event_text
@@ -60,7 +62,7 @@ def _send_invitation(invitation: Invitation, origin: str) -> None:
 def do_invite_supporter(tie: Tie, email: str, *, origin: str, acting_user) -> Invitation:
     """A new invitation for the tie (any earlier pending one is cancelled), emailed at once."""
     now = timezone.now()
-    tie.invitations.filter(accepted_at__isnull=True, cancelled_at__isnull=True).update(cancelled_at=now)
+    _cancel_pending(tie, acting_user=acting_user)
     invitation = Invitation.objects.create(
         member=tie.member, tie=tie, email=email, sent_at=now, expires_at=now + invitation_lifetime()
     )
@@ -73,6 +75,7 @@ def do_invite_supporter(tie: Tie, email: str, *, origin: str, acting_user) -> In
 def do_resend_invitation(invitation: Invitation, *, origin: str, acting_user) -> Invitation:
     """Sends a fresh link with a fresh expiry; the link in earlier emails stops working."""
     now = timezone.now()
+    _cancel_pending(invitation.tie, acting_user=acting_user, keep=invitation)
     invitation.nonce = new_nonce()
     invitation.sent_at = now
     invitation.expires_at = now + invitation_lifetime()
@@ -84,6 +87,15 @@ def do_resend_invitation(invitation: Invitation, *, origin: str, acting_user) ->
     )
     _send_invitation(invitation, origin)
     return invitation
+
+
+def _cancel_pending(tie: Tie, *, acting_user, keep: Invitation | None = None) -> None:
+    """One invitation at a time per tie: any other one still waiting is cancelled, and recorded."""
+    pending = tie.invitations.filter(accepted_at__isnull=True, cancelled_at__isnull=True)
+    if keep is not None:
+        pending = pending.exclude(pk=keep.pk)
+    for other in pending:
+        do_cancel_invitation(other, acting_user=acting_user)
 
 
 @transaction.atomic
@@ -150,8 +162,13 @@ def do_accept_invitation(invitation_id: int, nonce: str, *, acting_user) -> Invi
     return invitation
 
 
+def _lock(tie: Tie) -> Tie:
+    """The tie, locked until the transaction ends, so two changes to its consent never overlap."""
+    return Tie.objects.select_for_update().select_related("member", "supporter").get(pk=tie.pk)
+
+
 def _current_consent(tie: Tie) -> Consent | None:
-    return Consent.objects.select_for_update().filter(tie=tie, superseded_at__isnull=True).first()
+    return Consent.objects.filter(tie=tie, superseded_at__isnull=True).first()
 
 
 def _new_record(tie: Tie, **fields) -> Consent:
@@ -187,11 +204,19 @@ def do_grant_consent(
 ) -> Consent | None:
     """A new consent record for the tie; the one before it, if any, stays in the history as superseded.
 
-    Choosing nothing is a revocation.
+    Choosing nothing is a revocation. Only a tie whose person has joined can be given consent: it names
+    their account, and stops disclosing if another account is ever linked instead.
     """
     scopes = logic.ordered_scopes(scopes)
     if not scopes:
         return do_revoke_consent(tie, acting_user=acting_user, signature_name=signature_name)
+    tie = _lock(tie)
+    if tie.supporter_id is None:
+        raise ValidationError(
+            {"tie": _("Invite them first: you choose what they see once they have joined.")}
+        )
+    if tie.status == TieStatus.ENDED:
+        raise ValidationError({"tie": _("This tie has ended. Resume it first to share with them.")})
     member = tie.member
     previous = _current_consent(tie)
     consent = _new_record(
@@ -220,6 +245,7 @@ def do_grant_consent(
 @transaction.atomic
 def do_revoke_consent(tie: Tie, *, acting_user, signature_name: str = "") -> Consent | None:
     """Stops all sharing with the tie from the next request on. Nothing to revoke: nothing happens."""
+    tie = _lock(tie)
     previous = _current_consent(tie)
     if previous is None or previous.revoked:
         return None
@@ -249,6 +275,7 @@ def do_revoke_consent(tie: Tie, *, acting_user, signature_name: str = "") -> Con
 def do_unlink_supporter(tie: Tie, *, acting_user) -> None:
     """Removes the supporter's account from the tie: they no longer see the member at all."""
     do_revoke_consent(tie, acting_user=acting_user)
+    tie = _lock(tie)
     if tie.supporter_id is not None:
         record("supporter.unlink", acting_user, subject=tie.member, object_ref=f"tie:{tie.pk}")
         tie.supporter = None

@@ -323,8 +323,9 @@ class SharedOut(Schema):
     network_map: list[dict] | None = None
 
 
-def _shared_out(disclosure: Disclosure, data: SharedData | None) -> dict:
-    scopes = logic.ordered_scopes(disclosure.scopes)
+def _shared_out(disclosure: Disclosure, data: SharedData | None, only: frozenset[str] | None = None) -> dict:
+    """What was read, under the consent; with `only`, just those scopes (nothing else was loaded)."""
+    scopes = logic.ordered_scopes(disclosure.scopes if only is None else disclosure.scopes & only)
     out: dict = {
         "member_id": disclosure.member.pk,
         "member_name": disclosure.member.display_name,
@@ -386,8 +387,7 @@ def shared_scope(request, member_id: int, scope: ScopeCode):  # type: ignore[val
     disclosure = access_shared(request.user, member_id, scope)
     if scope == logic.NETWORK_MAP:
         _disclosure, network = access_shared_map(request.user, member_id)
-        out = _shared_out(disclosure, None)
-        out["scopes"] = [scope]
+        out = _shared_out(disclosure, None, only=frozenset({scope}))
         out["network_map"] = [
             {"name": f.name, "circle": f.circle, "pillar": f.pillar}
             for f in network.facts
@@ -395,7 +395,7 @@ def shared_scope(request, member_id: int, scope: ScopeCode):  # type: ignore[val
         ]
         return out
     data = access_shared_data(request.user, [disclosure], scopes=frozenset({scope}))
-    return {**_shared_out(disclosure, data[0] if data else None), "scopes": [scope]}
+    return _shared_out(disclosure, data[0] if data else None, only=frozenset({scope}))
 
 
 class EncouragementIn(InputSchema):

@@ -147,11 +147,24 @@ def expiry_moment(expires_on: dt.date | None, zone) -> dt.datetime | None:
 
 
 def is_live(
-    *, superseded: bool, scopes: list[str], expires_at: dt.datetime | None, tie_ended: bool, now
+    *,
+    superseded: bool,
+    scopes: list[str],
+    expires_at: dt.datetime | None,
+    tie_ended: bool,
+    recipient_linked: bool,
+    now,
 ) -> bool:
-    """A consent discloses only while it is the newest record, names something, has not expired, and the
-    tie it was given for has not ended (the expiry event every consent carries)."""
-    return not superseded and bool(scopes) and not tie_ended and (expires_at is None or now < expires_at)
+    """A consent discloses only while it is the newest record, names something, has not expired, the
+    tie it was given for has not ended (the expiry event every consent carries), and the account it
+    names is still the one linked to that tie."""
+    return (
+        not superseded
+        and bool(scopes)
+        and not tie_ended
+        and recipient_linked
+        and (expires_at is None or now < expires_at)
+    )
 
 
 # Guidance for supporters, by the kind of relationship the member recorded.

@@ -5,7 +5,7 @@ import secrets
 from django.conf import settings
 from django.core import signing
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -90,10 +90,12 @@ class ConsentQuerySet(models.QuerySet["Consent"]):
         return self.filter(superseded_at__isnull=True)
 
     def live(self, now=None):
-        """Records that disclose right now: newest, not a revocation, not expired, tie not ended."""
+        """Records that disclose right now: newest, not a revocation, not expired, tie not ended, and
+        given to the account that is linked to the tie now (a consent never passes to another account)."""
         now = now or timezone.now()
         return (
             self.filter(superseded_at__isnull=True, revoked=False, tie__isnull=False)
+            .filter(recipient_account__isnull=False, recipient_account=F("tie__supporter"))
             .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
             .exclude(tie__status=TieStatus.ENDED)
         )
@@ -153,6 +155,9 @@ class Consent(models.Model):
             scopes=[] if self.revoked else self.scopes,
             expires_at=self.expires_at,
             tie_ended=self.tie is None or self.tie.status == TieStatus.ENDED,
+            recipient_linked=self.tie is not None
+            and self.recipient_account_id is not None
+            and self.recipient_account_id == self.tie.supporter_id,
             now=now or timezone.now(),
         )
 

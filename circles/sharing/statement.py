@@ -82,7 +82,11 @@ def consent_statement(
             _("Purpose: %(purpose)s") % {"purpose": purpose},
             ends,
             str(RIGHT_TO_REVOKE),
-            _("They will see each disclosure with a notice that they may not share it further."),
+            _(
+                "They will see each disclosure with a notice that they may not share it further. I "
+                "understand that a person who is not bound by the federal confidentiality rules could "
+                "still pass it on, and that it would then no longer be protected by those rules."
+            ),
         ]
     )
 

@@ -4,6 +4,7 @@ The supporter's side: the people they support and what each shares."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -88,10 +89,8 @@ def tie_sharing(request, tie_id: int):
     }
     form = ConsentForm(request.POST or None, initial=initial, member=request.user)
     if request.method == "POST" and form.is_valid():
-        if tie.status == TieStatus.ENDED:
-            form.add_error(None, _("This tie has ended. Resume it first to share with them."))
-        else:
-            data = form.cleaned_data
+        data = form.cleaned_data
+        try:
             consent = actions.do_grant_consent(
                 tie,
                 scopes=data["scopes"],
@@ -100,14 +99,15 @@ def tie_sharing(request, tie_id: int):
                 signature_name=data["signature_name"],
                 acting_user=request.user,
             )
+        except ValidationError as refused:
+            form.add_error(None, refused.messages)
+        else:
+            name = tie.display_name
             if consent is None or consent.revoked:
-                messages.success(
-                    request, _("You no longer share anything with %(name)s.") % {"name": tie.display_name}
-                )
+                messages.success(request, _("You no longer share anything with %(name)s.") % {"name": name})
             else:
                 messages.success(
-                    request,
-                    _("Saved. %(name)s sees what you chose from now on.") % {"name": tie.display_name},
+                    request, _("Saved. %(name)s sees what you chose from now on.") % {"name": name}
                 )
             return redirect("sharing:tie", tie_id=tie.pk)
     return _tie_sharing_page(request, tie, form, InvitationForm(initial={"email": tie.email}))
@@ -239,7 +239,11 @@ def describe_event(event: AuditEvent) -> str:
             str(logic.SCOPE_BY_CODE[code].label) for code in scopes if code in logic.SCOPE_BY_CODE
         )
     return {
-        "member.view": _("Your page as someone you support"),
+        "member.view": _("Your page in Circles (they are not linked to you)"),
+        "shared.view": _("What you share"),
+        "consent.view": _("One of your consent records"),
+        "invitation.view": _("One of your invitations"),
+        "invitation.change": _("One of your invitations (to change it)"),
         "encouragement.send": _("Sent you encouragement"),
         "invitation.accept": _("Accepted your invitation"),
         "tie.view": _("One of your ties"),

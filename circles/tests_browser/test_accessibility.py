@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.http import Http404
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import expect
@@ -21,6 +22,14 @@ from circles.checkins.definitions import BUILTIN_DIR
 from circles.checkins.models import Assessment, CheckIn
 from circles.demo.data import build_demo
 from circles.lib.time import local_today, user_zone
+from circles.sharing import logic as sharing_logic
+from circles.sharing.access import access_disclosure, access_shared_data, access_supported_members
+from circles.sharing.actions import (
+    do_cancel_invitation,
+    do_grant_consent,
+    do_invite_supporter,
+    do_revoke_consent,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -382,6 +391,143 @@ def test_questionnaire_import_as_an_org_admin(page, audit, demo_olivia, offsite_
     page.get_by_role("button", name="Import", exact=True).click()
     expect(page.locator(".messages")).to_contain_text("Imported WHO-5, clinic wording")
     audit.check("import, with an imported wording")
+
+    audit.assert_clean()
+    assert offsite_requests == []
+
+
+def sam_reads_riley(riley):
+    """Sam reads what Riley shares and Mallory is refused, so Riley's access history has rows of each kind."""
+    sam, mallory = User.objects.get(email="sam@example.org"), User.objects.get(email="mallory@example.org")
+    access_shared_data(sam, access_supported_members(sam))
+    with pytest.raises(Http404):
+        access_disclosure(mallory, riley.pk)
+
+
+def invite(member, tie_name, email):
+    tie = member.ties.get(display_name=tie_name)
+    return do_invite_supporter(tie, email, origin="http://testserver/", acting_user=member)
+
+
+def test_sharing_pages_of_a_member(page, audit, demo_riley, offsite_requests):
+    sam_reads_riley(demo_riley)
+    invite(demo_riley, "Mum", "mum@example.org")
+    sam_tie, mum_tie = (demo_riley.ties.get(display_name=name) for name in ("Sam", "Mum"))
+    consent = demo_riley.consents.get(tie=sam_tie)
+    log_in(page, "riley@example.org", PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Riley's circle")
+
+    for path in [
+        "/sharing/",
+        f"/sharing/ties/{sam_tie.pk}/",
+        f"/sharing/ties/{mum_tie.pk}/",
+        "/sharing/consents/",
+        f"/sharing/consents/{consent.pk}/",
+        "/sharing/access/",
+    ]:
+        audit.visit(path)
+
+    page.goto(f"/sharing/consents/{consent.pk}/")
+    page.emulate_media(media="print")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Consent record {consent.pk}")
+    expect(page.locator(".site-header")).to_be_hidden()
+    expect(page.locator(".site-footer")).to_be_hidden()
+    expect(page.locator(".no-print")).to_be_hidden()
+    expect(page.locator(".statement")).to_be_visible()
+    audit.check(f"/sharing/consents/{consent.pk}/, printed")
+    page.emulate_media(media="screen")
+
+    audit.visit(f"/sharing/ties/{mum_tie.pk}/")
+    page.get_by_label("Type your full name to sign").fill("")
+    submit_empty(page, "Sign and save")
+    audit.check("consent form, with errors")
+    page.goto(f"/sharing/ties/{mum_tie.pk}/")
+    page.get_by_label("Their email address").fill("not an address")
+    submit_empty(page, "Send invitation")
+    audit.check("invitation form, with errors")
+
+    audit.visit(f"/sharing/ties/{sam_tie.pk}/")
+    page.get_by_label("Returns to use").check()
+    page.get_by_label("Type your full name to sign").fill("Riley Demo")
+    page.get_by_role("button", name="Sign and save").click()
+    expect(page.locator(".messages")).to_contain_text("Saved. Sam sees what you chose from now on.")
+    audit.check("consent changed")
+    page.get_by_role("button", name="Stop sharing everything").click()
+    expect(page.locator(".messages")).to_contain_text("You no longer share anything with Sam.")
+    audit.check("consent revoked")
+    audit.visit("/sharing/consents/")
+
+    audit.assert_clean()
+    assert offsite_requests == []
+
+
+def test_supporter_pages(page, audit, demo_riley, offsite_requests):
+    tie = demo_riley.ties.get(display_name="Sam")
+    # Everything Riley could share, the network map included, so that every section is drawn.
+    do_grant_consent(
+        tie,
+        scopes=list(sharing_logic.SCOPE_CODES),
+        purpose="So Sam can support my recovery.",
+        expires_on=None,
+        signature_name="Riley Demo",
+        acting_user=demo_riley,
+    )
+    mallory = User.objects.get(email="mallory@example.org")
+    from_mallory = invite(mallory, "Robin", "sam@example.org")
+    log_in(page, "sam@example.org", PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_have_text("People you support")
+
+    audit.visit("/supporting/")
+    audit.visit(f"/supporting/{demo_riley.pk}/")
+    expect(page.locator("svg.network-map")).to_be_visible()
+    submit_empty(page, "Send")
+    audit.check("encouragement, with errors")
+    page.get_by_label("Send a few words of encouragement").fill("Proud of you.")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text("Sent. Riley will see it in their contact log.")
+    audit.check("encouragement sent")
+
+    # Each kind of guidance, by the relationship Riley recorded for Sam.
+    for relationship, heading in [
+        ("parent", "as family"),
+        ("friend", "as a friend"),
+        ("peer", "as a peer"),
+    ]:
+        type(tie).objects.filter(pk=tie.pk).update(relationship=relationship)
+        audit.visit(f"/supporting/{demo_riley.pk}/", f"guidance for a {relationship}")
+        expect(page.get_by_role("heading", name=re.compile(heading))).to_be_visible()
+
+    audit.visit(f"/invitation/{from_mallory.token}/", "an invitation, signed in")
+    expect(page.get_by_role("button", name="Accept as Sam")).to_be_visible()
+
+    do_revoke_consent(tie, acting_user=demo_riley)
+    audit.visit("/supporting/", "/supporting/, nothing shared")
+    audit.visit(f"/supporting/{demo_riley.pk}/", f"/supporting/{demo_riley.pk}/, nothing shared")
+    expect(page.get_by_text("Riley is not sharing anything with you right now.")).to_be_visible()
+
+    audit.assert_clean()
+    assert offsite_requests == []
+
+
+def test_invitation_pages_signed_out(page, audit, demo_riley, offsite_requests):
+    invitation = invite(demo_riley, "Mum", "mum@example.org")
+    audit.visit(f"/invitation/{invitation.token}/", "an invitation, signed out")
+    expect(page.get_by_role("link", name="I already have an account")).to_be_visible()
+
+    for path, label in [
+        ("/invitation/garbage/", "a tampered invitation link"),
+        (f"/invitation/{invitation.token[:-3]}/", "a cut-off invitation link"),
+    ]:
+        response = page.goto(path)
+        assert response is not None and response.status == 400
+        expect(page.get_by_role("heading", level=1)).to_have_text("This invitation link cannot be used")
+        audit.check(label)
+
+    do_cancel_invitation(invitation, acting_user=demo_riley)
+    response = page.goto(f"/invitation/{invitation.token}/")
+    assert response is not None and response.status == 410
+    expect(page.locator(".lead")).to_contain_text("Riley cancelled this invitation.")
+    audit.check("a cancelled invitation")
 
     audit.assert_clean()
     assert offsite_requests == []

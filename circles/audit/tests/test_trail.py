@@ -101,10 +101,9 @@ def test_the_client_address_is_recorded_from_the_request(riley, sam, client_for)
 
 def test_a_refused_change_leaves_no_row_and_a_completed_one_leaves_one(riley, sam):
     """Rows are written in the transaction of the change they record: both land, or neither."""
-    from circles.network.tests.factories import make_tie
-    from circles.sharing.tests.factories import grant
+    from circles.sharing.tests.factories import grant, link
 
-    tie = make_tie(riley, "Sam")
+    tie = link(riley, sam)
     before = AuditEvent.objects.count()
     with pytest.raises(RuntimeError), transaction.atomic():
         grant(tie, ["mood"])
@@ -112,3 +111,15 @@ def test_a_refused_change_leaves_no_row_and_a_completed_one_leaves_one(riley, sa
     assert AuditEvent.objects.count() == before and not tie.consents.exists()
     grant(tie, ["mood"])
     assert AuditEvent.objects.filter(action="consent.grant", subject=riley).count() == 1
+
+
+@pytest.mark.parametrize("address", ["::ffff:10.0.0.1", "2001:DB8::1", "10.0.0.1"])
+def test_addresses_are_hashed_as_they_are_stored(riley, address):
+    from circles.lib import client
+
+    token = client._current_address.set(address)
+    try:
+        record("checkin.view", riley, subject=riley)
+    finally:
+        client._current_address.reset(token)
+    assert first_break() is None

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from circles.accounts.models import User
 from circles.audit.models import AuditEvent
 from circles.lib.time import local_today, user_zone
 from circles.network.tests.factories import make_tie
@@ -196,19 +197,22 @@ def member_routes(tie, consent, invitation):
             {"scopes": ["mood"], "purpose": "To help", "signature_name": "Riley Example"},
             200,
         ),
-        ("post", f"/sharing/ties/{tie.pk}/invite/", {"email": "not an address"}, 400),
-        ("post", f"/api/v1/ties/{tie.pk}/invitations", {"email": "new@example.org"}, 201),
         ("post", f"/sharing/ties/{tie.pk}/revoke/", {}, 302),
         ("delete", f"/api/v1/ties/{tie.pk}/consent", None, 204),
         ("post", f"/sharing/ties/{tie.pk}/unlink/", {}, 302),
         ("delete", f"/api/v1/ties/{tie.pk}/supporter", None, 204),
+        # Once unlinked, they can be invited again.
+        ("post", f"/sharing/ties/{tie.pk}/invite/", {"email": "not an address"}, 400),
+        ("post", f"/api/v1/ties/{tie.pk}/invitations", {"email": "new@example.org"}, 201),
     ]
 
 
 def _member_objects(riley):
     from circles.sharing.tests.factories import invite
 
-    tie = make_tie(riley, "Alex")
+    tie = link(
+        riley, User.objects.create_user("alex@example.org", "x" * 12, display_name="Alex"), name="Alex"
+    )
     consent = grant(tie, [logic.MOOD])
     invitation = invite(tie, "alex@example.org")
     return tie, consent, invitation
@@ -233,3 +237,67 @@ def test_riley_can_do_everything_on_her_sharing_records(riley, client_for):
     for method, url, data, expected in member_routes(tie, consent, invitation):
         response = call(client, method, url, data)
         assert response.status_code == expected, (method, url, response.content[:300])
+
+
+def test_ending_a_tie_revokes_and_resuming_does_not_bring_sharing_back(riley, sam, shared, client_for):
+    from circles.network.actions import do_change_tie_status
+
+    grant(shared, [logic.MOOD])
+    do_change_tie_status(shared, "ended", note="", acting_user=riley)
+    do_change_tie_status(shared, "active", note="", acting_user=riley)
+    assert client_for(sam).get(scope_url(riley, logic.MOOD)).status_code == 404
+    assert AuditEvent.objects.filter(action="consent.revoke", subject=riley).exists()
+
+
+def test_a_consent_never_passes_to_another_account(riley, sam, mallory, shared, client_for):
+    """Unlinking (or the supporter erasing their account) and linking someone else starts from nothing."""
+    from circles.sharing.actions import do_accept_invitation, do_unlink_supporter
+    from circles.sharing.tests.factories import invite
+
+    grant(shared, SCOPES)
+    shared.supporter = None  # as when Sam's account is erased: the link is cleared, the consent stays
+    shared.save(update_fields=["supporter"])
+    invitation = invite(shared, "someone@example.org")
+    do_accept_invitation(invitation.pk, invitation.nonce, acting_user=mallory)
+    client = client_for(mallory)
+    assert client.get(f"/supporting/{riley.pk}/").status_code == 200
+    assert all(client.get(scope_url(riley, scope)).status_code == 404 for scope in SCOPES)
+    assert "is not sharing anything" in client.get("/supporting/").content.decode()
+    do_unlink_supporter(shared, acting_user=riley)
+    assert client.get(f"/supporting/{riley.pk}/").status_code == 404
+
+
+def test_sharing_is_chosen_only_once_the_person_has_joined(riley, client_for):
+    tie = make_tie(riley, "Alex")
+    client = client_for(riley)
+    page = client.get(f"/sharing/ties/{tie.pk}/").content.decode()
+    assert "Sign and save" not in page and "Once Alex has joined" in page
+    response = client.post(
+        f"/sharing/ties/{tie.pk}/", {"scopes": ["mood"], "purpose": "Help", "signature_name": "Riley Example"}
+    )
+    assert response.status_code == 400 and not tie.consents.exists()
+    api = client.put(
+        f"/api/v1/ties/{tie.pk}/consent",
+        {"scopes": ["mood"], "purpose": "Help", "signature_name": "Riley Example"},
+        content_type="application/json",
+    )
+    assert api.status_code == 400 and "tie" in api.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/supporting/100000000000000000000000000/",
+        "/api/v1/supporting/100000000000000000000000000",
+        "/api/v1/supporting/100000000000000000000000000/shared/mood",
+    ],
+)
+def test_huge_member_numbers_are_not_found(sam, client_for, url):
+    assert client_for(sam).get(url).status_code == 404
+
+
+def test_one_scope_from_the_api_says_nothing_about_the_others(riley, sam, shared, client_for):
+    grant(shared, SCOPES)
+    data = client_for(sam).get(scope_url(riley, logic.MOOD)).json()
+    assert data["scopes"] == ["mood"] and data["mood"]
+    assert data["checked_in_today"] is None and data["returns_to_use"] is None and data["results"] is None
