@@ -23,7 +23,6 @@ def do_update_tie(tie: Tie, *, acting_user) -> Tie:
 
 
 @transaction.atomic
-@transaction.atomic
 def do_change_tie_status(tie: Tie, status: str, *, note: str = "", acting_user) -> Tie:
     """Pauses, resumes or ends a tie. The history keeps every change; nothing is deleted.
 

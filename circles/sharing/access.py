@@ -160,7 +160,11 @@ def access_shared_data(
     if struggle_ties := {data.disclosure.tie.pk: data for data in wanted.get(logic.STRUGGLES, [])}:
         through = CheckIn.struggling_for.through
         struggle_rows = (
-            through.objects.filter(tie_id__in=struggle_ties)
+            through.objects.filter(
+                tie_id__in=struggle_ties,
+                checkin__day__gte=min(d.today for d in struggle_ties.values())
+                - dt.timedelta(days=STRUGGLE_DAYS),
+            )
             .exclude(checkin__struggling="")
             .order_by("-checkin__day")
             .values_list("tie_id", "checkin__member_id", "checkin__day", "checkin__struggling")

@@ -48,7 +48,9 @@ def overview(request):
     ties = list(
         Tie.objects.filter(member=request.user).exclude(status=TieStatus.ENDED).select_related("supporter")
     )
-    consents = {c.tie_id: c for c in Consent.objects.current().filter(member=request.user)}
+    consents = {
+        c.tie_id: c for c in Consent.objects.current().filter(member=request.user).select_related("tie")
+    }
     invitations: dict[int, Invitation] = {}
     for invitation in Invitation.objects.filter(member=request.user).order_by("sent_at"):
         invitations[invitation.tie_id] = invitation
@@ -325,7 +327,11 @@ def supporting(request):
     people = [
         present(disclosure, shared.get(disclosure.member.pk), compact=True) for disclosure in disclosures
     ]
-    context = {"people": people, "notice": REDISCLOSURE_NOTICE, "form": EncouragementForm()}
+    context = {
+        "people": people,
+        "anything_shared": any(person.shares_anything for person in people),
+        "notice": REDISCLOSURE_NOTICE,
+    }
     return render(request, "sharing/supporting.html", context)
 
 

@@ -437,7 +437,7 @@ def test_sharing_pages_of_a_member(page, audit, demo_riley, offsite_requests):
     audit.check(f"/sharing/consents/{consent.pk}/, printed")
     page.emulate_media(media="screen")
 
-    audit.visit(f"/sharing/ties/{mum_tie.pk}/")
+    audit.visit(f"/sharing/ties/{sam_tie.pk}/")
     page.get_by_label("Type your full name to sign").fill("")
     submit_empty(page, "Sign and save")
     audit.check("consent form, with errors")

@@ -90,6 +90,8 @@ def test_invite_accept_share_mood_then_revoke(
     expect(member.get_by_role("heading", level=1)).to_have_text("Sharing")
     member.get_by_role("link", name="Choose what they see — Sam").click()
     expect(member).to_have_url(re.compile(rf"{sharing_url}$"))
+    expect(member.get_by_text("Once Sam has joined with the invitation above")).to_be_visible()
+    expect(member.get_by_role("button", name="Sign and save")).to_have_count(0)
     expect(member.get_by_label("Their email address")).to_have_value("sam@example.org")
     member.get_by_role("button", name="Send invitation").click()
     expect_message(member, "Invitation sent to sam@example.org.")
@@ -101,7 +103,7 @@ def test_invite_accept_share_mood_then_revoke(
 
     # Sam opens the link on a phone, signed out, and logs in with the account they already have.
     page.goto(link)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Riley invited you to support them")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Riley invited you to Circles")
     expect(page.get_by_role("link", name="Create an account")).to_be_visible()
     page.get_by_role("link", name="I already have an account").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/invitation/"))

@@ -172,3 +172,25 @@ def test_the_access_history_shows_who_looked_at_what(riley, sam, tie, client_for
     # Someone else's attempt shows as refused.
     assert client_for(sam).get(f"/api/v1/supporting/{riley.pk}/shared/returns_to_use").status_code == 404
     assert client_for(riley).get("/api/v1/access-history").json()["items"][0]["outcome"] == "denied"
+
+
+def test_the_sharing_page_keeps_its_query_count_with_more_ties(riley, mallory, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from circles.accounts.models import User
+
+    def add(member, n):
+        person = User.objects.create_user(f"p{member.pk}-{n}@example.org", "x" * 12, display_name=f"P{n}")
+        grant(link(member, person, name=f"P{n}"), ["mood"])
+
+    add(riley, 0)
+    for n in range(10):
+        add(mallory, n)
+    counts = []
+    for member in (riley, mallory):
+        client = client_for(member)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/sharing/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
