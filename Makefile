@@ -40,6 +40,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/network.py
 	$(PY) bench/checkins.py
+	$(PY) bench/sharing.py
 
 # Regenerate both hash-pinned lock files after editing pyproject.toml.
 lock: $(STAMP)
