@@ -93,6 +93,14 @@ def first_break() -> logic.Break | None:
     return logic.first_break(_chain())
 
 
+def refuse_record(actor, model, pk: int, *, write: bool) -> Http404:
+    """The 404 for a record that is missing or someone else's; in the second case the attempt is recorded
+    as "<model>.view" or "<model>.change", refused, against its owner (the record's `member`)."""
+    name = model._meta.model_name
+    owner = model.objects.filter(pk=pk).values_list("member_id", flat=True).first()
+    return refuse(actor, f"{name}.change" if write else f"{name}.view", f"{name}:{pk}", owner)
+
+
 def refuse(actor, action: str, object_ref: str, owner_id: int | None) -> Http404:
     """Records a refused attempt on someone else's record and returns the 404 to raise.
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.http import Http404
 
-from circles.audit.trail import refuse
+from circles.audit.trail import refuse_record
 from circles.checkins.models import Assessment, CheckIn
 
 
@@ -23,6 +23,4 @@ def access_assessment(user, assessment_id: int, write: bool = False) -> Assessme
     try:
         return Assessment.objects.select_related("definition").get(pk=assessment_id, member=user)
     except Assessment.DoesNotExist:
-        owner = Assessment.objects.filter(pk=assessment_id).values_list("member_id", flat=True).first()
-        action = "assessment.change" if write else "assessment.view"
-        raise refuse(user, action, f"assessment:{assessment_id}", owner) from None
+        raise refuse_record(user, Assessment, assessment_id, write=write) from None

@@ -17,7 +17,7 @@ from django.http import Http404
 
 from circles.accounts.models import User
 from circles.audit.models import Outcome
-from circles.audit.trail import Event, record, record_many, refuse
+from circles.audit.trail import Event, record, record_many, refuse_record
 from circles.checkins.models import Assessment, CheckIn
 from circles.lib.time import local_today
 from circles.network.models import Tie, TieStatus
@@ -232,8 +232,7 @@ def access_consent(user, consent_id: int) -> Consent:
     try:
         return Consent.objects.select_related("tie", "member").get(pk=consent_id, member=user)
     except Consent.DoesNotExist:
-        owner = Consent.objects.filter(pk=consent_id).values_list("member_id", flat=True).first()
-        raise refuse(user, "consent.view", f"consent:{consent_id}", owner) from None
+        raise refuse_record(user, Consent, consent_id, write=False) from None
 
 
 def access_invitation(user, invitation_id: int, write: bool = False) -> Invitation:
@@ -241,6 +240,4 @@ def access_invitation(user, invitation_id: int, write: bool = False) -> Invitati
     try:
         return Invitation.objects.select_related("tie").get(pk=invitation_id, member=user)
     except Invitation.DoesNotExist:
-        owner = Invitation.objects.filter(pk=invitation_id).values_list("member_id", flat=True).first()
-        action = "invitation.change" if write else "invitation.view"
-        raise refuse(user, action, f"invitation:{invitation_id}", owner) from None
+        raise refuse_record(user, Invitation, invitation_id, write=write) from None
