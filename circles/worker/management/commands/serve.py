@@ -29,7 +29,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password: {settings.CIRCLES_DEMO_PASSWORD}):")
         for persona in PERSONAS:
             self.stdout.write(f"  {persona.email:<26} {persona.description}")
-        self.stdout.write("Emails (password resets) are printed here. Press Ctrl-C to stop.\n")
+        self.stdout.write(
+            "Emails (password resets, invitations, export and erasure confirmations) are printed here.\n"
+            "Press Ctrl-C to stop.\n"
+        )
 
         stopping = False
 
