@@ -123,7 +123,7 @@ class InvitationRefused(Exception):
 def do_accept_invitation(invitation_id: int, nonce: str, *, acting_user) -> Invitation:
     """Links the supporter's account to the tie. Accepting again with the same account changes nothing."""
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("tie", "member")
         .filter(pk=invitation_id)
         .first()
@@ -164,7 +164,7 @@ def do_accept_invitation(invitation_id: int, nonce: str, *, acting_user) -> Invi
 
 def _lock(tie: Tie) -> Tie:
     """The tie, locked until the transaction ends, so two changes to its consent never overlap."""
-    return Tie.objects.select_for_update().select_related("member", "supporter").get(pk=tie.pk)
+    return Tie.objects.select_for_update(of=("self",)).select_related("member", "supporter").get(pk=tie.pk)
 
 
 def _current_consent(tie: Tie) -> Consent | None:
