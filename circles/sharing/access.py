@@ -70,25 +70,30 @@ def _known_id(member_id: int) -> int:
     return member_id
 
 
-def access_disclosure(user, member_id: int) -> Disclosure:
-    """The member as this supporter may see them; 404 (and a refused row) for anyone not linked."""
-    member_id = _known_id(member_id)
-    tie = _linked_ties(user).filter(member_id=member_id).first()
+def _linked_disclosure(user, member_id: int) -> Disclosure | None:
+    """The member linked to this account and their live consent (None: nothing shared); None if not linked."""
+    tie = _linked_ties(user).filter(member_id=_known_id(member_id)).first()
     if tie is None:
-        raise _refuse(user, member_id, f"member:{member_id}", "member.view")
+        return None
     return Disclosure(
         member=tie.member, tie=tie, consent=Consent.objects.live_for(user).filter(tie=tie).first()
     )
 
 
+def access_disclosure(user, member_id: int) -> Disclosure:
+    """The member as this supporter may see them; 404 (and a refused row) for anyone not linked."""
+    disclosure = _linked_disclosure(user, member_id)
+    if disclosure is None:
+        raise _refuse(user, member_id, f"member:{member_id}", "member.view")
+    return disclosure
+
+
 def access_shared(user, member_id: int, scope: str) -> Disclosure:
     """A disclosure that covers `scope`; otherwise 404 and a refused row, whether or not the member exists."""
-    member_id = _known_id(member_id)
-    tie = _linked_ties(user).filter(member_id=member_id).first()
-    consent = Consent.objects.live_for(user).filter(tie=tie).first() if tie else None
-    if tie is None or consent is None or scope not in consent.scopes:
+    disclosure = _linked_disclosure(user, member_id)
+    if disclosure is None or not disclosure.allows(scope):
         raise _refuse(user, member_id, logic.scopes_ref([scope]), logic.SHARED_VIEW)
-    return Disclosure(member=tie.member, tie=tie, consent=consent)
+    return disclosure
 
 
 @dataclass
@@ -218,13 +223,15 @@ def access_shared_data(
     return list(shared.values())
 
 
-def access_shared_map(viewer, member_id: int):
-    """The member's network, loaded as for their own map page, when they share their map."""
+def access_shared_map(viewer, disclosure: Disclosure):
+    """The member's network, loaded as for their own map page, when their live consent shares the map."""
     from circles.network.health import load_network
 
-    disclosure = access_shared(viewer, member_id, logic.NETWORK_MAP)
+    member_id = disclosure.member.pk
+    if not disclosure.allows(logic.NETWORK_MAP):
+        raise _refuse(viewer, member_id, logic.scopes_ref([logic.NETWORK_MAP]), logic.SHARED_VIEW)
     record(logic.SHARED_VIEW, viewer, subject=member_id, object_ref=logic.scopes_ref([logic.NETWORK_MAP]))
-    return disclosure, load_network(disclosure.member)
+    return load_network(disclosure.member)
 
 
 def access_consent(user, consent_id: int) -> Consent:

@@ -386,7 +386,7 @@ def supported_member(request, member_id: int):
 def shared_scope(request, member_id: int, scope: ScopeCode):  # type: ignore[valid-type]
     disclosure = access_shared(request.user, member_id, scope)
     if scope == logic.NETWORK_MAP:
-        _disclosure, network = access_shared_map(request.user, member_id)
+        network = access_shared_map(request.user, disclosure)
         out = _shared_out(disclosure, None, only=frozenset({scope}))
         out["network_map"] = [
             {"name": f.name, "circle": f.circle, "pillar": f.pillar}

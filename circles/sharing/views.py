@@ -341,7 +341,7 @@ def _member_page(request, member_id: int, form: EncouragementForm):
     person = present(disclosure, data[0] if data else None, compact=False)
     network_map = None
     if disclosure.allows(logic.NETWORK_MAP):
-        _disclosure, network = access_shared_map(request.user, member_id)
+        network = access_shared_map(request.user, disclosure)
         entries = network_drawing.shared_map_entries(network.facts)
         network_map = {
             "svg": network_drawing.network_map(
