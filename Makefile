@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy circles
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not browser"
 
 # Browser tests drive Debian's chromium (see bin/install-browser-deps); CI runs them.
 test-browser: $(STAMP)

@@ -44,6 +44,11 @@ def sam(db):
 
 
 @pytest.fixture
+def jamie(db):
+    return make_persona("jamie")
+
+
+@pytest.fixture
 def casey(db):
     return make_persona("casey")
 

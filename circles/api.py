@@ -10,6 +10,7 @@ from ninja.security import SessionAuth
 
 from circles.accounts.api import router as accounts_router
 from circles.accounts.auth import TokenAuth
+from circles.alerts.api import router as alerts_router
 from circles.checkins.api import router as checkins_router
 from circles.network.api import router as network_router
 from circles.sharing.api import router as sharing_router
@@ -29,6 +30,7 @@ api.add_router("", accounts_router)
 api.add_router("", network_router)
 api.add_router("", checkins_router)
 api.add_router("", sharing_router)
+api.add_router("", alerts_router)
 
 
 def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict:

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "circles.checkins",
     "circles.sharing",
     "circles.audit",
+    "circles.alerts",
     "circles.worker",
     "circles.demo",
 ]
@@ -218,6 +219,29 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Circles <no-reply@circles.invali
 
 # --- Sharing: how long an emailed invitation to a supporter stays valid.
 INVITATION_EXPIRY_DAYS = env_int("INVITATION_EXPIRY_DAYS", 7)
+
+# --- Alerts (docs/alerts.md). SITE_URL is where acknowledgement links in emails and texts point.
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+ALERT_ANSWER_LINK_HOURS = env_int("ALERT_ANSWER_LINK_HOURS", 24)
+ALERT_ANSWERED_OPEN_HOURS = env_int("ALERT_ANSWERED_OPEN_HOURS", 24)
+# Delivery: a claimed notification is the worker's for the lease; failures retry with capped
+# exponential backoff and jitter until ALERT_MAX_ATTEMPTS, then the notification is marked dead.
+ALERT_LEASE_SECONDS = env_int("ALERT_LEASE_SECONDS", 60)
+ALERT_MAX_ATTEMPTS = env_int("ALERT_MAX_ATTEMPTS", 8)
+ALERT_RETRY_BASE_SECONDS = float(env("ALERT_RETRY_BASE_SECONDS", "2"))
+ALERT_RETRY_CAP_SECONDS = float(env("ALERT_RETRY_CAP_SECONDS", "300"))
+ALERT_HTTP_TIMEOUT = float(env("ALERT_HTTP_TIMEOUT", "10"))
+# How often an idle worker looks for due rows (PostgreSQL also wakes it at once with NOTIFY).
+ALERT_POLL_SECONDS = float(env("ALERT_POLL_SECONDS", "0.2"))
+# Webhooks to this machine or a private network are refused in production (server-side request forgery).
+ALERT_WEBHOOK_ALLOW_PRIVATE = env_bool("ALERT_WEBHOOK_ALLOW_PRIVATE", not PRODUCTION)
+# Text messages: "twilio" (Twilio's REST API) or "console" (printed; the default without credentials).
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER")
+TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID")
+TWILIO_API_BASE = env("TWILIO_API_BASE", "https://api.twilio.com")
+SMS_PROVIDER = env("SMS_PROVIDER", "twilio" if TWILIO_ACCOUNT_SID else "console")
 
 # --- Language and time. Stored in UTC; shown in each person's own timezone.
 LANGUAGE_CODE = "en"

@@ -22,6 +22,7 @@ urlpatterns = [
     path("network/", include("circles.network.urls")),
     path("checkins/", include("circles.checkins.urls")),
     path("", include("circles.sharing.urls")),
+    path("alerts/", include("circles.alerts.urls")),
     path("help-now/", checkin_views.help_now, name="help_now"),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),

@@ -106,6 +106,10 @@ def do_erase_account(user: User, *, acting_user: User) -> None:
     # Invitations the person accepted were sent to their address; the inviting member keeps the record
     # that the invitation was accepted, without the address.
     Invitation.objects.filter(accepted_by=user).update(email="")
+    # Alerts that asked the person keep, in the member's history, that they were asked, not where.
+    from circles.alerts.models import Notification
+
+    Notification.objects.filter(recipient=user).update(address="")
     user.delete()
     # Sent only once the erasure is saved; it says nothing about the person's health or circle.
     _mail_after_commit("erase_done", address, {})

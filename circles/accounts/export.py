@@ -21,6 +21,16 @@ from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
 from circles.accounts.models import PersonalAccessToken, Role, User
+from circles.alerts.models import (
+    Acknowledgement,
+    Alert,
+    AlertSettings,
+    DeliveryAttempt,
+    EscalationTimer,
+    Notification,
+    Rung,
+    RungPerson,
+)
 from circles.audit.models import AuditEvent
 from circles.checkins import fhir as checkins_fhir
 from circles.checkins.models import (
@@ -270,6 +280,59 @@ def consents(user: User) -> list[Row]:
     ]
 
 
+def alert_settings(user: User) -> list[Row]:
+    names = [f.name for f in AlertSettings._meta.fields if f.name not in ("id", "member")]
+    return [_row(row, names) for row in AlertSettings.objects.filter(member=user)]
+
+
+def crisis_ladder(user: User) -> list[Row]:
+    return [_row(rung, ["id", "position", "window_minutes"]) for rung in Rung.objects.filter(member=user)]
+
+
+def crisis_ladder_people(user: User) -> list[Row]:
+    # The webhook's signing secret is a credential for the receiver, not information about the person.
+    names = ["id", "rung_id", "tie_id", "channels", "quiet_from", "quiet_until", "webhook_url"]
+    return [_row(person, names) for person in RungPerson.objects.filter(rung__member=user).order_by("id")]
+
+
+def alerts(user: User) -> list[Row]:
+    names = ["id", "kind", "facts", "message", "urgent", "status", "rung", "created_at", "answered_at"]
+    return [
+        _row(alert, [*names, "exhausted_at", "closed_at", "closed_by_member"], reason=alert.reason)
+        for alert in Alert.objects.filter(member=user).order_by("id")
+    ]
+
+
+def alert_notifications(user: User) -> list[Row]:
+    names = ["id", "alert_id", "rung", "tie_id", "recipient_name", "channel", "address", "status"]
+    return [
+        _row(n, [*names, "skip_reason", "attempts", "created_at", "sent_at", "last_error"])
+        for n in Notification.objects.filter(alert__member=user).order_by("id")
+    ]
+
+
+def alert_delivery_attempts(user: User) -> list[Row]:
+    names = ["notification_id", "number", "started_at", "finished_at", "ok", "error", "next_attempt_at"]
+    return [
+        _row(a, names)
+        for a in DeliveryAttempt.objects.filter(notification__alert__member=user).order_by("id")
+    ]
+
+
+def alert_timers(user: User) -> list[Row]:
+    return [
+        _row(t, ["alert_id", "rung", "due_at", "fired_at"])
+        for t in EscalationTimer.objects.filter(alert__member=user).order_by("id")
+    ]
+
+
+def alert_answers(user: User) -> list[Row]:
+    return [
+        _row(a, ["alert_id", "tie_id", "name", "at"])
+        for a in Acknowledgement.objects.filter(alert__member=user).order_by("id")
+    ]
+
+
 def access_history(user: User) -> list[Row]:
     """Who read or changed the person's data, and when: the audit rows about them."""
     return [
@@ -295,6 +358,14 @@ EXPORTERS: dict[type[models.Model], Callable[[User], list[Row]]] = {
     Invitation: invitations,
     Consent: consents,
     AuditEvent: access_history,
+    AlertSettings: alert_settings,
+    Rung: crisis_ladder,
+    RungPerson: crisis_ladder_people,
+    Alert: alerts,
+    Notification: alert_notifications,
+    DeliveryAttempt: alert_delivery_attempts,
+    EscalationTimer: alert_timers,
+    Acknowledgement: alert_answers,
 }
 
 # Sections that are not "the person's rows of one model".

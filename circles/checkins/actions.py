@@ -31,6 +31,9 @@ def do_save_checkin(checkin: CheckIn, struggling_for: Iterable, *, acting_user) 
     except IntegrityError:  # two taps on Save: the first one recorded the day
         raise ValidationError({"day": _("You have already checked in for this day.")}) from None
     checkin.struggling_for.set(list(struggling_for))
+    from circles.alerts.rules import on_checkin  # alerts depend on check-ins, not the other way
+
+    on_checkin(checkin)  # same transaction: an alert it raises exists before the response returns
     return checkin
 
 
@@ -128,8 +131,10 @@ def _raise_safety_signals(assessment: Assessment) -> None:
         and (assessment.answers.get(link_id) or 0) > 0
         and not any(source == SafetySignal.Source.SAFETY_ITEM for source, _tier in raised)
     ):
-        SafetySignal.objects.create(
-            member=assessment.member, source=SafetySignal.Source.SAFETY_ITEM, assessment=assessment
+        _alert_on(
+            SafetySignal.objects.create(
+                member=assessment.member, source=SafetySignal.Source.SAFETY_ITEM, assessment=assessment
+            )
         )
     tier = screen_tier(assessment)
     if tier is None or tier == logic.RISK_NONE:
@@ -137,9 +142,18 @@ def _raise_safety_signals(assessment: Assessment) -> None:
     rank = logic.RISK_TIERS.index
     highest = max((rank(t) for source, t in raised if source == SafetySignal.Source.SCREEN), default=0)
     if rank(tier) > highest:
-        SafetySignal.objects.create(
-            member=assessment.member, source=SafetySignal.Source.SCREEN, tier=tier, assessment=assessment
+        _alert_on(
+            SafetySignal.objects.create(
+                member=assessment.member, source=SafetySignal.Source.SCREEN, tier=tier, assessment=assessment
+            )
         )
+
+
+def _alert_on(signal: SafetySignal) -> None:
+    """The ladder is asked in the transaction that wrote the signal (circles/alerts, the outbox)."""
+    from circles.alerts.rules import on_safety_signal
+
+    on_safety_signal(signal)
 
 
 def screen_tier(assessment: Assessment) -> str | None:

@@ -273,6 +273,10 @@ def help_now(request):
         "pressed": pressed,
         "signed_out_press": signed_out_press,
     }
+    if pressed:  # the SOS confirmation (circles/alerts) is the next tap
+        from circles.alerts.views import sos_offer
+
+        context.update(sos_offer(request.user))
     return render(request, "checkins/help_now.html", context)
 
 

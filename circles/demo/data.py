@@ -7,6 +7,8 @@ from django.contrib.auth.hashers import make_password
 
 from circles.accounts.actions import do_grant_role
 from circles.accounts.models import User
+from circles.alerts import logic as alert_logic
+from circles.alerts.actions import PersonSpec, RungSpec, do_set_ladder
 from circles.checkins import logic as checkin_logic
 from circles.checkins.definitions import builtin_definition
 from circles.checkins.models import Assessment, CheckIn, CheckInSettings
@@ -375,7 +377,9 @@ SAM_SCOPES = [
     sharing_logic.STRUGGLES,
     sharing_logic.RESULTS + "recovery_capital",
     sharing_logic.NETWORK_MAP,
+    sharing_logic.ALERTS,
 ]
+JAMIE_SCOPES = [sharing_logic.CHECKED_IN, sharing_logic.ALERTS]
 
 
 def build_sharing(riley: User, sam: User) -> None:
@@ -397,11 +401,36 @@ def build_sharing(riley: User, sam: User) -> None:
     )
 
 
+def build_ladder(riley: User, jamie: User) -> None:
+    """Jamie (Riley's peer mentor) has joined too; Riley's crisis ladder asks Sam, then Jamie."""
+    tie = riley.ties.get(display_name="Jamie")
+    tie.supporter = jamie
+    tie.save(update_fields=["supporter"])
+    do_grant_role(jamie, "supporter")
+    do_grant_consent(
+        tie,
+        scopes=JAMIE_SCOPES,
+        purpose=default_purpose(tie.display_name),
+        expires_on=None,
+        signature_name="Riley Demo",
+        acting_user=riley,
+    )
+    sam_tie = riley.ties.get(display_name="Sam")
+    channels = [alert_logic.IN_APP, alert_logic.EMAIL]
+    do_set_ladder(
+        riley,
+        [RungSpec([PersonSpec(sam_tie.pk, channels)]), RungSpec([PersonSpec(tie.pk, channels)])],
+        acting_user=riley,
+    )
+
+
 def build_demo(*, password: str, reset: bool = False) -> str:
     password_hash = make_password(password)
     users = {persona.key: _ensure_user(persona.key, password_hash) for persona in PERSONAS}
     riley = users["riley"]
     if reset:
+        riley.alerts.all().delete()
+        riley.rungs.all().delete()
         riley.consents.all().delete()
         riley.invitations.all().delete()
         riley.ties.all().delete()
@@ -413,6 +442,8 @@ def build_demo(*, password: str, reset: bool = False) -> str:
         build_riley_checkins(riley)
     if not riley.ties.filter(supporter=users["sam"]).exists():
         build_sharing(riley, users["sam"])
+    if not riley.rungs.exists():
+        build_ladder(riley, users["jamie"])
     mallory = users["mallory"]
     if not mallory.ties.exists():
         do_add_tie(Tie(display_name="Robin", relationship="friend", circle="inner"), acting_user=mallory)
@@ -420,5 +451,6 @@ def build_demo(*, password: str, reset: bool = False) -> str:
         f"Demo ready: {len(users)} users; Riley has {riley.ties.count()} ties, "
         f"{riley.interactions.count()} contacts, {riley.commitments.count()} commitments, "
         f"{riley.checkins.count()} check-ins and {riley.assessments.count()} questionnaires; "
-        f"Sam supports Riley and sees {len(SAM_SCOPES)} kinds of information."
+        f"Sam supports Riley and sees {len(SAM_SCOPES)} kinds of information; "
+        f"Riley's crisis ladder asks Sam, then Jamie."
     )

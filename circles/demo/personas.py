@@ -23,7 +23,8 @@ PERSONAS = (
         ("member",),
         "member: a person in recovery, with a mapped circle and 8 weeks of check-ins",
     ),
-    Persona("sam", "Sam", ("supporter",), "supporter: Riley's sponsor, sees what Riley shares"),
+    Persona("sam", "Sam", ("supporter",), "supporter: Riley's sponsor, first on Riley's crisis ladder"),
+    Persona("jamie", "Jamie", ("supporter",), "supporter: Riley's peer mentor, second on the ladder"),
     Persona("casey", "Casey", ("professional",), "professional: a counselor"),
     Persona(
         "olivia", "Olivia", ("org_admin",), "organization administrator: can import questionnaire wording"

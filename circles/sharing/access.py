@@ -28,7 +28,7 @@ MOOD_DAYS = 30
 USE_DAYS = 90
 STRUGGLE_DAYS = 30
 RESULTS_PER_INSTRUMENT = 5
-LOADED_ELSEWHERE = frozenset({logic.NETWORK_MAP, logic.PLAN})
+LOADED_ELSEWHERE = frozenset({logic.NETWORK_MAP, logic.PLAN, logic.ALERTS})
 
 
 @dataclass(frozen=True)

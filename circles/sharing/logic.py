@@ -18,6 +18,7 @@ RETURNS_TO_USE = "returns_to_use"
 STRUGGLES = "struggles"
 PLAN = "plan"
 NETWORK_MAP = "network_map"
+ALERTS = "alerts"  # not information to read: permission to be asked for help (circles/alerts)
 RESULTS = "results."  # prefix of the instrument-family scopes
 
 # The audit action of a supporter reading what a member shares; its object names the scopes read.
@@ -125,6 +126,14 @@ SCOPES: tuple[Scope, ...] = (
         NETWORK_MAP,
         _("My network map"),
         _("the map of my support network: the names I gave people, their circles and pillars"),
+    ),
+    Scope(
+        ALERTS,
+        _("Ask this person for support when I could use it (my crisis ladder)"),
+        _(
+            "that I could use support now, when an alert of mine reaches this person on my crisis ladder, "
+            "with any message I add when I ask for support, and who else has answered"
+        ),
     ),
 )
 SCOPE_BY_CODE = {scope.code: scope for scope in SCOPES}

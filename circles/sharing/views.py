@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from circles.alerts.access import access_asked_alerts
 from circles.audit.models import AuditEvent
 from circles.lib.forms import form_page
 from circles.network import drawing as network_drawing
@@ -331,6 +332,7 @@ def supporting(request):
         "people": people,
         "anything_shared": any(person.shares_anything for person in people),
         "notice": REDISCLOSURE_NOTICE,
+        "asked_alerts": access_asked_alerts(request.user),
     }
     return render(request, "sharing/supporting.html", context)
 

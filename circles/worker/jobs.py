@@ -1,4 +1,4 @@
-"""Periodic housekeeping the worker runs. Later capabilities add their delivery jobs here.
+"""Periodic jobs the worker runs between deliveries (alert delivery itself is circles/alerts/delivery.py).
 
 Each job is a function taking `now` and returning how many things it handled; it must be safe to
 run on several workers at once.
@@ -38,10 +38,25 @@ def purge_old_login_attempts(now: dt.datetime) -> int:
     return deleted
 
 
+def check_alert_rules(now: dt.datetime) -> int:
+    """The alert rules that depend on time passing: missed commitments and disengagement."""
+    from circles.alerts.rules import check_time_rules
+
+    return check_time_rules(now)
+
+
+def close_answered_alerts(now: dt.datetime) -> int:
+    from circles.alerts.delivery import close_answered_alerts as close
+
+    return close(now)
+
+
 # (job, how often it runs)
 PERIODIC_JOBS: list[tuple[Callable[[dt.datetime], int], dt.timedelta]] = [
     (purge_expired_sessions, dt.timedelta(minutes=15)),
     (purge_old_login_attempts, dt.timedelta(hours=6)),
+    (check_alert_rules, dt.timedelta(minutes=15)),
+    (close_answered_alerts, dt.timedelta(minutes=15)),
 ]
 
 

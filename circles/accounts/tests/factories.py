@@ -2,9 +2,20 @@
 
 import datetime as dt
 
+from django.core import mail
 from django.test import Client
 
 from circles.accounts.actions import do_create_token
+from circles.alerts.actions import (
+    PersonSpec,
+    RungSpec,
+    do_answer,
+    do_raise_sos,
+    do_save_alert_settings,
+    do_set_ladder,
+)
+from circles.alerts.delivery import work_due
+from circles.alerts.models import AlertSettings
 from circles.checkins.actions import (
     do_ask_for_help,
     do_save_checkin,
@@ -79,13 +90,21 @@ def member_with_everything(member, supporter) -> dict:
     link_supporter(member, supporter, sponsor)
     do_grant_consent(
         sponsor,
-        scopes=["checked_in", "mood"],
+        scopes=["checked_in", "mood", "alerts"],
         purpose="So my sponsor knows how I am doing",
         expires_on=None,
         signature_name=f"{member.display_name} Signed",
         acting_user=member,
     )
     do_send_encouragement(sponsor, "Proud of you this week", acting_user=supporter)
+
+    # A crisis ladder with the sponsor on it; an SOS was delivered and answered.
+    do_save_alert_settings(AlertSettings(member=member, craving_level=8), acting_user=member)
+    do_set_ladder(member, [RungSpec([PersonSpec(sponsor.pk, ["email", "in_app"])])], acting_user=member)
+    alert, _created = do_raise_sos(member, message="Rough evening", acting_user=member)
+    work_due("export-test")
+    do_answer(alert, sponsor)
+    mail.outbox.clear()  # that email went to the supporter; tests read the member's own mail
 
     # The member supports the supporter in turn, who keeps private notes of their own.
     back = make_tie(supporter, "My friend from group", "peer")

@@ -31,7 +31,7 @@ def test_demo_is_idempotent(db):
     call_command("demo")
     call_command("demo")
     riley = User.objects.get(email="riley@example.org")
-    assert (User.objects.count(), riley.ties.count(), riley.commitments.count()) == (5, 12, 3)
+    assert (User.objects.count(), riley.ties.count(), riley.commitments.count()) == (6, 12, 3)
     contacts = riley.interactions.count()
     call_command("demo", "--reset")
     assert riley.ties.count() == 12 and riley.interactions.count() == contacts

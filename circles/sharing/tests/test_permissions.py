@@ -43,6 +43,7 @@ PAGE_MARKERS = {
     logic.STRUGGLES: "Evenings are hard",
     logic.PLAN: "Relapse-prevention and safety plan",
     logic.NETWORK_MAP: "network map",
+    logic.ALERTS: "can ask you for support through Circles",
     **{scope.code: str(scope.label) for scope in logic.RESULT_SCOPES},
 }
 

@@ -1,24 +1,38 @@
-"""The background worker: `python manage.py run_worker`. Stops cleanly on SIGTERM or Ctrl-C."""
+"""The background worker: `python manage.py run_worker`. Stops cleanly on SIGTERM or Ctrl-C.
 
+Each loop delivers the alert notifications and escalation timers that are due (circles/alerts/
+delivery.py), runs the periodic jobs whose time has come, then waits for new work: PostgreSQL wakes
+it at once with NOTIFY; on SQLite it looks again after ALERT_POLL_SECONDS. Any number of workers can
+run against PostgreSQL; on SQLite run one.
+"""
+
+import logging
 import os
 import signal
 import socket
 import threading
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
+from circles.alerts import delivery
 from circles.worker.jobs import PeriodicRunner
 from circles.worker.models import WorkerHeartbeat
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 5.0
+MAX_OUTAGE_WAIT = 5.0  # the longest pause between reconnection attempts while the database is away
 
 
 class Command(BaseCommand):
     help = "Runs the background worker until it receives SIGTERM or SIGINT."
 
     def add_arguments(self, parser):
-        parser.add_argument("--once", action="store_true", help="Run the due jobs once and exit (for tests).")
+        parser.add_argument("--once", action="store_true", help="Run the due work once and exit (for tests).")
 
     def handle(self, *args, once=False, **options):
         stop = threading.Event()
@@ -26,22 +40,51 @@ class Command(BaseCommand):
             signal.signal(signum, lambda *_: stop.set())
         name = f"{socket.gethostname()}:{os.getpid()}"
         runner = PeriodicRunner()
+        waker = delivery.Waker(stop)
         heartbeat, _ = WorkerHeartbeat.objects.update_or_create(
             name=name, defaults={"started_at": timezone.now(), "last_seen_at": timezone.now()}
         )
         self.stdout.write(f"worker {name} started")
+        self.stdout.flush()
+        last_beat = 0.0
+        outage_wait = 0.5
         try:
             while not stop.is_set():
-                if not connection.in_atomic_block:  # (tests run the worker inside a transaction)
-                    close_old_connections()  # reconnect if the database went away between loops
-                ran = runner.run_due()
-                WorkerHeartbeat.objects.filter(pk=heartbeat.pk).update(
-                    last_seen_at=timezone.now(), jobs_run=heartbeat.jobs_run + ran
-                )
-                heartbeat.jobs_run += ran
+                in_test_transaction = connection.in_atomic_block  # tests run the worker inside one
+                try:
+                    if not in_test_transaction:
+                        close_old_connections()  # reconnect if the database went away between loops
+                    done = delivery.work_due(name)
+                    ran = runner.run_due()
+                    if time.monotonic() - last_beat >= HEARTBEAT_SECONDS or once:
+                        heartbeat.jobs_run += ran + done.handled
+                        WorkerHeartbeat.objects.update_or_create(
+                            name=name,
+                            defaults={"last_seen_at": timezone.now(), "jobs_run": heartbeat.jobs_run},
+                        )
+                        last_beat = time.monotonic()
+                    outage_wait = 0.5
+                except DatabaseError:
+                    if in_test_transaction or once:
+                        raise
+                    log.warning("worker: database unavailable; retrying in %.1fs", outage_wait, exc_info=True)
+                    connection.close()  # the next loop opens a fresh connection
+                    waker.close()
+                    stop.wait(outage_wait)
+                    outage_wait = min(outage_wait * 2, MAX_OUTAGE_WAIT)
+                    continue
                 if once:
                     break
-                stop.wait(settings.WORKER_POLL_SECONDS)
+                if done.handled:
+                    continue  # more may have fallen due while sending
+                if connection.vendor == "postgresql":
+                    waker.wait(min(1.0, settings.WORKER_POLL_SECONDS))
+                else:
+                    stop.wait(settings.ALERT_POLL_SECONDS)
         finally:
-            WorkerHeartbeat.objects.filter(pk=heartbeat.pk).delete()
+            waker.close()
+            try:
+                WorkerHeartbeat.objects.filter(name=name).delete()
+            except DatabaseError:
+                pass  # stopping while the database is away: the row goes stale and the health check says so
             self.stdout.write(f"worker {name} stopped")

@@ -1,0 +1,240 @@
+"""The worker's side of the outbox: claim due rows with a lease, deliver, record, escalate.
+
+A claim moves a row's due time forward by the lease and names the worker, in one short transaction;
+on PostgreSQL the candidate rows are read with `FOR UPDATE SKIP LOCKED`, so any number of workers on
+any number of machines take different rows. SQLite has one writer at a time, so one worker is enough
+there. A worker that dies after claiming loses nothing: when the lease runs out the row is due again
+and the next claim retries it (at-least-once; a death between sending and recording is the one way a
+message goes out twice).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from circles.alerts import channels, logic
+from circles.alerts.models import (
+    Alert,
+    AlertStatus,
+    DeliveryAttempt,
+    EscalationTimer,
+    Notification,
+    NotificationStatus,
+    SkipReason,
+)
+from circles.alerts.outbox import WAKE_CHANNEL, ask_rung
+from circles.sharing.logic import ALERTS
+from circles.sharing.models import Consent
+
+log = logging.getLogger(__name__)
+
+BATCH = 20
+
+
+def lease() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.ALERT_LEASE_SECONDS)
+
+
+def _claim_ids(queryset, worker: str, now: dt.datetime, **changes) -> list[int]:
+    with transaction.atomic():
+        candidates = queryset.order_by("due_at")
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True)
+        ids = list(candidates.values_list("id", flat=True)[:BATCH])
+        if ids:
+            queryset.model.objects.filter(id__in=ids).update(
+                due_at=now + lease(), claimed_by=worker, **changes
+            )
+    return ids
+
+
+def claim_notifications(worker: str, now: dt.datetime) -> list[Notification]:
+    """Due notifications, now leased to this worker, each with an attempt row started."""
+    with transaction.atomic():
+        ids = _claim_ids(Notification.objects.due(now), worker, now, attempts=F("attempts") + 1)
+        if not ids:
+            return []
+        claimed = list(
+            Notification.objects.filter(id__in=ids)
+            .select_related("alert__member", "recipient")
+            .order_by("id")
+        )
+        DeliveryAttempt.objects.bulk_create(
+            [
+                DeliveryAttempt(notification=n, number=n.attempts, worker=worker, started_at=now)
+                for n in claimed
+            ]
+        )
+    return claimed
+
+
+def _consent_still_live(notification: Notification, now) -> bool:
+    """A retry minutes later goes out only while the person may still be asked."""
+    consent = Consent.objects.live(now).filter(tie_id=notification.tie_id).only("scopes").first()
+    return consent is not None and ALERTS in consent.scopes
+
+
+def deliver_one(notification: Notification, worker: str) -> str:
+    """Sends a claimed notification and records the outcome; returns the status it ended in."""
+    started = timezone.now()
+    error: channels.DeliveryFailed | None = None
+    withdrawn = not _consent_still_live(notification, started)
+    if not withdrawn:
+        try:
+            channels.deliver(notification)
+        except channels.DeliveryFailed as failure:
+            error = failure
+        except Exception as failure:  # a bug in a channel must not stop the worker or lose the row
+            log.exception("alerts: unexpected error sending notification %s", notification.pk)
+            error = channels.DeliveryFailed(f"{type(failure).__name__}: {failure}")
+    now = timezone.now()
+    with transaction.atomic():
+        row = Notification.objects.select_for_update().filter(pk=notification.pk).first()
+        if row is None:  # the member erased their account meanwhile
+            return NotificationStatus.CANCELLED
+        attempt = DeliveryAttempt.objects.filter(notification=row, number=notification.attempts).last()
+        retry_at = None
+        if withdrawn:
+            row.status, row.skip_reason = NotificationStatus.CANCELLED, SkipReason.CONSENT_WITHDRAWN
+        elif error is None:
+            row.status, row.sent_at, row.last_error = NotificationStatus.SENT, now, ""
+        else:
+            row.last_error = str(error)[:500]
+            if error.permanent or row.attempts >= settings.ALERT_MAX_ATTEMPTS:
+                row.status = NotificationStatus.DEAD
+            else:
+                wait = logic.backoff_seconds(
+                    row.attempts, base=settings.ALERT_RETRY_BASE_SECONDS, cap=settings.ALERT_RETRY_CAP_SECONDS
+                )
+                retry_at = row.due_at = now + dt.timedelta(seconds=wait)
+        row.save(update_fields=["status", "sent_at", "last_error", "due_at", "skip_reason"])
+        if attempt is not None:
+            attempt.finished_at = now
+            attempt.ok = error is None and not withdrawn
+            attempt.error = row.last_error if error else ("consent withdrawn" if withdrawn else "")
+            attempt.next_attempt_at = retry_at
+            attempt.save(update_fields=["finished_at", "ok", "error", "next_attempt_at"])
+    if error is not None:
+        log.warning("alerts: notification %s attempt %s failed: %s", row.pk, row.attempts, error)
+    return row.status
+
+
+def claim_timers(worker: str, now: dt.datetime) -> list[int]:
+    return _claim_ids(EscalationTimer.objects.filter(fired_at__isnull=True, due_at__lte=now), worker, now)
+
+
+def fire_timer(timer_id: int) -> None:
+    """A rung's window closed: ask the next rung unless someone answered or the member closed it."""
+    now = timezone.now()
+    with transaction.atomic():
+        timer = EscalationTimer.objects.select_for_update().filter(pk=timer_id, fired_at__isnull=True).first()
+        if timer is None:
+            return
+        alert = Alert.objects.select_for_update().get(pk=timer.alert_id)
+        timer.fired_at = now
+        timer.save(update_fields=["fired_at"])
+        if alert.status == AlertStatus.ACTIVE and alert.rung == timer.rung:
+            ask_rung(alert, timer.rung + 1, now)
+
+
+@dataclass
+class Round:
+    sent: int = 0
+    failed: int = 0
+    timers: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.failed + self.timers
+
+
+def work_due(worker: str, *, max_rows: int = 200) -> Round:
+    """Handles what is due now: escalation timers first, then notifications, up to `max_rows`."""
+    done = Round()
+    while done.handled < max_rows:
+        now = timezone.now()
+        timer_ids = claim_timers(worker, now)
+        for timer_id in timer_ids:
+            fire_timer(timer_id)
+            done.timers += 1
+        claimed = claim_notifications(worker, now)
+        for notification in claimed:
+            if deliver_one(notification, worker) == NotificationStatus.SENT:
+                done.sent += 1
+            else:
+                done.failed += 1
+        if not timer_ids and not claimed:
+            break
+    return done
+
+
+def anything_due(now: dt.datetime) -> bool:
+    """A cheap read, so an idle worker on SQLite polls without taking the write lock."""
+    return (
+        Notification.objects.due(now).exists()
+        or EscalationTimer.objects.filter(fired_at__isnull=True, due_at__lte=now).exists()
+    )
+
+
+def close_answered_alerts(now: dt.datetime) -> int:
+    """An answered alert closes itself after a day, so the same condition can raise a new one."""
+    cutoff = now - dt.timedelta(hours=settings.ALERT_ANSWERED_OPEN_HOURS)
+    return Alert.objects.filter(status=AlertStatus.ANSWERED, answered_at__lt=cutoff).update(
+        status=AlertStatus.CLOSED, closed_at=now
+    )
+
+
+class Waker:
+    """Waits for new outbox rows: PostgreSQL LISTEN/NOTIFY on a connection of its own, or a short sleep.
+
+    Either way it never waits longer than `timeout`, so retries and timers that fall due are handled
+    within that time even if a notification is missed.
+    """
+
+    def __init__(self, stop_event) -> None:
+        self.stop = stop_event
+        self.listener = None
+
+    def _listen(self):
+        if self.listener is None and connection.vendor == "postgresql":
+            import psycopg
+
+            params = connection.get_connection_params()
+            params.pop("cursor_factory", None)
+            params.pop("context", None)
+            params.pop("prepare_threshold", None)
+            self.listener = psycopg.connect(**params, autocommit=True)
+            self.listener.execute(f"LISTEN {WAKE_CHANNEL}")
+        return self.listener
+
+    def wait(self, timeout: float) -> None:
+        try:
+            listener = self._listen()
+        except Exception:  # the database is away: fall back to sleeping, try again next time
+            log.warning("alerts: cannot LISTEN for new alerts; polling instead", exc_info=True)
+            listener = None
+        if listener is None:
+            self.stop.wait(timeout)
+            return
+        try:
+            for _notify in listener.notifies(timeout=timeout, stop_after=1):
+                pass
+        except Exception:
+            log.warning("alerts: lost the LISTEN connection; it will be reopened", exc_info=True)
+            self.close()
+            self.stop.wait(min(timeout, 1.0))
+
+    def close(self) -> None:
+        if self.listener is not None:
+            try:
+                self.listener.close()
+            except Exception:  # noqa: S110 — closing a broken connection may fail; nothing to do
+                pass
+            self.listener = None

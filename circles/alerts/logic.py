@@ -1,0 +1,237 @@
+"""The rules that turn signals into alerts, and the arithmetic of delivery, as plain functions.
+
+Nothing here touches the database, the clock or the network; `rules.py`, `outbox.py` and
+`delivery.py` feed these functions what they need.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+# Alert kinds. Stored: never rename one, only add.
+SOS = "sos"
+SAFETY = "safety"
+CRAVING = "craving"
+LOW_MOOD = "low_mood"
+RETURN_TO_USE = "return_to_use"
+MISSED_COMMITMENTS = "missed_commitments"
+DISENGAGEMENT = "disengagement"
+
+KIND_LABELS: dict[str, StrOrPromise] = {
+    SOS: _("You asked for support"),
+    SAFETY: _("A safety answer"),
+    CRAVING: _("High craving"),
+    LOW_MOOD: _("Low mood"),
+    RETURN_TO_USE: _("A return to use"),
+    MISSED_COMMITMENTS: _("Missed commitments"),
+    DISENGAGEMENT: _("Out of touch"),
+}
+# These reach people even in their quiet hours.
+URGENT_KINDS = frozenset({SOS, SAFETY})
+
+# Channels a ladder can use. Stored: never rename one, only add.
+EMAIL, SMS, IN_APP, WEBHOOK = "email", "sms", "in_app", "webhook"
+CHANNEL_LABELS: dict[str, StrOrPromise] = {
+    IN_APP: _("In Circles"),
+    EMAIL: _("Email"),
+    SMS: _("Text message"),
+    WEBHOOK: _("Webhook"),
+}
+CHANNELS = tuple(CHANNEL_LABELS)
+
+DEFAULT_WINDOW_MINUTES = 10
+MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES = 1, 240
+MAX_RUNGS = 6
+MAX_PEOPLE_PER_RUNG = 5
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One number the member can tune, the range it may take, and why the default is what it is."""
+
+    field: str
+    label: StrOrPromise
+    default: int
+    low: int
+    high: int
+    reason: StrOrPromise
+
+
+THRESHOLDS: tuple[Threshold, ...] = (
+    Threshold(
+        "craving_level",
+        _("Craving at or above (0–10)"),
+        7,
+        5,
+        10,
+        _("7 of 10 is strong craving on the check-in scale; lower levels come and go for most people."),
+    ),
+    Threshold(
+        "craving_days",
+        _("for this many days running"),
+        3,
+        2,
+        7,
+        _("One hard day is common; several in a row is a pattern worth a call."),
+    ),
+    Threshold(
+        "low_mood_level",
+        _("Mood at or below (0–10)"),
+        3,
+        1,
+        5,
+        _("3 of 10 or lower is clearly low on the check-in scale."),
+    ),
+    Threshold(
+        "low_mood_days",
+        _("for this many days running"),
+        3,
+        2,
+        7,
+        _("Low mood for several days running is an early warning sign worth sharing."),
+    ),
+    Threshold(
+        "missed_commitments",
+        _("Missed commitment occurrences in a row"),
+        3,
+        2,
+        10,
+        _("Two misses can be chance (commitments already show drift then); three suggests pulling away."),
+    ),
+    Threshold(
+        "disengaged_days",
+        _("Days without contact with anyone in your circle"),
+        14,
+        7,
+        60,
+        _("Two weeks without logging contact with any family, friend, professional or peer is isolation."),
+    ),
+)
+THRESHOLD_BY_FIELD = {t.field: t for t in THRESHOLDS}
+
+
+def clamp_threshold(field: str, value: int) -> int:
+    bound = THRESHOLD_BY_FIELD[field]
+    return max(bound.low, min(bound.high, value))
+
+
+def streak_holds(values_by_day: Mapping[dt.date, int], end: dt.date, days: int, holds) -> bool:
+    """True when each of the `days` calendar days ending on `end` has a value for which `holds` is true.
+
+    A day without a check-in breaks the run: the rule speaks of days the member told us about.
+    """
+    return all(
+        (value := values_by_day.get(end - dt.timedelta(days=back))) is not None and holds(value)
+        for back in range(days)
+    )
+
+
+def in_quiet_hours(local: dt.time, start: dt.time | None, end: dt.time | None) -> bool:
+    """Quiet hours may run past midnight (22:00–07:00); equal or missing bounds mean none."""
+    if start is None or end is None or start == end:
+        return False
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def backoff_seconds(attempt: int, *, base: float, cap: float, rng: random.Random | None = None) -> float:
+    """Capped exponential backoff with full jitter: a uniform wait in [base/2, min(cap, base·2^(n-1))].
+
+    `attempt` counts from 1 (the wait after the first failure). The floor keeps retries from piling up
+    on a provider that just failed.
+    """
+    ceiling = min(cap, base * (2 ** max(0, attempt - 1)))
+    floor = min(base / 2, ceiling)
+    return (rng or random).uniform(floor, ceiling)  # noqa: S311 — spreading retries, not a secret
+
+
+SIGNATURE_HEADER = "Circles-Signature"
+TIMESTAMP_HEADER = "Circles-Timestamp"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAY_TOLERANCE_SECONDS = 300
+
+
+def webhook_signature(secret: str, timestamp: int, body: bytes) -> str:
+    """HMAC-SHA256 over "<timestamp>.<body>" with the endpoint's secret, as lowercase hex."""
+    message = str(timestamp).encode() + b"." + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def webhook_signature_valid(
+    secret: str, timestamp: str, body: bytes, signature: str, now: float, tolerance=REPLAY_TOLERANCE_SECONDS
+) -> bool:
+    """What a receiver checks: a fresh timestamp and a matching signature (compared in constant time)."""
+    try:
+        moment = int(timestamp)
+    except ValueError:
+        return False
+    if abs(now - moment) > tolerance:
+        return False
+    return hmac.compare_digest(webhook_signature(secret, moment, body), signature)
+
+
+# What a recipient may read of why an alert fired: only what their consent covers (None: nothing).
+REASON_SCOPE: dict[str, str | None] = {
+    SOS: "alerts",  # the member wrote the optional message for the people they ask
+    SAFETY: "results.safety_screen",
+    CRAVING: "mood",
+    LOW_MOOD: "mood",
+    RETURN_TO_USE: "returns_to_use",
+    MISSED_COMMITMENTS: None,
+    DISENGAGEMENT: None,
+}
+
+
+def reason_text(kind: str, facts: Mapping[str, object]) -> str:
+    """Why an alert fired, in plain words that suit both the member and a supporter allowed to read it."""
+    days = _whole(facts.get("days"))
+    count = _whole(facts.get("count"))
+    level = facts.get("level")
+    if kind == SOS:
+        return str(_("Asked for support with the SOS button."))
+    if kind == SAFETY:
+        return str(_("A questionnaire answer about thoughts of self-harm."))
+    if kind == CRAVING:
+        return ngettext(
+            "Craving at %(level)s or more out of 10 on %(days)d check-in in a row.",
+            "Craving at %(level)s or more out of 10 on %(days)d check-ins in a row.",
+            days,
+        ) % {"level": level, "days": days}
+    if kind == LOW_MOOD:
+        return ngettext(
+            "Mood at %(level)s or less out of 10 on %(days)d check-in in a row.",
+            "Mood at %(level)s or less out of 10 on %(days)d check-ins in a row.",
+            days,
+        ) % {"level": level, "days": days}
+    if kind == RETURN_TO_USE:
+        return str(_("A return to use was recorded in a check-in."))
+    if kind == MISSED_COMMITMENTS:
+        return ngettext(
+            "%(count)d occurrence in a row of “%(title)s” was missed.",
+            "%(count)d occurrences in a row of “%(title)s” were missed.",
+            count,
+        ) % {"count": count, "title": facts.get("title", "")}
+    if kind == DISENGAGEMENT:
+        return ngettext(
+            "No contact logged with anyone in the circle for %(days)d day.",
+            "No contact logged with anyone in the circle for %(days)d days.",
+            days,
+        ) % {"days": days}
+    return str(_("A rule fired."))
+
+
+def _whole(value: object) -> int:
+    return value if isinstance(value, int) else 0

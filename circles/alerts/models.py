@@ -1,0 +1,273 @@
+"""Alert rules' settings, the crisis ladder, alerts, and the outbox the worker delivers from.
+
+The outbox is two tables of rows with a due time: `Notification` (one message to one person on one
+channel) and `EscalationTimer` (when to ask the next rung). A worker claims a row by moving its due
+time forward by a lease; if the worker dies, the lease runs out and the row is due again.
+"""
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from circles.alerts import logic
+from circles.network.models import Tie
+
+
+def _threshold(field: str):
+    bound = logic.THRESHOLD_BY_FIELD[field]
+    return models.PositiveSmallIntegerField(
+        bound.label,
+        default=bound.default,
+        validators=[MinValueValidator(bound.low), MaxValueValidator(bound.high)],
+        help_text=bound.reason,
+    )
+
+
+class AlertSettings(models.Model):
+    """Which rules watch a member's check-ins and contacts, and their thresholds (safe bounds in logic).
+
+    SOS and safety answers always raise an alert: they are not rules a member turns off.
+    """
+
+    member = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    craving_on = models.BooleanField(_("High craving several days running"), default=True)
+    craving_level = _threshold("craving_level")
+    craving_days = _threshold("craving_days")
+    low_mood_on = models.BooleanField(_("Low mood several days running"), default=True)
+    low_mood_level = _threshold("low_mood_level")
+    low_mood_days = _threshold("low_mood_days")
+    return_to_use_on = models.BooleanField(
+        _("When I record a return to use"),
+        default=False,
+        help_text=_("Off unless you choose it. Your ladder is only told you could use support, never why."),
+    )
+    missed_commitments_on = models.BooleanField(_("Missed commitments in a row"), default=True)
+    missed_commitments = _threshold("missed_commitments")
+    disengagement_on = models.BooleanField(_("No contact with my circle for a while"), default=True)
+    disengaged_days = _threshold("disengaged_days")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Alert settings of {self.member}"
+
+
+class Rung(models.Model):
+    """One step of a member's crisis ladder: the people asked together, and how long they have to answer."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rungs")
+    position = models.PositiveSmallIntegerField()  # 0 is asked first
+    window_minutes = models.PositiveSmallIntegerField(
+        _("minutes to answer before the next step is asked"),
+        default=logic.DEFAULT_WINDOW_MINUTES,
+        validators=[MinValueValidator(logic.MIN_WINDOW_MINUTES), MaxValueValidator(logic.MAX_WINDOW_MINUTES)],
+    )
+
+    class Meta:
+        ordering = ["member", "position"]
+        constraints = [models.UniqueConstraint(fields=["member", "position"], name="one_rung_per_position")]
+
+    def __str__(self) -> str:
+        return f"Rung {self.position + 1} of {self.member}"
+
+
+def new_webhook_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class RungPerson(models.Model):
+    """A tie on a rung, the channels they are reached on, and their quiet hours (their own timezone)."""
+
+    rung = models.ForeignKey(Rung, on_delete=models.CASCADE, related_name="people")
+    tie = models.ForeignKey(Tie, on_delete=models.CASCADE, related_name="+")
+    channels = models.JSONField(default=list)  # subset of logic.CHANNELS
+    quiet_from = models.TimeField(_("quiet from"), null=True, blank=True)
+    quiet_until = models.TimeField(_("quiet until"), null=True, blank=True)
+    webhook_url = models.URLField(_("webhook address"), max_length=500, blank=True)
+    webhook_secret = models.CharField(max_length=64, default=new_webhook_secret, editable=False)
+
+    class Meta:
+        ordering = ["rung", "id"]
+        constraints = [models.UniqueConstraint(fields=["rung", "tie"], name="tie_once_per_rung")]
+
+    def __str__(self) -> str:
+        return f"{self.tie} on {self.rung}"
+
+
+class AlertStatus(models.TextChoices):
+    ACTIVE = "active", _("Asking people now")
+    ANSWERED = "answered", _("Someone is reaching out")
+    UNANSWERED = "unanswered", _("Nobody has answered yet")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATUSES = (AlertStatus.ACTIVE, AlertStatus.ANSWERED)
+
+
+class Alert(models.Model):
+    """One time a member could use support, and how the ladder answered it."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=24, choices=list(logic.KIND_LABELS.items()))
+    facts = models.JSONField(default=dict)  # what the rule saw; logic.reason_text words it
+    message = models.CharField(_("a message for the people you ask (optional)"), max_length=500, blank=True)
+    urgent = models.BooleanField(default=False)  # reaches people in their quiet hours
+    status = models.CharField(max_length=12, choices=AlertStatus.choices, default=AlertStatus.ACTIVE)
+    rung = models.PositiveSmallIntegerField(default=0)  # the step being asked now (or last asked)
+    created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    exhausted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by_member = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["member", "status"])]
+        constraints = [
+            # The same condition does not fire again while its alert is open.
+            models.UniqueConstraint(
+                fields=["member", "kind"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="one_open_alert_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} alert {self.pk} for {self.member}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def reason(self) -> str:
+        return logic.reason_text(self.kind, self.facts)
+
+    @property
+    def answer_names(self) -> list[str]:
+        return [answer.name for answer in self.acknowledgements.all()]
+
+    @property
+    def kind_label(self) -> str:
+        return str(logic.KIND_LABELS.get(self.kind, self.kind))
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Being sent")
+    SENT = "sent", _("Sent")
+    DEAD = "dead", _("Could not be delivered")
+    CANCELLED = "cancelled", _("Not sent: no longer needed")
+    SKIPPED = "skipped", _("Not asked")
+
+
+class SkipReason(models.TextChoices):
+    NO_CONSENT = "no_consent", _("has not been given permission to receive your alerts")
+    QUIET_HOURS = "quiet_hours", _("is in their quiet hours")
+    NO_ADDRESS = "no_address", _("has no address for this channel")
+    CONSENT_WITHDRAWN = "consent_withdrawn", _("permission was withdrawn before it was sent")
+    ANSWERED = "answered", _("someone had already answered")
+    CLOSED = "closed", _("the alert was closed")
+
+
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def due(self, now):
+        return self.filter(status=NotificationStatus.PENDING, due_at__lte=now)
+
+
+class Notification(models.Model):
+    """One message to one person on one channel: the outbox row the worker delivers at least once."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notifications")
+    rung = models.PositiveSmallIntegerField()
+    tie = models.ForeignKey(Tie, on_delete=models.SET_NULL, null=True, related_name="+")
+    recipient = models.ForeignKey(  # the account linked to the tie when the rung was asked
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="alert_notifications"
+    )
+    recipient_name = models.CharField(max_length=80)  # the tie's name then, for the member's history
+    channel = models.CharField(max_length=12, choices=list(logic.CHANNEL_LABELS.items()))
+    address = models.CharField(max_length=500, blank=True)  # email, phone number or webhook URL
+    webhook_secret = models.CharField(max_length=64, blank=True)
+    status = models.CharField(
+        max_length=12, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
+    due_at = models.DateTimeField(default=timezone.now)  # next attempt, or the end of a claim's lease
+    claimed_by = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["alert", "rung", "id"]
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["recipient", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.recipient_name} for alert {self.alert_id}"
+
+
+class DeliveryAttempt(models.Model):
+    """One try at delivering a notification: started on claim, finished when the channel answered.
+
+    An attempt that never finished is one whose worker died; the notification was claimed again.
+    """
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveSmallIntegerField()
+    worker = models.CharField(max_length=200)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(null=True)
+    error = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["notification", "number", "id"]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.number} of notification {self.notification_id}"
+
+
+class EscalationTimer(models.Model):
+    """When to ask the next rung of an alert, unless someone answers first."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="timers")
+    rung = models.PositiveSmallIntegerField()  # the rung whose window this closes
+    due_at = models.DateTimeField()
+    claimed_by = models.CharField(max_length=200, blank=True)
+    fired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [models.Index(fields=["fired_at", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"Timer for rung {self.rung + 1} of alert {self.alert_id}"
+
+
+class Acknowledgement(models.Model):
+    """Someone on the ladder said they are reaching out."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="acknowledgements")
+    tie = models.ForeignKey(Tie, on_delete=models.SET_NULL, null=True, related_name="+")
+    name = models.CharField(max_length=80)  # the tie's name then
+    notification = models.ForeignKey(Notification, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [models.UniqueConstraint(fields=["alert", "tie"], name="one_answer_per_tie")]
+
+    def __str__(self) -> str:
+        return f"{self.name} answered alert {self.alert_id}"

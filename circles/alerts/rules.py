@@ -1,0 +1,105 @@
+"""Signals become alerts here. Event rules run inside the transaction of the change that raised them;
+the time rules (missed commitments, disengagement) run in the worker's periodic job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Max
+
+from circles.alerts import logic
+from circles.alerts.models import AlertSettings, Rung
+from circles.alerts.outbox import raise_alert
+from circles.lib.time import local_today
+
+
+def alert_settings(member) -> AlertSettings:
+    """The member's settings, unsaved defaults when they never changed any."""
+    return AlertSettings.objects.filter(member=member).first() or AlertSettings(member=member)
+
+
+def _has_ladder(member) -> bool:
+    return Rung.objects.filter(member=member).exists()
+
+
+def on_safety_signal(signal) -> None:
+    """A self-harm answer or a positive screen: an urgent alert in the same transaction, always."""
+    from circles.checkins.models import SafetySignal
+
+    if signal.source == SafetySignal.Source.HELP_NOW:
+        return  # the help page offers SOS; the member confirms before anyone is asked
+    facts = {"source": signal.source, "signal": signal.pk}
+    raise_alert(signal.member, logic.SAFETY, facts=facts, now=signal.created_at)
+    SafetySignal.objects.filter(pk=signal.pk).update(handled_at=signal.created_at)
+
+
+def on_checkin(checkin) -> None:
+    """Craving, low mood and return-to-use rules, for a check-in just saved (in its transaction)."""
+    member = checkin.member
+    if not _has_ladder(member):
+        return
+    rules = alert_settings(member)
+    if checkin.used and rules.return_to_use_on and checkin.day >= local_today(member) - dt.timedelta(days=1):
+        raise_alert(member, logic.RETURN_TO_USE, facts={"day": checkin.day.isoformat()})
+    wanted = []
+    if rules.craving_on:
+        wanted.append((logic.CRAVING, "craving", rules.craving_level, rules.craving_days, True))
+    if rules.low_mood_on:
+        wanted.append((logic.LOW_MOOD, "mood", rules.low_mood_level, rules.low_mood_days, False))
+    if not wanted:
+        return
+    today = local_today(member)
+    longest = max(days for *_, days, _high in wanted)
+    rows = member.checkins.filter(day__gt=today - dt.timedelta(days=longest + 1), day__lte=today)
+    values = {row["day"]: row for row in rows.values("day", "craving", "mood")}
+    # The run ends today, or yesterday when today has no check-in yet.
+    end = today if today in values else today - dt.timedelta(days=1)
+    for kind, field, level, days, high in wanted:
+        by_day = {day: row[field] for day, row in values.items()}
+        holds = (lambda v, level=level: v >= level) if high else (lambda v, level=level: v <= level)
+        if logic.streak_holds(by_day, end, days, holds):
+            raise_alert(member, kind, facts={"level": level, "days": days, "until": end.isoformat()})
+
+
+def check_time_rules(now: dt.datetime) -> int:
+    """Missed commitments and disengagement for every member with a ladder. Returns alerts raised."""
+    from circles.network.health import load_adherence
+    from circles.network.models import Commitment, Interaction
+
+    raised = 0
+    members = {rung.member_id: rung.member for rung in Rung.objects.select_related("member")}
+    if not members:
+        return 0
+    settings_by_member = {s.member_id: s for s in AlertSettings.objects.filter(member_id__in=members)}
+    last_contact = dict(
+        Interaction.objects.filter(member_id__in=members)
+        .values("member_id")
+        .annotate(last=Max("occurred_at"))
+        .values_list("member_id", "last")
+    )
+    for member_id, member in members.items():
+        rules = settings_by_member.get(member_id) or AlertSettings(member=member)
+        with transaction.atomic():
+            if rules.disengagement_on:
+                last = last_contact.get(member_id) or member.date_joined
+                quiet_days = (now - last).days
+                if quiet_days >= rules.disengaged_days:
+                    _alert, created = raise_alert(
+                        member, logic.DISENGAGEMENT, facts={"days": quiet_days}, now=now
+                    )
+                    raised += created
+            if rules.missed_commitments_on:
+                commitments = list(Commitment.objects.filter(member=member).select_related("tie"))
+                adherence = load_adherence(member, commitments) if commitments else {}
+                worst = max(
+                    ((result.missed_in_a_row, c) for c in commitments if (result := adherence.get(c.pk))),
+                    default=(0, None),
+                    key=lambda pair: pair[0],
+                )
+                if worst[1] is not None and worst[0] >= rules.missed_commitments:
+                    facts = {"count": worst[0], "title": worst[1].title}
+                    _alert, created = raise_alert(member, logic.MISSED_COMMITMENTS, facts=facts, now=now)
+                    raised += created
+    return raised

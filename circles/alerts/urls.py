@@ -1,0 +1,22 @@
+from django.urls import path
+
+from circles.alerts import views
+
+app_name = "alerts"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("sos/", views.sos, name="sos"),
+    path("ladder/", views.ladder, name="ladder"),
+    path("ladder/add/", views.ladder_add, name="ladder_add"),
+    path("ladder/suggested/", views.ladder_suggested, name="ladder_suggested"),
+    path("ladder/<int:step>/window/", views.ladder_window, name="ladder_window"),
+    path("ladder/<int:step>/up/", views.ladder_up, name="ladder_up"),
+    path("ladder/<int:step>/<int:tie_id>/remove/", views.ladder_remove, name="ladder_remove"),
+    path("rules/", views.rules, name="rules"),
+    path("<int:alert_id>/", views.detail, name="detail"),
+    path("<int:alert_id>/status/", views.status, name="status"),
+    path("<int:alert_id>/close/", views.close, name="close"),
+    path("asked/<int:alert_id>/", views.asked, name="asked"),
+    path("asked/<int:alert_id>/answer/", views.asked_answer, name="asked_answer"),
+    path("answer/<str:token>/", views.answer_link, name="answer"),
+]

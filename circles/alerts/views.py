@@ -1,0 +1,302 @@
+"""Alert pages: SOS, the member's live alert page, the ladder and rules, and answering an alert."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from circles.alerts import actions, logic
+from circles.alerts.access import (
+    access_asked_alert,
+    access_own_alert,
+    own_alerts,
+)
+from circles.alerts.channels import read_answer_token
+from circles.alerts.forms import AddPersonForm, AlertSettingsForm, SosForm, WindowForm
+from circles.alerts.models import OPEN_STATUSES, Alert, AlertStatus, Notification, NotificationStatus, Rung
+from circles.alerts.rules import alert_settings
+from circles.checkins.crisis import crisis_resources
+from circles.lib.forms import form_page
+
+
+def _resources():
+    return crisis_resources(translation.get_language())
+
+
+@login_required
+def overview(request):
+    alerts = list(own_alerts(request.user))
+    context = {
+        "open_alerts": [a for a in alerts if a.is_open],
+        "past_alerts": [a for a in alerts if not a.is_open],
+        "ladder": _ladder_rows(request.user),
+    }
+    return render(request, "alerts/overview.html", context)
+
+
+def sos_offer(member) -> dict:
+    """What the help page needs to offer SOS: the form, whether there is a ladder, an SOS already open."""
+    return {
+        "form": SosForm(),
+        "has_ladder": Rung.objects.filter(member=member).exists(),
+        "open_sos": Alert.objects.filter(member=member, kind=logic.SOS, status__in=OPEN_STATUSES).first(),
+    }
+
+
+@login_required
+def sos(request):
+    """The confirmation step of SOS: one tap on "I need help now", a second one here."""
+    form = SosForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        alert, created = actions.do_raise_sos(
+            request.user, message=form.cleaned_data["message"], acting_user=request.user
+        )
+        if not created:
+            messages.info(request, _("You had already asked; here is who has been asked so far."))
+        return redirect("alerts:detail", alert_id=alert.pk)
+    context = {
+        "form": form,
+        "resources": _resources(),
+        "has_ladder": Rung.objects.filter(member=request.user).exists(),
+    }
+    return form_page(request, "alerts/sos.html", context)
+
+
+def _asked_rows(alert):
+    """Who was asked, one row per person and step, with each channel's state."""
+    rows: dict[tuple[int, int | None, str], dict] = {}
+    for n in alert.notifications.all():
+        row = rows.setdefault(
+            (n.rung, n.tie_id, n.recipient_name),
+            {"step": n.rung + 1, "name": n.recipient_name, "channels": []},
+        )
+        row["channels"].append(n)
+    answered = {a.tie_id for a in alert.acknowledgements.all()}
+    for (_rung, tie_id, _name), row in rows.items():
+        row["answered"] = tie_id in answered
+        row["asked"] = any(n.status != NotificationStatus.SKIPPED for n in row["channels"])
+    return list(rows.values())
+
+
+def _detail_context(alert):
+    return {
+        "alert": alert,
+        "asked": _asked_rows(alert),
+        "answers": list(alert.acknowledgements.all()),
+        "resources": _resources(),
+        "statuses": AlertStatus,
+    }
+
+
+@login_required
+def detail(request, alert_id: int):
+    alert = access_own_alert(request.user, alert_id)
+    return render(request, "alerts/detail.html", _detail_context(alert))
+
+
+@login_required
+def status(request, alert_id: int):
+    """The live part of the alert page, fetched again every few seconds by alert-status.js."""
+    alert = access_own_alert(request.user, alert_id)
+    return render(request, "alerts/includes/status.html", _detail_context(alert))
+
+
+@login_required
+@require_POST
+def close(request, alert_id: int):
+    alert = access_own_alert(request.user, alert_id, write=True)
+    actions.do_close_alert(alert, acting_user=request.user)
+    messages.success(request, _("Closed. Nobody else will be asked."))
+    return redirect("alerts:detail", alert_id=alert.pk)
+
+
+@login_required
+def asked(request, alert_id: int):
+    """An alert as a person it asked sees it: only what the member's consent lets them see."""
+    view = access_asked_alert(request.user, alert_id)
+    return render(request, "alerts/asked.html", {"view": view, "statuses": AlertStatus})
+
+
+@login_required
+@require_POST
+def asked_answer(request, alert_id: int):
+    view = access_asked_alert(request.user, alert_id, write=True)
+    answer = actions.do_answer(view.alert, view.tie, acting_user=request.user)
+    if answer.recorded:
+        messages.success(
+            request, _("Thank you. %(name)s can see you are reaching out.") % {"name": view.member_name}
+        )
+    else:
+        messages.info(request, _("%(name)s has closed this alert.") % {"name": view.member_name})
+    return redirect("alerts:asked", alert_id=alert_id)
+
+
+def answer_link(request, token: str):
+    """The link in an email or text: a page with one button (a mail scanner opening the link must not
+    answer for the person), then the answer. No login needed; nothing more than the name is shown."""
+    try:
+        notification_id = read_answer_token(token)
+    except signing.SignatureExpired:
+        return render(request, "alerts/answer_refused.html", {"expired": True}, status=410)
+    except signing.BadSignature:
+        return render(request, "alerts/answer_refused.html", {}, status=400)
+    notification = (
+        Notification.objects.filter(pk=notification_id, tie__isnull=False)
+        .select_related("alert__member", "tie")
+        .first()
+    )
+    if notification is None:
+        raise Http404
+    alert = notification.alert
+    context = {"name": alert.member.display_name, "alert": alert, "statuses": AlertStatus, "answered": False}
+    if request.method == "POST":
+        tie = notification.tie
+        assert tie is not None  # noqa: S101 — the query above only finds notifications with a tie
+        answer = actions.do_answer(alert, tie, notification=notification)
+        context.update(answered=answer.recorded, alert=answer.alert)
+    else:
+        context["already"] = alert.acknowledgements.filter(tie=notification.tie).exists()
+    return render(request, "alerts/answer.html", context)
+
+
+def _ladder_rows(member):
+    askable = actions.can_be_asked(member)
+    rungs = list(Rung.objects.filter(member=member).prefetch_related("people__tie__supporter"))
+    return [
+        {
+            "rung": rung,
+            "people": [
+                {
+                    "person": person,
+                    "can_be_asked": person.tie_id in askable,
+                    "channels": [
+                        logic.CHANNEL_LABELS[c] for c in person.channels if c in logic.CHANNEL_LABELS
+                    ],
+                }
+                for person in rung.people.all()
+            ],
+        }
+        for rung in rungs
+    ]
+
+
+@login_required
+def ladder(request, form=None, status=200):
+    rows = _ladder_rows(request.user)
+    context = {
+        "rows": rows,
+        "add_form": form or AddPersonForm(member=request.user, steps=len(rows)),
+        "suggested": actions.suggested_ladder(request.user) if not rows else [],
+        "max_rungs": logic.MAX_RUNGS,
+    }
+    if context["suggested"]:
+        ties = {t.pk: t for t in request.user.ties.all()}
+        context["suggested_names"] = [
+            [ties[p.tie_id].display_name for p in step.people] for step in context["suggested"]
+        ]
+    return render(request, "alerts/ladder.html", context, status=status)
+
+
+def _save(request, spec) -> bool:
+    try:
+        actions.do_set_ladder(request.user, spec, acting_user=request.user)
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, str(text))
+        return False
+    return True
+
+
+@login_required
+@require_POST
+def ladder_add(request):
+    spec = actions.ladder_spec(request.user)
+    form = AddPersonForm(request.POST, member=request.user, steps=len(spec))
+    if not form.is_valid():
+        return ladder(request, form=form, status=400)
+    data = form.cleaned_data
+    person = actions.PersonSpec(
+        data["tie"].pk, data["channels"], data["quiet_from"], data["quiet_until"], data["webhook_url"] or ""
+    )
+    if data["step"] >= len(spec):
+        spec.append(actions.RungSpec([person]))
+    else:
+        spec[data["step"]].people = [p for p in spec[data["step"]].people if p.tie_id != person.tie_id] + [
+            person
+        ]
+    if _save(request, spec):
+        messages.success(request, _("%(name)s is on your ladder.") % {"name": data["tie"].display_name})
+        return redirect("alerts:ladder")
+    return ladder(request, form=form, status=400)
+
+
+@login_required
+@require_POST
+def ladder_suggested(request):
+    if _save(request, actions.suggested_ladder(request.user)):
+        messages.success(
+            request, _("Your ladder is saved. Check who can be asked and change anything you like.")
+        )
+    return redirect("alerts:ladder")
+
+
+def _step(spec, step: int):
+    if not 0 <= step < len(spec):
+        raise Http404
+    return spec[step]
+
+
+@login_required
+@require_POST
+def ladder_window(request, step: int):
+    spec = actions.ladder_spec(request.user)
+    rung = _step(spec, step)
+    form = WindowForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for text in errors:
+                messages.error(request, str(text))
+        return redirect("alerts:ladder")
+    rung.window_minutes = form.cleaned_data["window_minutes"]
+    if _save(request, spec):
+        messages.success(request, _("Saved."))
+    return redirect("alerts:ladder")
+
+
+@login_required
+@require_POST
+def ladder_up(request, step: int):
+    spec = actions.ladder_spec(request.user)
+    _step(spec, step)
+    if step > 0:
+        spec[step - 1], spec[step] = spec[step], spec[step - 1]
+        _save(request, spec)
+    return redirect("alerts:ladder")
+
+
+@login_required
+@require_POST
+def ladder_remove(request, step: int, tie_id: int):
+    spec = actions.ladder_spec(request.user)
+    rung = _step(spec, step)
+    rung.people = [p for p in rung.people if p.tie_id != tie_id]
+    if not rung.people:
+        spec.pop(step)
+    if _save(request, spec):
+        messages.success(request, _("Removed from your ladder."))
+    return redirect("alerts:ladder")
+
+
+@login_required
+def rules(request):
+    form = AlertSettingsForm(request.POST or None, instance=alert_settings(request.user))
+    if request.method == "POST" and form.is_valid():
+        actions.do_save_alert_settings(form.instance, acting_user=request.user)
+        messages.success(request, _("Your alert rules are saved."))
+        return redirect("alerts:rules")
+    return form_page(request, "alerts/rules.html", {"form": form, "thresholds": logic.THRESHOLDS})
