@@ -29,8 +29,9 @@ api = NinjaAPI(
 api.add_router("", accounts_router)
 api.add_router("", network_router)
 api.add_router("", checkins_router)
-api.add_router("", sharing_router)
+# Before sharing: /supporting/alerts must not be read as /supporting/{member_id}.
 api.add_router("", alerts_router)
+api.add_router("", sharing_router)
 
 
 def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict:

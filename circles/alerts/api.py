@@ -127,21 +127,6 @@ def raise_sos(request, payload: SosIn):
     return Status(201 if created else 200, _detail_out(access_own_alert(request.auth, alert.pk)))
 
 
-@router.get(
-    "/alerts/{alert_id}", response=AlertDetailOut, summary="One of your alerts: who was asked, who answered"
-)
-def get_alert(request, alert_id: int):
-    return _detail_out(access_own_alert(request.auth, alert_id))
-
-
-@router.post("/alerts/{alert_id}/close", response=AlertOut, summary="Call an alert off: nobody else is asked")
-def close_alert(request, alert_id: int):
-    alert = actions.do_close_alert(
-        access_own_alert(request.auth, alert_id, write=True), acting_user=request.auth
-    )
-    return _alert_out(alert)
-
-
 class LadderPersonIO(InputSchema):
     tie_id: int
     channels: list[Channel] = Field(min_length=1)
@@ -201,13 +186,13 @@ def _ladder_out(member, spec: list[actions.RungSpec]) -> dict:
     }
 
 
-@router.get("/alerts-ladder", response=LadderOut, summary="Your crisis ladder, step by step")
+@router.get("/alerts/ladder", response=LadderOut, summary="Your crisis ladder, step by step")
 def get_ladder(request):
     return _ladder_out(request.auth, actions.ladder_spec(request.auth))
 
 
 @router.get(
-    "/alerts-ladder/suggested",
+    "/alerts/ladder/suggested",
     response=LadderOut,
     summary="A suggested ladder from your inner circle (not saved)",
 )
@@ -215,7 +200,7 @@ def suggested_ladder(request):
     return _ladder_out(request.auth, actions.suggested_ladder(request.auth))
 
 
-@router.put("/alerts-ladder", response=LadderOut, summary="Replace your crisis ladder")
+@router.put("/alerts/ladder", response=LadderOut, summary="Replace your crisis ladder")
 def put_ladder(request, payload: LadderIO):
     spec = [
         actions.RungSpec(
@@ -265,12 +250,12 @@ def _rules_out(row: AlertSettings) -> dict:
     return {**{name: getattr(row, name) for name in RulesIO.model_fields}, "bounds": bounds}
 
 
-@router.get("/alerts-rules", response=RulesOut, summary="Your alert rules, their thresholds and safe bounds")
+@router.get("/alerts/rules", response=RulesOut, summary="Your alert rules, their thresholds and safe bounds")
 def get_rules(request):
     return _rules_out(alert_settings(request.auth))
 
 
-@router.put("/alerts-rules", response=RulesOut, summary="Change your alert rules (within the safe bounds)")
+@router.put("/alerts/rules", response=RulesOut, summary="Change your alert rules (within the safe bounds)")
 def put_rules(request, payload: RulesIO):
     row = alert_settings(request.auth)
     for name, value in payload.dict().items():
@@ -366,3 +351,19 @@ def answer_with_token(request, payload: AnswerLinkIn):
         "recorded": answer.recorded,
         "status": answer.alert.status,
     }
+
+
+# After every literal /alerts/… path, so that /alerts/ladder is never read as an alert id.
+@router.get(
+    "/alerts/{alert_id}", response=AlertDetailOut, summary="One of your alerts: who was asked, who answered"
+)
+def get_alert(request, alert_id: int):
+    return _detail_out(access_own_alert(request.auth, alert_id))
+
+
+@router.post("/alerts/{alert_id}/close", response=AlertOut, summary="Call an alert off: nobody else is asked")
+def close_alert(request, alert_id: int):
+    alert = actions.do_close_alert(
+        access_own_alert(request.auth, alert_id, write=True), acting_user=request.auth
+    )
+    return _alert_out(alert)

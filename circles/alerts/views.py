@@ -51,7 +51,7 @@ def sos_offer(member) -> dict:
 @login_required
 def sos(request):
     """The confirmation step of SOS: one tap on "I need help now", a second one here."""
-    form = SosForm(request.POST or None)
+    form = SosForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         alert, created = actions.do_raise_sos(
             request.user, message=form.cleaned_data["message"], acting_user=request.user
@@ -294,7 +294,9 @@ def ladder_remove(request, step: int, tie_id: int):
 
 @login_required
 def rules(request):
-    form = AlertSettingsForm(request.POST or None, instance=alert_settings(request.user))
+    form = AlertSettingsForm(
+        request.POST if request.method == "POST" else None, instance=alert_settings(request.user)
+    )
     if request.method == "POST" and form.is_valid():
         actions.do_save_alert_settings(form.instance, acting_user=request.user)
         messages.success(request, _("Your alert rules are saved."))

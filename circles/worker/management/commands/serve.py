@@ -22,15 +22,19 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             raise CommandError("`serve` is for development; run gunicorn and run_worker in production.")
         manage = [sys.executable, os.path.join(settings.BASE_DIR, "manage.py")]
-        worker = subprocess.Popen([*manage, "run_worker"])  # noqa: S603 — our own command line
-        web = subprocess.Popen([*manage, "runserver", "--noreload", f"127.0.0.1:{port}"])  # noqa: S603
         url = f"http://127.0.0.1:{port}/"
+        # Links in alert emails and texts point at this server unless SITE_URL says otherwise.
+        env = {**os.environ, "SITE_URL": os.environ.get("SITE_URL") or url}
+        worker = subprocess.Popen([*manage, "run_worker"], env=env)  # noqa: S603 — our own command line
+        web = subprocess.Popen([*manage, "runserver", "--noreload", f"127.0.0.1:{port}"], env=env)  # noqa: S603
         self.stdout.write(self.style.SUCCESS(f"\nCircles is running at {url}"))
         self.stdout.write(f"Demo logins (password: {settings.CIRCLES_DEMO_PASSWORD}):")
         for persona in PERSONAS:
             self.stdout.write(f"  {persona.email:<26} {persona.description}")
         self.stdout.write(
-            "Emails (password resets, invitations, export and erasure confirmations) are printed here.\n"
+            "Emails (password resets, invitations, alerts to the crisis ladder, export and erasure\n"
+            "confirmations) and text messages are printed here. Try it: log in as riley, press\n"
+            "“I need help now”, then “Yes, ask them now”; Sam's email with the answer link appears below.\n"
             "Press Ctrl-C to stop.\n"
         )
 
