@@ -382,20 +382,26 @@ SAM_SCOPES = [
 JAMIE_SCOPES = [sharing_logic.CHECKED_IN, sharing_logic.ALERTS]
 
 
-def build_sharing(riley: User, sam: User) -> None:
-    """Sam has accepted Riley's invitation; Riley shares some things with Sam, who sent encouragement."""
-    tie = riley.ties.get(display_name="Sam")
-    tie.supporter = sam
+def _joined(riley: User, name: str, supporter: User, scopes: list[str]) -> Tie:
+    """The person Riley calls `name` accepted her invitation; Riley consents to share `scopes`."""
+    tie = riley.ties.get(display_name=name)
+    tie.supporter = supporter
     tie.save(update_fields=["supporter"])
-    do_grant_role(sam, "supporter")
+    do_grant_role(supporter, "supporter")
     do_grant_consent(
         tie,
-        scopes=SAM_SCOPES,
+        scopes=scopes,
         purpose=default_purpose(tie.display_name),
         expires_on=None,
         signature_name="Riley Demo",
         acting_user=riley,
     )
+    return tie
+
+
+def build_sharing(riley: User, sam: User) -> None:
+    """Sam has accepted Riley's invitation; Riley shares some things with Sam, who sent encouragement."""
+    tie = _joined(riley, "Sam", sam, SAM_SCOPES)
     do_send_encouragement(
         tie, "Proud of you for calling me after the wedding. Same time Tuesday?", acting_user=sam
     )
@@ -403,18 +409,7 @@ def build_sharing(riley: User, sam: User) -> None:
 
 def build_ladder(riley: User, jamie: User) -> None:
     """Jamie (Riley's peer mentor) has joined too; Riley's crisis ladder asks Sam, then Jamie."""
-    tie = riley.ties.get(display_name="Jamie")
-    tie.supporter = jamie
-    tie.save(update_fields=["supporter"])
-    do_grant_role(jamie, "supporter")
-    do_grant_consent(
-        tie,
-        scopes=JAMIE_SCOPES,
-        purpose=default_purpose(tie.display_name),
-        expires_on=None,
-        signature_name="Riley Demo",
-        acting_user=riley,
-    )
+    tie = _joined(riley, "Jamie", jamie, JAMIE_SCOPES)
     sam_tie = riley.ties.get(display_name="Sam")
     channels = [alert_logic.IN_APP, alert_logic.EMAIL]
     do_set_ladder(
