@@ -160,6 +160,8 @@ def work_due(worker: str, *, max_rows: int = 200) -> Round:
     done = Round()
     while done.handled < max_rows:
         now = timezone.now()
+        if not anything_due(now):  # a read: an idle worker never takes SQLite's write lock
+            break
         timer_ids = claim_timers(worker, now)
         for timer_id in timer_ids:
             fire_timer(timer_id)
