@@ -227,8 +227,9 @@ ALERT_ANSWERED_OPEN_HOURS = env_int("ALERT_ANSWERED_OPEN_HOURS", 24)
 # Delivery: a claimed notification is the worker's for the lease; failures retry with capped
 # exponential backoff and jitter until ALERT_MAX_ATTEMPTS, then the notification is marked dead.
 ALERT_LEASE_SECONDS = env_int("ALERT_LEASE_SECONDS", 60)
-ALERT_MAX_ATTEMPTS = env_int("ALERT_MAX_ATTEMPTS", 8)
-ALERT_RETRY_BASE_SECONDS = float(env("ALERT_RETRY_BASE_SECONDS", "2"))
+# The defaults keep trying for about half an hour (12 attempts, waits from 5 s up to 5 minutes).
+ALERT_MAX_ATTEMPTS = env_int("ALERT_MAX_ATTEMPTS", 12)
+ALERT_RETRY_BASE_SECONDS = float(env("ALERT_RETRY_BASE_SECONDS", "5"))
 ALERT_RETRY_CAP_SECONDS = float(env("ALERT_RETRY_CAP_SECONDS", "300"))
 ALERT_HTTP_TIMEOUT = float(env("ALERT_HTTP_TIMEOUT", "10"))
 # How often an idle worker looks for due rows (PostgreSQL also wakes it at once with NOTIFY).

@@ -2,7 +2,7 @@
 
 A person the ladder asked sees the alert while their tie is still linked to their account and their
 consent still lets them be asked; why it fired only when that consent also covers the information the
-rule read (logic.REASON_SCOPE). Every other request is a 404 and a refused row in the audit trail.
+rule read (logic.reason_scope). Every other request is a 404 and a refused row in the audit trail.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from circles.alerts.models import (
     Notification,
     NotificationStatus,
 )
-from circles.audit.trail import record, refuse_record
+from circles.audit.trail import Event, record, record_many, refuse_record
 from circles.network.models import Tie, TieStatus
 from circles.sharing.logic import ALERTS
 from circles.sharing.models import Consent
@@ -72,7 +72,7 @@ class AskedAlert:
 
     @property
     def reason(self) -> str | None:
-        needed = logic.REASON_SCOPE.get(self.alert.kind)
+        needed = logic.reason_scope(self.alert.kind, self.alert.facts)
         if needed is None or needed not in self.scopes or self.alert.kind == logic.SOS:
             return None
         return self.alert.reason
@@ -128,7 +128,12 @@ def access_asked_alerts(user, *, open_only: bool = True) -> list[AskedAlert]:
         alerts = alerts.filter(
             Q(status__in=OPEN_STATUSES) | Q(status=AlertStatus.UNANSWERED, created_at__gte=recent)
         )
-    return _asked(user, alerts[:RECENT_ALERTS])
+    found = _asked(user, alerts[:RECENT_ALERTS])
+    record_many(  # the list names the member and who answered: each alert listed is a disclosure
+        Event("alert.view", user.pk, subject_id=view.alert.member_id, object_ref=f"alert:{view.alert.pk}")
+        for view in found
+    )
+    return found
 
 
 def access_asked_alert(user, alert_id: int, *, write: bool = False) -> AskedAlert:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -177,7 +178,8 @@ def _check_ladder(member, rungs: list[RungSpec]) -> dict[int, Tie]:
                 errors.setdefault(f"{at}.channels", []).append(_("Choose at least one way to reach them."))
             if logic.WEBHOOK in person.channels and not person.webhook_url:
                 errors.setdefault(f"{at}.webhook_url", []).append(_("Give the webhook address."))
-            if person.webhook_url and not person.webhook_url.startswith(("https://", "http://")):
+            schemes = ("https://", "http://") if settings.ALERT_WEBHOOK_ALLOW_PRIVATE else ("https://",)
+            if person.webhook_url and not person.webhook_url.startswith(schemes):
                 errors.setdefault(f"{at}.webhook_url", []).append(_("Give an https:// address."))
             if len(person.webhook_url) > 500:
                 errors.setdefault(f"{at}.webhook_url", []).append(_("That address is too long."))

@@ -35,7 +35,7 @@ from circles.sharing.models import Consent
 
 log = logging.getLogger(__name__)
 
-BATCH = 20
+BATCH = 5  # small, so that the sends of one claim finish well inside its lease
 
 
 def lease() -> dt.timedelta:
@@ -84,6 +84,11 @@ def _consent_still_live(notification: Notification, now) -> bool:
 def deliver_one(notification: Notification, worker: str) -> str:
     """Sends a claimed notification and records the outcome; returns the status it ended in."""
     started = timezone.now()
+    still_ours = Notification.objects.filter(
+        pk=notification.pk, status=NotificationStatus.PENDING, claimed_by=worker, due_at__gt=started
+    ).exists()
+    if not still_ours:  # the lease ran out while earlier sends were slow: another worker has it now
+        return NotificationStatus.PENDING
     error: channels.DeliveryFailed | None = None
     withdrawn = not _consent_still_live(notification, started)
     if not withdrawn:

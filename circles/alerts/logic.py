@@ -158,6 +158,16 @@ def backoff_seconds(attempt: int, *, base: float, cap: float, rng: random.Random
     return (rng or random).uniform(floor, ceiling)  # noqa: S311 — spreading retries, not a secret
 
 
+def dialable(phone: str) -> str:
+    """A phone number as typed ("+1 (555) 010-0199") to what SMS providers take: "+" and digits."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if not digits:
+        return ""
+    return ("+" if phone.strip().startswith(("+", "00")) else "") + digits.removeprefix(
+        "00" if phone.strip().startswith("00") else ""
+    )
+
+
 SIGNATURE_HEADER = "Circles-Signature"
 TIMESTAMP_HEADER = "Circles-Timestamp"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -193,6 +203,13 @@ REASON_SCOPE: dict[str, str | None] = {
     MISSED_COMMITMENTS: None,
     DISENGAGEMENT: None,
 }
+
+
+def reason_scope(kind: str, facts: Mapping[str, object]) -> str | None:
+    """The consent scope a recipient needs to read why this alert fired (None: nobody may)."""
+    if kind == SAFETY and facts.get("source") == "phq9_item9":
+        return "results.depression"  # a PHQ-9 answer, not a screener result
+    return REASON_SCOPE.get(kind)
 
 
 def reason_text(kind: str, facts: Mapping[str, object]) -> str:

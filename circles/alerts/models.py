@@ -45,7 +45,10 @@ class AlertSettings(models.Model):
     return_to_use_on = models.BooleanField(
         _("When I record a return to use"),
         default=False,
-        help_text=_("Off unless you choose it. Your ladder is only told you could use support, never why."),
+        help_text=_(
+            "Off unless you choose it. Your ladder is told you could use support; only people you also "
+            "share “Returns to use” with can see why."
+        ),
     )
     missed_commitments_on = models.BooleanField(_("Missed commitments in a row"), default=True)
     missed_commitments = _threshold("missed_commitments")

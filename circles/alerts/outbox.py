@@ -76,7 +76,7 @@ def _address(person: RungPerson, channel: str) -> str:
     if channel == logic.EMAIL:
         return supporter.email if supporter else ""
     if channel == logic.SMS:
-        return person.tie.phone
+        return logic.dialable(person.tie.phone)
     if channel == logic.WEBHOOK:
         return person.webhook_url
     return str(supporter.pk) if supporter else ""  # in-app: the account that sees it

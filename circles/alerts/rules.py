@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from circles.alerts import logic
-from circles.alerts.models import AlertSettings, Rung
+from circles.alerts.models import Alert, AlertSettings, Rung
 from circles.alerts.outbox import raise_alert
 from circles.lib.time import local_today
 
@@ -65,8 +65,7 @@ def on_checkin(checkin) -> None:
 
 def check_time_rules(now: dt.datetime) -> int:
     """Missed commitments and disengagement for every member with a ladder. Returns alerts raised."""
-    from circles.network.health import load_adherence
-    from circles.network.models import Commitment, Interaction
+    from circles.network.models import Interaction
 
     raised = 0
     members = {rung.member_id: rung.member for rung in Rung.objects.select_related("member")}
@@ -79,27 +78,56 @@ def check_time_rules(now: dt.datetime) -> int:
         .annotate(last=Max("occurred_at"))
         .values_list("member_id", "last")
     )
+    # A time rule fires again only when its condition starts anew: after contact since its last alert.
+    last_raised = {
+        (row["member_id"], row["kind"]): row["last"]
+        for row in Alert.objects.filter(
+            member_id__in=members, kind__in=(logic.DISENGAGEMENT, logic.MISSED_COMMITMENTS)
+        )
+        .values("member_id", "kind")
+        .annotate(last=Max("created_at"))
+    }
     for member_id, member in members.items():
         rules = settings_by_member.get(member_id) or AlertSettings(member=member)
         with transaction.atomic():
             if rules.disengagement_on:
                 last = last_contact.get(member_id) or member.date_joined
                 quiet_days = (now - last).days
-                if quiet_days >= rules.disengaged_days:
+                previous = last_raised.get((member_id, logic.DISENGAGEMENT))
+                if quiet_days >= rules.disengaged_days and (previous is None or previous < last):
                     _alert, created = raise_alert(
                         member, logic.DISENGAGEMENT, facts={"days": quiet_days}, now=now
                     )
                     raised += created
             if rules.missed_commitments_on:
-                commitments = list(Commitment.objects.filter(member=member).select_related("tie"))
-                adherence = load_adherence(member, commitments) if commitments else {}
-                worst = max(
-                    ((result.missed_in_a_row, c) for c in commitments if (result := adherence.get(c.pk))),
-                    default=(0, None),
-                    key=lambda pair: pair[0],
+                raised += _missed_commitments(
+                    member, rules, last_raised.get((member_id, logic.MISSED_COMMITMENTS)), now
                 )
-                if worst[1] is not None and worst[0] >= rules.missed_commitments:
-                    facts = {"count": worst[0], "title": worst[1].title}
-                    _alert, created = raise_alert(member, logic.MISSED_COMMITMENTS, facts=facts, now=now)
-                    raised += created
     return raised
+
+
+def _missed_commitments(member, rules: AlertSettings, previous, now) -> int:
+    from circles.network.health import load_adherence
+    from circles.network.models import Commitment, Interaction
+
+    commitments = list(Commitment.objects.filter(member=member).select_related("tie"))
+    adherence = load_adherence(member, commitments) if commitments else {}
+    worst = max(
+        ((result.missed_in_a_row, c) for c in commitments if (result := adherence.get(c.pk))),
+        default=(0, None),
+        key=lambda pair: pair[0],
+    )
+    count, commitment = worst
+    if commitment is None or count < rules.missed_commitments:
+        return 0
+    if previous is not None:
+        last_contact = (
+            Interaction.objects.filter(member=member, tie_id=commitment.tie_id).aggregate(
+                last=Max("occurred_at")
+            )
+        )["last"]
+        if last_contact is None or previous >= last_contact:
+            return 0  # the same run of misses already asked the ladder
+    facts = {"count": count, "title": commitment.title, "commitment": commitment.pk}
+    _alert, created = raise_alert(member, logic.MISSED_COMMITMENTS, facts=facts, now=now)
+    return int(created)

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from circles.alerts import actions, logic
@@ -136,6 +137,7 @@ def asked_answer(request, alert_id: int):
     return redirect("alerts:asked", alert_id=alert_id)
 
 
+@never_cache  # it names a person and carries a form: never from a shared or browser cache
 def answer_link(request, token: str):
     """The link in an email or text: a page with one button (a mail scanner opening the link must not
     answer for the person), then the answer. No login needed; nothing more than the name is shown."""

@@ -55,10 +55,24 @@ def manage_in_production(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+ALERT_DELIVERY = {
+    "SITE_URL": "https://circles.example.org",
+    "TWILIO_ACCOUNT_SID": "AC0000",
+    "TWILIO_AUTH_TOKEN": "x",
+    "TWILIO_FROM_NUMBER": "+15550100",
+}
+
+
 def test_check_deploy_is_clean_under_production_settings():
-    result = manage_in_production("check", "--deploy", "--fail-level", "WARNING")
+    result = manage_in_production("check", "--deploy", "--fail-level", "WARNING", **ALERT_DELIVERY)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_alert_links_or_texts_cannot_reach_anyone():
+    result = manage_in_production("check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0
+    assert "circles.W101" in result.stderr and "circles.W102" in result.stderr
 
 
 def test_production_refuses_demo_users_and_a_missing_secret(tmp_path):

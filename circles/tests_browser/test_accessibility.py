@@ -10,18 +10,26 @@ import time_machine
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.http import Http404
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import expect
 
 from circles.accounts.actions import do_sign_up
 from circles.accounts.models import User
+from circles.alerts.actions import do_answer, do_close_alert, do_raise_sos
+from circles.alerts.channels import answer_token
+from circles.alerts.delivery import work_due
+from circles.alerts.logic import EMAIL
+from circles.alerts.models import AlertStatus
+from circles.alerts.tests.factories import askable, ladder
 from circles.checkins import logic
 from circles.checkins.actions import do_save_answers, do_save_checkin, do_start_assessment
 from circles.checkins.definitions import BUILTIN_DIR
 from circles.checkins.models import Assessment, CheckIn
 from circles.demo.data import build_demo
 from circles.lib.time import local_today, user_zone
+from circles.network.tests.factories import make_tie
 from circles.sharing import logic as sharing_logic
 from circles.sharing.access import access_disclosure, access_shared_data, access_supported_members
 from circles.sharing.actions import (
@@ -317,7 +325,7 @@ def test_checkin_pages_with_eight_weeks_of_history(page, audit, demo_riley, offs
     audit.check("/checkins/history/, counting days")
 
     page.get_by_role("button", name="I need help now").click()
-    expect(page.get_by_role("status")).to_contain_text("We've noted that you need help now.")
+    expect(page.get_by_role("status")).to_contain_text("Help is here.")
     audit.check("/help-now/, pressed")
 
     audit.assert_clean()
@@ -528,6 +536,133 @@ def test_invitation_pages_signed_out(page, audit, demo_riley, offsite_requests):
     assert response is not None and response.status == 410
     expect(page.locator(".lead")).to_contain_text("Riley cancelled this invitation.")
     audit.check("a cancelled invitation")
+
+    audit.assert_clean()
+    assert offsite_requests == []
+
+
+def test_alert_pages_of_a_member(page, audit, riley, sam, offsite_requests):
+    sam_tie = askable(riley, sam)  # in Riley's inner circle, so the ladder page suggests Sam
+    make_tie(riley, "Mum", "parent")  # not linked to an account: cannot be asked yet
+    log_in(page, "riley@example.org", PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Riley's circle")
+
+    audit.visit("/alerts/", "/alerts/, no ladder and no alerts")
+    audit.visit("/alerts/ladder/", "/alerts/ladder/, no ladder, with a suggestion")
+    expect(page.get_by_role("button", name="Use this ladder")).to_be_visible()
+    submit_empty(page, "Add to the ladder")
+    audit.check("/alerts/ladder/, add form with errors")
+    audit.visit("/alerts/rules/")
+    page.locator("input[name=craving_level]").fill("99")
+    submit_empty(page, "Save rules")
+    audit.check("/alerts/rules/, with errors")
+    audit.visit("/alerts/sos/", "/alerts/sos/, no ladder")
+    audit.visit("/help-now/")
+    page.get_by_role("main").get_by_role("button", name="I need help now").click()
+    expect(page.get_by_role("region", name="Ask the people on your crisis ladder")).to_contain_text(
+        "You have nobody on your crisis ladder yet"
+    )
+    audit.check("/help-now/, pressed, no ladder")
+
+    page.goto("/alerts/ladder/")
+    page.get_by_role("button", name="Use this ladder").click()
+    expect(page.locator(".messages")).to_contain_text("Your ladder is saved.")
+    audit.check("/alerts/ladder/, the suggested ladder")
+    page.get_by_label("Person").select_option(label="Mum")
+    page.get_by_label("Step", exact=True).select_option(label="A new step 2")
+    page.get_by_label("Quiet hours from (optional)").fill("22:00")
+    page.get_by_label("until", exact=True).fill("07:00")
+    page.get_by_role("button", name="Add to the ladder").click()
+    expect(page.locator(".messages")).to_contain_text("Mum is on your ladder.")
+    expect(page.get_by_role("region", name="Step 2")).to_contain_text("cannot be asked yet")
+    audit.check("/alerts/ladder/, two steps, one person cannot be asked yet")
+    audit.visit("/alerts/", "/alerts/, with a ladder")
+    audit.visit("/alerts/sos/", "/alerts/sos/, with a ladder")
+
+    page.get_by_role("banner").get_by_role("button", name="I need help now").click()
+    sos = page.get_by_role("region", name="Ask the people on your crisis ladder")
+    expect(sos.get_by_role("button", name="Yes, ask them now")).to_be_visible()
+    audit.check("/help-now/, pressed, with the SOS form")
+    sos.get_by_label("A message for the people you ask (optional)").fill("Rough night.")
+    sos.get_by_role("button", name="Yes, ask them now").click()
+    expect(page.locator("#alert-status").get_by_role("status")).to_contain_text("Asking step 1")
+    alert = riley.alerts.get()
+    audit.check("/alerts/<id>/, active")
+    audit.visit("/alerts/", "/alerts/, an open alert")
+    page.get_by_role("banner").get_by_role("button", name="I need help now").click()
+    expect(page.get_by_role("link", name=re.compile("You have already asked your ladder"))).to_be_visible()
+    audit.check("/help-now/, pressed, an SOS already open")
+
+    do_answer(alert, sam_tie, acting_user=sam)
+    audit.visit(f"/alerts/{alert.pk}/", "/alerts/<id>/, answered")
+    expect(page.locator("#alert-status").get_by_role("status")).to_contain_text("Sam is reaching out")
+    page.get_by_role("button", name="I'm OK now: close this alert").click()
+    expect(page.locator(".messages")).to_contain_text("Closed. Nobody else will be asked.")
+    audit.check("/alerts/<id>/, closed")
+
+    # Nobody answers the next one: Sam's step runs out, Mum cannot be asked, and the ladder is done.
+    unanswered, _ = do_raise_sos(riley, acting_user=riley)
+    for hours in (1, 2, 3):
+        with time_machine.travel(timezone.now() + dt.timedelta(hours=hours), tick=False):
+            work_due("browser-test")
+    unanswered.refresh_from_db()
+    assert unanswered.status == AlertStatus.UNANSWERED
+    audit.visit(f"/alerts/{unanswered.pk}/", "/alerts/<id>/, unanswered")
+    expect(page.locator("#alert-status").get_by_role("status")).to_contain_text("Nobody on your ladder")
+    audit.visit("/alerts/", "/alerts/, earlier alerts")
+
+    audit.assert_clean()
+    assert offsite_requests == []
+
+
+def test_alert_pages_of_the_people_asked(page, audit, riley, sam, jamie, offsite_requests):
+    sam_tie = askable(riley, sam)
+    jamie_tie = askable(riley, jamie, name="Jamie", relationship="peer_mentor")
+    ladder(riley, (sam_tie, jamie_tie))
+    alert, _ = do_raise_sos(riley, message="Rough night.", acting_user=riley)
+    sam_link, jamie_link = (
+        f"/alerts/answer/{answer_token(alert.notifications.get(tie=tie, channel=EMAIL).pk)}/"
+        for tie in (sam_tie, jamie_tie)
+    )
+
+    # Jamie, signed out, answers from the link in the email.
+    for path, label, status, heading in [
+        ("/alerts/answer/garbage/", "an answer link, tampered", 400, "This link does not work"),
+        (jamie_link[:-4] + "/", "an answer link, cut off", 400, "This link does not work"),
+    ]:
+        response = page.goto(path)
+        assert response is not None and response.status == status
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        audit.check(label)
+    # Sam's link a day later: Chrome may keep a 410 it was given, so it is not Jamie's link, used next.
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=25), tick=False):
+        response = page.goto(sam_link)
+    assert response is not None and response.status == 410
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link has expired")
+    audit.check("an answer link, expired")
+    audit.visit(jamie_link, "an answer link, before answering")
+    page.get_by_role("button", name="I'm reaching out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+    audit.check("an answer link, answered")
+    audit.visit(jamie_link, "an answer link, already answered")
+    expect(page.get_by_role("status")).to_contain_text("You have already told Riley")
+
+    # Sam, signed in, sees the alert among the people they support and answers too.
+    log_in(page, "sam@example.org", PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_have_text("People you support")
+    audit.visit("/supporting/", "/supporting/, an alert answered by someone else")
+    expect(page.get_by_role("region", name="Asking for your support")).to_contain_text("answered by Jamie")
+    audit.visit(f"/alerts/asked/{alert.pk}/", "/alerts/asked/<id>/, before answering")
+    page.get_by_role("button", name="I'm reaching out").click()
+    expect(page.locator(".messages")).to_contain_text("Thank you. Riley can see you are reaching out.")
+    audit.check("/alerts/asked/<id>/, answered")
+    audit.visit("/supporting/", "/supporting/, an alert answered by Sam")
+
+    do_close_alert(alert, acting_user=riley)
+    audit.visit(f"/alerts/asked/{alert.pk}/", "/alerts/asked/<id>/, closed")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Riley closed this alert")
+    audit.visit(jamie_link, "an answer link, closed")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Riley has closed this alert")
 
     audit.assert_clean()
     assert offsite_requests == []

@@ -123,7 +123,7 @@ def test_check_in_then_phq9_with_the_safety_answer_leads_to_help(page, jo, offsi
 
     tap(page.get_by_role("button", name="I need help now"))
     expect(page).to_have_url(re.compile(r"/help-now/$"))
-    expect(page.get_by_role("status")).to_contain_text("We've noted that you need help now.")
+    expect(page.get_by_role("status")).to_contain_text("Help is here.")
     expect(page.get_by_role("region", name="Help is available right now")).to_contain_text("988")
     assert SafetySignal.objects.filter(member=jo, source="help_now").count() == 1
 

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -122,6 +123,13 @@ def test_disengagement_and_missed_commitments_fire_from_the_periodic_job(riley, 
     assert check_time_rules(timezone.now()) == 0  # open alerts are not raised again
     quiet = Alert.objects.get(kind=logic.DISENGAGEMENT)
     assert quiet.reason == "No contact logged with anyone in the circle for 20 days."
+    # Closed or not, the same stretch never asks the ladder twice; a new one after contact does.
+    for alert in Alert.objects.all():
+        do_close_alert(alert, acting_user=riley)
+    assert check_time_rules(timezone.now()) == 0
+    make_interaction(riley, tie, days_ago=0)
+    with time_machine.travel(timezone.now() + dt.timedelta(days=16)):
+        assert check_time_rules(timezone.now()) == 2
 
 
 @given(
