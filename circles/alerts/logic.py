@@ -148,13 +148,14 @@ def in_quiet_hours(local: dt.time, start: dt.time | None, end: dt.time | None) -
 
 
 def backoff_seconds(attempt: int, *, base: float, cap: float, rng: random.Random | None = None) -> float:
-    """Capped exponential backoff with full jitter: a uniform wait in [base/2, min(cap, base·2^(n-1))].
+    """Capped exponential backoff with "equal jitter": a uniform wait in [c/2, c], c = min(cap, base·2^(n-1)).
 
-    `attempt` counts from 1 (the wait after the first failure). The floor keeps retries from piling up
-    on a provider that just failed.
+    `attempt` counts from 1 (the wait after the first failure). Half of each wait is guaranteed, so the
+    retries of a whole attempt budget span a known time however the dice fall; the other half spreads
+    many retries apart.
     """
     ceiling = min(cap, base * (2 ** max(0, attempt - 1)))
-    floor = min(base / 2, ceiling)
+    floor = ceiling / 2
     return (rng or random).uniform(floor, ceiling)  # noqa: S311 — spreading retries, not a secret
 
 
