@@ -7,9 +7,11 @@ acknowledgement link. Never a check-in detail, a score or a reason.
 from __future__ import annotations
 
 import base64
+import http.client
 import ipaddress
 import json
 import logging
+import smtplib
 import socket
 import time
 import urllib.error
@@ -96,7 +98,14 @@ def send_email(notification: Notification, outgoing: Outgoing) -> None:
     )
     try:
         message.send()
-    except Exception as error:  # SMTP, socket and TLS errors alike: retry later
+    except smtplib.SMTPRecipientsRefused as error:  # 5xx for every recipient: no such mailbox
+        codes = [code for code, _text in error.recipients.values()]
+        permanent = bool(codes) and all(500 <= code < 600 for code in codes)
+        raise DeliveryFailed(f"email: {type(error).__name__}: {error}", permanent=permanent) from error
+    except smtplib.SMTPResponseException as error:  # the sender or the message refused
+        permanent = 500 <= error.smtp_code < 600
+        raise DeliveryFailed(f"email: {type(error).__name__}: {error}", permanent=permanent) from error
+    except Exception as error:  # connection, socket and TLS errors alike: retry later
         raise DeliveryFailed(f"email: {type(error).__name__}: {error}") from error
 
 
@@ -114,10 +123,11 @@ def _post(url: str, body: bytes, headers: dict[str, str], what: str) -> bytes:
         with _opener.open(request, timeout=settings.ALERT_HTTP_TIMEOUT) as response:
             return response.read(65536)
     except urllib.error.HTTPError as error:
+        error.close()  # it holds the connection open until collected
         retry = error.code >= 500 or error.code in (408, 409, 425, 429)
         raise DeliveryFailed(f"{what}: HTTP {error.code}", permanent=not retry) from error
-    except (urllib.error.URLError, OSError) as error:
-        raise DeliveryFailed(f"{what}: {error}") from error
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
+        raise DeliveryFailed(f"{what}: {type(error).__name__}: {error}") from error
 
 
 class ConsoleSms:
@@ -173,15 +183,19 @@ def send_sms(notification: Notification, outgoing: Outgoing) -> None:
 
 def _public_host(url: str) -> None:
     """Refuses webhook addresses on this machine or a private network, unless the deployment allows it."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        hostname, port = parts.hostname, parts.port
+    except ValueError:
+        raise DeliveryFailed("webhook: not a valid address", permanent=True) from None
+    if parts.scheme not in ("https", "http") or not hostname:
         raise DeliveryFailed("webhook: not an http(s) address", permanent=True)
     if settings.ALERT_WEBHOOK_ALLOW_PRIVATE:
         return
     if parts.scheme != "https":
         raise DeliveryFailed("webhook: only https addresses are allowed", permanent=True)
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(hostname, port or 443, proto=socket.IPPROTO_TCP)
     except OSError as error:
         raise DeliveryFailed(f"webhook: {error}") from error
     for info in infos:

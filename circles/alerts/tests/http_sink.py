@@ -1,0 +1,102 @@
+"""A small HTTP server on loopback that records what is posted to it and answers as it is told.
+
+It stands in for Twilio and for a webhook receiver, so the alert channels are tested over a real socket.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.parse
+from dataclasses import dataclass
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass(frozen=True)
+class Received:
+    method: str
+    path: str
+    headers: Message  # case-insensitive lookups, as a receiver reads them
+    body: bytes
+
+    def form(self) -> dict[str, str]:
+        """The body as form fields, each given once (as Twilio receives them)."""
+        fields = urllib.parse.parse_qs(self.body.decode(), keep_blank_values=True, strict_parsing=True)
+        assert all(len(values) == 1 for values in fields.values()), fields
+        return {name: values[0] for name, values in fields.items()}
+
+
+class HttpSink:
+    """Records every request; answers each with the next status from `statuses`, then with `default`.
+
+    A 3xx answer points its Location at `/elsewhere` on the same server, so a followed redirect
+    would show up as a second request.
+    """
+
+    def __init__(self, default: int = 201) -> None:
+        self.default = default
+        self.statuses: list[int] = []
+        self.requests: list[Received] = []
+        self.connections = 0  # TCP connections accepted, whether or not they sent a request
+        self._lock = threading.Lock()
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.sink = self
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, name="http-sink", daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    def url(self, path: str = "/", scheme: str = "http") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
+
+    def start(self) -> HttpSink:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def _answer(self, received: Received) -> int:
+        with self._lock:
+            self.requests.append(received)
+            return self.statuses.pop(0) if self.statuses else self.default
+
+    def _connected(self) -> None:
+        with self._lock:
+            self.connections += 1
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    sink: HttpSink
+
+    def verify_request(self, request, client_address) -> bool:
+        self.sink._connected()
+        return True
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        received = Received("POST", self.path, self.headers, self.rfile.read(length))
+        status = self.server.sink._answer(received)
+        body = b'{"status": %d}' % status
+        self.send_response(status)
+        if 300 <= status < 400:
+            self.send_header("Location", self.server.sink.url("/elsewhere"))
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST  # a followed redirect may arrive as a GET (303)
+
+    def log_message(self, format, *args) -> None:
+        pass  # keep the test output quiet
