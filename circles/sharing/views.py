@@ -257,6 +257,10 @@ def describe_event(event: AuditEvent) -> str:
         "commitment.change": _("One of your commitments (to change it)"),
         "assessment.view": _("One of your questionnaire results"),
         "assessment.change": _("One of your questionnaires (to change it)"),
+        "alert.ask": _("Circles asked them for support for you (an alert)"),
+        "alert.view": _("An alert of yours that asked them"),
+        "alert.answer": _("Said they are reaching out (an alert)"),
+        "alert.change": _("One of your alerts (to change it)"),
     }.get(event.action, event.action)
 
 

@@ -113,3 +113,10 @@ def test_the_reason_shows_only_when_the_consent_covers_what_the_rule_read(riley,
     assert reason in client_for(sam).get(f"/alerts/asked/{craving.pk}/").content.decode()
     assert reason not in client_for(jamie).get(f"/alerts/asked/{craving.pk}/").content.decode()
     assert client_for(jamie).get(f"/api/v1/supporting/alerts/{craving.pk}").json()["reason"] is None
+
+
+def test_the_members_access_history_names_each_alert_disclosure(riley, sam, alert, client_for):
+    client_for(sam).get(f"/alerts/asked/{alert.pk}/")
+    page = client_for(riley).get("/sharing/access/").content.decode()
+    assert "Circles, for your crisis ladder" in page and "Circles asked them for support for you" in page
+    assert "An alert of yours that asked them" in page
