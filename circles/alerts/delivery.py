@@ -58,6 +58,11 @@ def _claim_ids(queryset, worker: str, now: dt.datetime, **changes) -> list[int]:
 def claim_notifications(worker: str, now: dt.datetime) -> list[Notification]:
     """Due notifications, now leased to this worker, each with an attempt row started."""
     with transaction.atomic():
+        # A row whose every attempt ended with its worker dying (a send that crashes or hangs it) is
+        # not claimed again and again for ever: it is dead, shown as such, and stops delaying others.
+        Notification.objects.due(now).filter(attempts__gte=settings.ALERT_MAX_ATTEMPTS).update(
+            status=NotificationStatus.DEAD, last_error="the worker stopped during every attempt"
+        )
         ids = _claim_ids(Notification.objects.due(now), worker, now, attempts=F("attempts") + 1)
         if not ids:
             return []
@@ -88,6 +93,9 @@ def deliver_one(notification: Notification, worker: str) -> str:
         pk=notification.pk, status=NotificationStatus.PENDING, claimed_by=worker, due_at__gt=started
     ).exists()
     if not still_ours:  # the lease ran out while earlier sends were slow: another worker has it now
+        DeliveryAttempt.objects.filter(notification=notification, number=notification.attempts).update(
+            finished_at=started, ok=False, error="the lease ran out before sending; left to another claim"
+        )
         return NotificationStatus.PENDING
     error: channels.DeliveryFailed | None = None
     withdrawn = not _consent_still_live(notification, started)

@@ -195,3 +195,15 @@ def test_a_lease_that_runs_out_is_claimed_again(riley, sos_ladder, mailoutbox):
     assert [n.pk for n in again] == [claimed[0].pk] and again[0].attempts == 2
     attempts = list(DeliveryAttempt.objects.filter(notification=claimed[0]).order_by("number"))
     assert [(a.worker, a.finished_at) for a in attempts] == [("dead-worker", None), ("other", None)]
+
+
+def test_a_row_whose_worker_always_dies_ends_dead(riley, sos_ladder, settings):
+    settings.ALERT_MAX_ATTEMPTS = 2
+    do_raise_sos(riley, acting_user=riley)
+    start = timezone.now()
+    for step in range(3):  # claimed, then the worker "dies" (the lease runs out) each time
+        with time_machine.travel(start + dt.timedelta(seconds=61 * step)):
+            delivery.claim_notifications(f"doomed-{step}", timezone.now())
+    email = Notification.objects.get(channel=logic.EMAIL)
+    assert email.status == NotificationStatus.DEAD and email.attempts == 2
+    assert "stopped during every attempt" in email.last_error

@@ -67,7 +67,10 @@ class Command(BaseCommand):
                 except DatabaseError:
                     if in_test_transaction or once:
                         raise
-                    log.warning("worker: database unavailable; retrying in %.1fs", outage_wait, exc_info=True)
+                    first = outage_wait == 0.5  # the whole traceback once per outage, then one line
+                    log.warning(
+                        "worker: database unavailable; retrying in %.1fs", outage_wait, exc_info=first
+                    )
                     connection.close()  # the next loop opens a fresh connection
                     waker.close()
                     stop.wait(outage_wait)
