@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(PY) bench/network.py
 	$(PY) bench/checkins.py
 	$(PY) bench/sharing.py
+	$(PY) bench/alerts.py
 
 # Regenerate both hash-pinned lock files after editing pyproject.toml.
 lock: $(STAMP)

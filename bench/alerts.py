@@ -1,0 +1,402 @@
+"""How fast an SOS reaches the mail server: signal sent → SMTP accepted, at a steady rate of signals.
+
+Runs the web app (gunicorn), one or more alert workers (`manage.py run_worker`) and an SMTP server on
+loopback (circles/alerts/tests/smtp_sink.py) against a throwaway database; presses SOS through the API
+(`POST /api/v1/alerts/sos`, one personal access token per member) for many members at a steady rate,
+and times each from the moment the request left to the moment the mail server accepted the email it
+caused (matched through the email's X-Circles-Delivery header, its notification and its alert). Also
+times a bare SMTP round trip of the same size in the same run. See README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import smtplib
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_P99_MS = 1000.0
+WARMUP = 10  # SOS presses before the measured ones, from members of their own, not counted
+SERVER_DATABASES = ("postgres", "test", "template0", "template1")  # never created, never dropped
+
+
+# --- The database ------------------------------------------------------------------------------
+
+
+@contextmanager
+def sqlite_database(folder: Path):
+    import django
+    from django.core.management import call_command
+
+    os.environ.pop("DATABASE_URL", None)
+    os.environ["SQLITE_PATH"] = str(folder / "bench.sqlite3")
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    yield f"SQLite {sqlite3.sqlite_version}, temporary file"
+
+
+@contextmanager
+def server_database(url: str):
+    """The PostgreSQL database the URL names, created for this run and dropped after it.
+
+    It must not exist yet: the benchmark only ever drops a database it created.
+    """
+    import django
+    import psycopg
+    from django.core.management import call_command
+    from django.db import connections
+    from psycopg import sql
+
+    name = urllib.parse.urlsplit(url).path.lstrip("/")
+    if not name or name in SERVER_DATABASES:
+        raise SystemExit(
+            f"--database-url must name a database of the benchmark's own, not {name or 'none'!r}."
+        )
+    with psycopg.connect(psycopg.conninfo.make_conninfo(url, dbname="postgres"), autocommit=True) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            raise SystemExit(
+                f"Database {name!r} exists. The benchmark creates its database and drops it at the end; "
+                "name one that does not exist."
+            )
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            os.environ["DATABASE_URL"] = url
+            os.environ.pop("SQLITE_PATH", None)
+            django.setup()
+            call_command("migrate", verbosity=0, interactive=False)
+            version = admin.info.parameter_status("server_version") or "?"
+            yield f"PostgreSQL {version}, database {name} (created for this run, dropped after it)"
+        finally:
+            connections.close_all()
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+# --- Data --------------------------------------------------------------------------------------
+
+
+def build_members(count: int, label: str) -> list[tuple[int, str]]:
+    """Members whose one-step ladder asks the same supporter by email and in the app; (id, token) each."""
+    from network import create_member  # bench/network.py, next to this file
+
+    from circles.accounts.actions import do_create_token
+    from circles.accounts.models import User
+    from circles.alerts.tests.factories import askable, ladder
+
+    supporter = User.objects.filter(email="bench-supporter@example.invalid").first() or create_member(
+        "supporter"
+    )
+    members = []
+    for number in range(count):
+        member = create_member(f"{label}-{number:05}")
+        ladder(member, askable(member, supporter, name="Bench supporter"))
+        _token, raw = do_create_token(member, "bench")
+        members.append((member.pk, raw))
+    return members
+
+
+# --- Processes ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Fleet:
+    """The subprocesses of a run: the web server and the alert workers, with their log files."""
+
+    logs: Path
+    processes: list[tuple[str, subprocess.Popen]]
+
+    def start(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        with open(self.logs / f"{name}.log", "w") as out:
+            process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        self.processes.append((name, process))
+
+    def check(self) -> None:
+        for name, process in self.processes:
+            if process.poll() is not None:
+                raise SystemExit(f"{name} exited ({process.returncode}); see {self.logs / name}.log")
+
+    def stop(self) -> None:
+        for _name, process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for _name, process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_until_ready(fleet: Fleet, base: str, workers: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        fleet.check()
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310 — loopback
+                if json.load(response).get("workers") == workers:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"The web server or the workers did not come up in {timeout:.0f} s; see {fleet.logs}")
+
+
+# --- Pressing SOS ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Press:
+    member_id: int
+    due: float  # when the schedule said to send it (time.monotonic())
+    sent: float  # when the request left
+    answered: float  # when the response was read
+    status: int  # HTTP status, 0 if the request failed
+
+
+def press_sos(url: str, member_id: int, token: str, due: float) -> Press:
+    request = urllib.request.Request(  # noqa: S310 — loopback
+        url,
+        data=b'{"message": ""}',
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    sent = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 — loopback
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    except OSError:
+        status = 0
+    return Press(member_id, due, sent, time.monotonic(), status)
+
+
+def press_at_rate(url: str, members: list[tuple[int, str]], rate: float) -> list[Press]:
+    """One SOS per member, `rate` a second on a fixed schedule, whatever the answers' speed (open loop)."""
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        start = time.monotonic() + 0.2
+        futures = []
+        for index, (member_id, token) in enumerate(members):
+            due = start + index / rate
+            wait = due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            futures.append(pool.submit(press_sos, url, member_id, token, due))
+        return [future.result() for future in futures]
+
+
+# --- Figures -----------------------------------------------------------------------------------
+
+
+def cuts(values_ms: list[float]) -> list[float]:
+    """The 1st to 99th percentiles."""
+    if len(values_ms) == 1:
+        return values_ms * 99
+    return statistics.quantiles(values_ms, n=100, method="inclusive")
+
+
+def percentiles(values_ms: list[float]) -> str:
+    if not values_ms:
+        return "no samples"
+    p = cuts(values_ms)
+    return f"p50 {p[49]:6.1f} ms, p95 {p[94]:6.1f} ms, p99 {p[98]:6.1f} ms, max {max(values_ms):6.1f} ms"
+
+
+def bare_smtp_round_trips(sink, size: int, count: int) -> list[float]:
+    """Milliseconds from connecting to the 250 for DATA, as Django's SMTP backend sends one email."""
+    headers = "From: bench@example.invalid\r\nTo: someone@example.invalid\r\nSubject: bare round trip\r\n"
+    body = "x" * max(0, size - len(headers) - 2)
+    message = f"{headers}\r\n{body}"
+    times = []
+    for number in range(count + 5):
+        start = time.monotonic()
+        with smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as smtp:
+            smtp.sendmail("bench@example.invalid", ["someone@example.invalid"], message)
+            accepted = time.monotonic()
+        if number >= 5:  # the first few warm up
+            times.append((accepted - start) * 1000)
+    return times
+
+
+def outbox_waits_ms(keys: list[str]) -> list[float]:
+    """Database times, notification created → recorded as sent, for the emails of the run."""
+    from circles.alerts.models import Notification
+
+    rows = Notification.objects.filter(idempotency_key__in=keys, sent_at__isnull=False)
+    waits = []
+    for created, sent in rows.values_list("created_at", "sent_at"):
+        assert sent is not None
+        waits.append((sent - created).total_seconds() * 1000)
+    return waits
+
+
+def alert_of_delivery(keys: list[str]) -> dict[str, int]:
+    """The member whose alert each delivery key belongs to."""
+    from circles.alerts.models import Notification
+
+    rows = Notification.objects.filter(idempotency_key__in=keys).values_list(
+        "idempotency_key", "alert__member_id"
+    )
+    return {str(key): member_id for key, member_id in rows}
+
+
+# --- Running -----------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace, description: str, logs: Path) -> None:
+    import django
+    from django.conf import settings
+
+    from circles.alerts.tests.smtp_sink import SmtpSink, free_port
+
+    count = round(args.rate * args.seconds)
+    start = time.perf_counter()
+    warmup = build_members(WARMUP, "warmup")
+    members = build_members(count, "member")
+    built = time.perf_counter() - start
+
+    with ExitStack() as stack:
+        sink = stack.enter_context(SmtpSink())
+        env = {
+            **os.environ,
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(sink.port),
+        }
+        if args.poll is not None:
+            env["ALERT_POLL_SECONDS"] = str(args.poll)
+        fleet = Fleet(logs, [])
+        stack.callback(fleet.stop)
+        port = free_port()
+        fleet.start(
+            "web",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "circles.wsgi:application",
+                f"--bind=127.0.0.1:{port}",
+                f"--workers={args.web_workers}",
+                f"--threads={args.web_threads}",
+            ],
+            env,
+        )
+        for number in range(args.workers):
+            fleet.start(f"worker-{number + 1}", [sys.executable, "manage.py", "run_worker"], env)
+        base = f"http://127.0.0.1:{port}"
+        wait_until_ready(fleet, base, args.workers)
+        url = f"{base}/api/v1/alerts/sos"
+
+        # Warm up: every gunicorn process loads the API on its first request.
+        for press in press_at_rate(url, warmup, args.rate):
+            if press.status != 201:
+                raise SystemExit(f"Warm-up SOS answered {press.status}; see {logs}/web.log")
+        if not sink.wait_until(lambda received: len(received) >= WARMUP, timeout=60):
+            raise SystemExit(f"The warm-up emails did not all arrive; see {logs}")
+        before = sink.count()
+
+        presses = press_at_rate(url, members, args.rate)
+        created = [press for press in presses if press.status == 201]
+        sink.wait_until(lambda received: len(received) >= before + len(created), timeout=args.drain)
+        fleet.check()
+        arrived = sink.received[before:]
+        size = int(statistics.median(message.size for message in arrived)) if arrived else 1000
+        bare = bare_smtp_round_trips(sink, size, args.bare)
+
+    sent_at = {press.member_id: press.sent for press in presses}
+    keys = [message.delivery for message in arrived]
+    member_of = alert_of_delivery(keys)
+    latencies = [(m.at - sent_at[member_of[m.delivery]]) * 1000 for m in arrived if m.delivery in member_of]
+    requests = [(press.answered - press.sent) * 1000 for press in created]
+    lag = max((press.sent - press.due) * 1000 for press in presses)
+    span = presses[-1].sent - presses[0].sent
+    statuses: dict[int, int] = {}
+    for press in presses:
+        statuses[press.status] = statuses.get(press.status, 0) + 1
+
+    answers = ", ".join(f"{n} × {status or 'failed'}" for status, n in sorted(statuses.items()))
+    poll = env.get("ALERT_POLL_SECONDS") or settings.ALERT_POLL_SECONDS
+    waking = "NOTIFY wakes them" if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") else ""
+    lines = [
+        f"Django {django.get_version()}, {description}",
+        f"gunicorn {args.web_workers} processes × {args.web_threads} threads; {args.workers} alert worker(s) "
+        f"({waking or f'polling every {poll} s'}); an SMTP server on loopback",
+        f"Built {count + WARMUP} members in {built:.1f} s, each asking one supporter by email and in the app",
+        "",
+        f"Sent {len(presses)} SOS in {span:.1f} s ({len(presses) / span if span else 0:.1f}/s; asked for "
+        f"{args.rate:g}/s; at most {lag:.1f} ms behind schedule). Answers: {answers}.",
+        f"Emails accepted by the mail server: {len(arrived)} of {len(created)}"
+        + ("" if len(arrived) >= len(created) else f" (gave up waiting after {args.drain:.0f} s)"),
+        "",
+    ]
+    verdict = "" if latencies and cuts(latencies)[98] < TARGET_P99_MS else "   OVER TARGET"
+    lines += [
+        f"SOS sent → SMTP accepted           {percentiles(latencies)}   "
+        f"[target p99 < {TARGET_P99_MS:.0f} ms]{verdict}",
+        f"  POST /api/v1/alerts/sos answered {percentiles(requests)}",
+        f"  in the outbox (created → sent)   {percentiles(outbox_waits_ms(keys))}",
+        f"Bare SMTP round trip ({size:,} B)   {percentiles(bare)}   "
+        f"({len(bare)} emails by smtplib, a connection each)",
+    ]
+    print("\n".join(lines))  # noqa: T201
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=20.0, help="SOS presses a second (default 20)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="for how long (default 30)")
+    parser.add_argument("--workers", type=int, default=1, help="alert workers (default 1; on SQLite run one)")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes (default 2)")
+    parser.add_argument("--web-threads", type=int, default=4, help="threads per gunicorn process (default 4)")
+    parser.add_argument(
+        "--poll", type=float, default=None, help="ALERT_POLL_SECONDS for the workers (default: the setting's)"
+    )
+    parser.add_argument("--bare", type=int, default=200, help="bare SMTP round trips to time (default 200)")
+    parser.add_argument(
+        "--drain", type=float, default=60.0, help="seconds to wait for the last emails (default 60)"
+    )
+    parser.add_argument(
+        "--database-url",
+        help="postgres://…/<name>: a PostgreSQL database to create for the run and drop after it "
+        "(it must not exist yet); default: a temporary SQLite file",
+    )
+    args = parser.parse_args()
+
+    warnings.filterwarnings("ignore", "No directory at", UserWarning)  # WhiteNoise, without collectstatic
+    sys.path.insert(0, str(ROOT))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "circles.settings"
+    os.environ["DEBUG"] = "false"
+    # The SQLite file and the web server's and workers' logs: kept if the run fails, to look into.
+    folder = Path(tempfile.mkdtemp(prefix="circles-bench-alerts-"))
+    try:
+        database = server_database(args.database_url) if args.database_url else sqlite_database(folder)
+        with database as description:
+            run(args, description, folder)
+    except BaseException:
+        print(f"The logs of the web server and the workers are in {folder}", file=sys.stderr)  # noqa: T201
+        raise
+    shutil.rmtree(folder)
+
+
+if __name__ == "__main__":
+    main()
