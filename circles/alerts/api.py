@@ -21,6 +21,7 @@ from circles.alerts.access import (
 from circles.alerts.channels import read_answer_token
 from circles.alerts.models import Alert, AlertSettings, Notification
 from circles.alerts.rules import alert_settings
+from circles.checkins.api import CrisisResourceOut
 from circles.checkins.crisis import crisis_resources
 from circles.lib.schema import InputSchema
 
@@ -43,14 +44,6 @@ class AskedOut(Schema):
     attempts: int
     sent_at: dt.datetime | None
     last_error: str
-
-
-class CrisisResourceOut(Schema):
-    name: str
-    detail: str
-    phone: str = ""
-    sms: str = ""
-    url: str = ""
 
 
 class AlertOut(Schema):
