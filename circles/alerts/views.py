@@ -60,11 +60,7 @@ def sos(request):
         if not created:
             messages.info(request, _("You had already asked; here is who has been asked so far."))
         return redirect("alerts:detail", alert_id=alert.pk)
-    context = {
-        "form": form,
-        "resources": _resources(),
-        "has_ladder": Rung.objects.filter(member=request.user).exists(),
-    }
+    context = {**sos_offer(request.user), "form": form, "resources": _resources()}
     return form_page(request, "alerts/sos.html", context)
 
 
