@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from circles.alerts import logic
+from circles.alerts.channels import read_answer_token
 from circles.alerts.models import (
     OPEN_STATUSES,
     Acknowledgement,
@@ -73,7 +74,7 @@ class AskedAlert:
     @property
     def reason(self) -> str | None:
         needed = logic.reason_scope(self.alert.kind, self.alert.facts)
-        if needed is None or needed not in self.scopes or self.alert.kind == logic.SOS:
+        if needed is None or needed not in self.scopes:
             return None
         return self.alert.reason
 
@@ -112,7 +113,7 @@ def _asked(user, alerts):
     return result
 
 
-def access_asked_alerts(user, *, open_only: bool = True) -> list[AskedAlert]:
+def access_asked_alerts(user) -> list[AskedAlert]:
     """Alerts that asked this user for support: open ones, and recent ones nobody answered (an answer
     still helps). Four queries."""
     asked_ids = (
@@ -123,17 +124,30 @@ def access_asked_alerts(user, *, open_only: bool = True) -> list[AskedAlert]:
     alerts = (
         Alert.objects.filter(pk__in=asked_ids).select_related("member").prefetch_related("acknowledgements")
     )
-    if open_only:
-        recent = timezone.now() - dt.timedelta(hours=settings.ALERT_ANSWERED_OPEN_HOURS)
-        alerts = alerts.filter(
-            Q(status__in=OPEN_STATUSES) | Q(status=AlertStatus.UNANSWERED, created_at__gte=recent)
-        )
+    recent = timezone.now() - dt.timedelta(hours=settings.ALERT_ANSWERED_OPEN_HOURS)
+    alerts = alerts.filter(
+        Q(status__in=OPEN_STATUSES) | Q(status=AlertStatus.UNANSWERED, created_at__gte=recent)
+    )
     found = _asked(user, alerts[:RECENT_ALERTS])
     record_many(  # the list names the member and who answered: each alert listed is a disclosure
         Event("alert.view", user.pk, subject_id=view.alert.member_id, object_ref=f"alert:{view.alert.pk}")
         for view in found
     )
     return found
+
+
+def access_answer_link(token: str) -> tuple[Notification, Tie]:
+    """The notification an answer link was sent with, and its person. The link itself is the
+    permission (it says "I'm reaching out", nothing more). Raises signing.SignatureExpired or
+    signing.BadSignature for a link that expired or is not one of ours; 404 when the alert is gone."""
+    notification = (
+        Notification.objects.filter(pk=read_answer_token(token), tie__isnull=False)
+        .select_related("alert__member", "tie")
+        .first()
+    )
+    if notification is None or notification.tie is None:
+        raise Http404
+    return notification, notification.tie
 
 
 def access_asked_alert(user, alert_id: int, *, write: bool = False) -> AskedAlert:

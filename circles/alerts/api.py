@@ -13,13 +13,13 @@ from pydantic import Field
 from circles.alerts import actions, logic
 from circles.alerts.access import (
     AskedAlert,
+    access_answer_link,
     access_asked_alert,
     access_asked_alerts,
     access_own_alert,
     own_alerts,
 )
-from circles.alerts.channels import read_answer_token
-from circles.alerts.models import Alert, AlertSettings, Notification
+from circles.alerts.models import Alert, AlertSettings
 from circles.alerts.rules import alert_settings
 from circles.checkins.api import CrisisResourceOut
 from circles.checkins.crisis import crisis_resources
@@ -324,20 +324,11 @@ class AnswerLinkOut(Schema):
 )
 def answer_with_token(request, payload: AnswerLinkIn):
     try:
-        notification_id = read_answer_token(payload.token)
+        notification, tie = access_answer_link(payload.token)
     except signing.SignatureExpired:
         raise HttpError(410, _("This link has expired.")) from None
     except signing.BadSignature:
         raise HttpError(400, _("This link is not valid.")) from None
-    notification = (
-        Notification.objects.filter(pk=notification_id, tie__isnull=False)
-        .select_related("alert__member", "tie")
-        .first()
-    )
-    if notification is None:
-        raise HttpError(404, _("Not found."))
-    tie = notification.tie
-    assert tie is not None  # noqa: S101 — the query above only finds notifications with a tie
     answer = actions.do_answer(notification.alert, tie, notification=notification)
     return {
         "member_name": notification.alert.member.display_name,

@@ -196,7 +196,7 @@ def webhook_signature_valid(
 
 # What a recipient may read of why an alert fired: only what their consent covers (None: nothing).
 REASON_SCOPE: dict[str, str | None] = {
-    SOS: "alerts",  # the member wrote the optional message for the people they ask
+    SOS: None,  # nothing to explain: the member's own message (if any) is what the people asked read
     SAFETY: "results.safety_screen",
     CRAVING: "mood",
     LOW_MOOD: "mood",

@@ -13,13 +13,13 @@ from django.views.decorators.http import require_POST
 
 from circles.alerts import actions, logic
 from circles.alerts.access import (
+    access_answer_link,
     access_asked_alert,
     access_own_alert,
     own_alerts,
 )
-from circles.alerts.channels import read_answer_token
 from circles.alerts.forms import AddPersonForm, AlertSettingsForm, SosForm, WindowForm
-from circles.alerts.models import OPEN_STATUSES, Alert, AlertStatus, Notification, NotificationStatus, Rung
+from circles.alerts.models import OPEN_STATUSES, Alert, AlertStatus, NotificationStatus, Rung
 from circles.alerts.rules import alert_settings
 from circles.checkins.crisis import crisis_resources
 from circles.lib.forms import form_page
@@ -138,27 +138,18 @@ def answer_link(request, token: str):
     """The link in an email or text: a page with one button (a mail scanner opening the link must not
     answer for the person), then the answer. No login needed; nothing more than the name is shown."""
     try:
-        notification_id = read_answer_token(token)
+        notification, tie = access_answer_link(token)
     except signing.SignatureExpired:
         return render(request, "alerts/answer_refused.html", {"expired": True}, status=410)
     except signing.BadSignature:
         return render(request, "alerts/answer_refused.html", {}, status=400)
-    notification = (
-        Notification.objects.filter(pk=notification_id, tie__isnull=False)
-        .select_related("alert__member", "tie")
-        .first()
-    )
-    if notification is None:
-        raise Http404
     alert = notification.alert
     context = {"name": alert.member.display_name, "alert": alert, "statuses": AlertStatus, "answered": False}
     if request.method == "POST":
-        tie = notification.tie
-        assert tie is not None  # noqa: S101 — the query above only finds notifications with a tie
         answer = actions.do_answer(alert, tie, notification=notification)
         context.update(answered=answer.recorded, alert=answer.alert)
     else:
-        context["already"] = alert.acknowledgements.filter(tie=notification.tie).exists()
+        context["already"] = alert.acknowledgements.filter(tie=tie).exists()
     return render(request, "alerts/answer.html", context)
 
 
