@@ -24,6 +24,7 @@ from circles.alerts.models import (
 )
 from circles.alerts.outbox import raise_alert, stop_asking
 from circles.audit.trail import record
+from circles.checkins.models import SafetySignal
 from circles.network.models import Circle, Tie, TieStatus
 from circles.sharing.logic import ALERTS
 from circles.sharing.models import Consent
@@ -35,8 +36,6 @@ SOS_LINK_MINUTES = 60  # an "I need help now" press this recent is the signal an
 def do_raise_sos(member, *, message: str = "", acting_user) -> tuple[Alert, bool]:
     """The member confirmed they want their ladder asked. One open SOS at a time: a second press
     returns the open one (with the newer message if they wrote one)."""
-    from circles.checkins.models import SafetySignal
-
     message = (message or "").strip()
     if len(message) > 500:
         raise ValidationError({"message": _("Please keep the message under 500 characters.")})

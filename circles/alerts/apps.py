@@ -6,4 +6,5 @@ class AlertsConfig(AppConfig):
     label = "alerts"
 
     def ready(self):
-        from circles.alerts import checks  # noqa: F401 — registers the deploy checks
+        # Registers the deploy checks, and subscribes to the check-ins' events.
+        from circles.alerts import checks, receivers  # noqa: F401

@@ -12,7 +12,10 @@ from django.db.models import Max
 from circles.alerts import logic
 from circles.alerts.models import Alert, AlertSettings, Rung
 from circles.alerts.outbox import raise_alert
+from circles.checkins.models import SafetySignal
 from circles.lib.time import local_today
+from circles.network.health import load_adherence
+from circles.network.models import Commitment, Interaction
 
 
 def alert_settings(member) -> AlertSettings:
@@ -24,10 +27,8 @@ def _has_ladder(member) -> bool:
     return Rung.objects.filter(member=member).exists()
 
 
-def on_safety_signal(signal) -> None:
+def on_safety_signal(signal: SafetySignal) -> None:
     """A self-harm answer or a positive screen: an urgent alert in the same transaction, always."""
-    from circles.checkins.models import SafetySignal
-
     if signal.source == SafetySignal.Source.HELP_NOW:
         return  # the help page offers SOS; the member confirms before anyone is asked
     facts = {"source": signal.source, "signal": signal.pk}
@@ -65,8 +66,6 @@ def on_checkin(checkin) -> None:
 
 def check_time_rules(now: dt.datetime) -> int:
     """Missed commitments and disengagement for every member with a ladder. Returns alerts raised."""
-    from circles.network.models import Interaction
-
     raised = 0
     members = {rung.member_id: rung.member for rung in Rung.objects.select_related("member")}
     if not members:
@@ -107,9 +106,6 @@ def check_time_rules(now: dt.datetime) -> int:
 
 
 def _missed_commitments(member, rules: AlertSettings, previous, now) -> int:
-    from circles.network.health import load_adherence
-    from circles.network.models import Commitment, Interaction
-
     commitments = list(Commitment.objects.filter(member=member).select_related("tie"))
     adherence = load_adherence(member, commitments) if commitments else {}
     worst = max(

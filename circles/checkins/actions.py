@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circles.checkins import definitions, logic
+from circles.checkins.events import CheckInSaved, SafetySignalRaised
 from circles.checkins.models import (
     Assessment,
     CheckIn,
@@ -16,6 +17,7 @@ from circles.checkins.models import (
     QuestionnaireDefinition,
     SafetySignal,
 )
+from circles.lib.events import announce
 from circles.lib.time import local_today
 
 
@@ -31,9 +33,8 @@ def do_save_checkin(checkin: CheckIn, struggling_for: Iterable, *, acting_user) 
     except IntegrityError:  # two taps on Save: the first one recorded the day
         raise ValidationError({"day": _("You have already checked in for this day.")}) from None
     checkin.struggling_for.set(list(struggling_for))
-    from circles.alerts.rules import on_checkin  # alerts depend on check-ins, not the other way
-
-    on_checkin(checkin)  # same transaction: an alert it raises exists before the response returns
+    # Same transaction: an alert a receiver raises (circles/alerts) exists before the response returns.
+    announce(CheckInSaved(checkin))
     return checkin
 
 
@@ -131,7 +132,7 @@ def _raise_safety_signals(assessment: Assessment) -> None:
         and (assessment.answers.get(link_id) or 0) > 0
         and not any(source == SafetySignal.Source.SAFETY_ITEM for source, _tier in raised)
     ):
-        _alert_on(
+        _announce_signal(
             SafetySignal.objects.create(
                 member=assessment.member, source=SafetySignal.Source.SAFETY_ITEM, assessment=assessment
             )
@@ -142,18 +143,17 @@ def _raise_safety_signals(assessment: Assessment) -> None:
     rank = logic.RISK_TIERS.index
     highest = max((rank(t) for source, t in raised if source == SafetySignal.Source.SCREEN), default=0)
     if rank(tier) > highest:
-        _alert_on(
+        _announce_signal(
             SafetySignal.objects.create(
                 member=assessment.member, source=SafetySignal.Source.SCREEN, tier=tier, assessment=assessment
             )
         )
 
 
-def _alert_on(signal: SafetySignal) -> None:
-    """The ladder is asked in the transaction that wrote the signal (circles/alerts, the outbox)."""
-    from circles.alerts.rules import on_safety_signal
-
-    on_safety_signal(signal)
+def _announce_signal(signal: SafetySignal) -> SafetySignal:
+    """Announced in the transaction that wrote it: the alerts app asks the ladder there (the outbox)."""
+    announce(SafetySignalRaised(signal))
+    return signal
 
 
 def screen_tier(assessment: Assessment) -> str | None:
@@ -172,9 +172,10 @@ def do_discard_assessment(assessment: Assessment, *, acting_user) -> None:
     assessment.delete()
 
 
+@transaction.atomic
 def do_ask_for_help(member, *, acting_user) -> SafetySignal:
     """The member pressed "I need help now": a durable signal, written before the page answers."""
-    return SafetySignal.objects.create(member=member, source=SafetySignal.Source.HELP_NOW)
+    return _announce_signal(SafetySignal.objects.create(member=member, source=SafetySignal.Source.HELP_NOW))
 
 
 @transaction.atomic

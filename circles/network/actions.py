@@ -3,6 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
+from circles.lib.events import announce
+from circles.network.events import TieEnded
 from circles.network.models import Commitment, Interaction, Tie, TieStatus, TieStatusChange
 
 
@@ -32,9 +34,7 @@ def do_change_tie_status(tie: Tie, status: str, *, note: str = "", acting_user) 
     if status == tie.status:
         return tie
     if status == TieStatus.ENDED:
-        from circles.sharing.actions import do_revoke_consent  # sharing builds on network, not the reverse
-
-        do_revoke_consent(tie, acting_user=acting_user)
+        announce(TieEnded(tie, acting_user))
     tie.status = status
     tie.status_since = timezone.now()
     tie.save(update_fields=["status", "status_since", "updated_at"])
@@ -46,11 +46,10 @@ def do_change_tie_status(tie: Tie, status: str, *, note: str = "", acting_user) 
 def do_delete_tie(tie: Tie, *, acting_user) -> None:
     """Removes a tie added by mistake, with its contact log and commitments.
 
-    Any sharing with them is revoked first, so the consent history records its end.
+    It is announced as ended first (any sharing with them is revoked then, so the consent history
+    records its end).
     """
-    from circles.sharing.actions import do_revoke_consent
-
-    do_revoke_consent(tie, acting_user=acting_user)
+    announce(TieEnded(tie, acting_user, deleted=True))
     tie.delete()
 
 

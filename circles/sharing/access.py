@@ -20,6 +20,7 @@ from circles.audit.models import Outcome
 from circles.audit.trail import Event, record, record_many, refuse_record
 from circles.checkins.models import Assessment, CheckIn
 from circles.lib.time import local_today
+from circles.network.health import load_network
 from circles.network.models import Tie, TieStatus
 from circles.sharing import logic
 from circles.sharing.models import Consent, Invitation
@@ -225,8 +226,6 @@ def access_shared_data(
 
 def access_shared_map(viewer, disclosure: Disclosure):
     """The member's network, loaded as for their own map page, when their live consent shares the map."""
-    from circles.network.health import load_network
-
     member_id = disclosure.member.pk
     if not disclosure.allows(logic.NETWORK_MAP):
         raise _refuse(viewer, member_id, logic.scopes_ref([logic.NETWORK_MAP]), logic.SHARED_VIEW)

@@ -8,8 +8,11 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.sessions.models import Session
 from django.utils import timezone
+
+from circles.alerts import delivery, rules
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +27,6 @@ def purge_expired_sessions(now: dt.datetime) -> int:
 
 def purge_old_login_attempts(now: dt.datetime) -> int:
     """Keep failed-login records (email and address) only as long as throttling and review need them."""
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-
     cutoff = now - LOGIN_ATTEMPT_RETENTION
     deleted = 0
     for model, field in (
@@ -40,15 +41,11 @@ def purge_old_login_attempts(now: dt.datetime) -> int:
 
 def check_alert_rules(now: dt.datetime) -> int:
     """The alert rules that depend on time passing: missed commitments and disengagement."""
-    from circles.alerts.rules import check_time_rules
-
-    return check_time_rules(now)
+    return rules.check_time_rules(now)
 
 
 def close_answered_alerts(now: dt.datetime) -> int:
-    from circles.alerts.delivery import close_answered_alerts as close
-
-    return close(now)
+    return delivery.close_answered_alerts(now)
 
 
 # (job, how often it runs)

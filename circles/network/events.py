@@ -1,0 +1,18 @@
+"""What the network app announces (circles/lib/events.py); apps above react in the same transaction."""
+
+from dataclasses import dataclass
+
+from circles.lib.events import Event
+from circles.network.models import Tie
+
+
+@dataclass(frozen=True)
+class TieEnded(Event):
+    """A tie ended: its status became "ended", or it is about to be deleted (`deleted`).
+
+    Announced while the tie still exists, so a receiver can still read and write what hangs off it.
+    """
+
+    tie: Tie
+    acting_user: object
+    deleted: bool = False
