@@ -260,7 +260,7 @@ CRISIS_RESOURCES_PATH = env("CRISIS_RESOURCES_PATH") or str(
 )
 CRISIS_REGION = env("CRISIS_REGION", "US")
 # A refused form on the "I need help now" address still shows the crisis resources.
-CSRF_FAILURE_VIEW = "circles.checkins.views.csrf_failure"
+CSRF_FAILURE_VIEW = "circles.alerts.views.csrf_failure"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -1,9 +1,21 @@
+"""The site's map. A page that composes several apps lives in the highest of them (docs/architecture.md)
+but keeps its place here, in the section and under the name of the app it belongs with for a person."""
+
 from django.shortcuts import redirect, render
 from django.urls import include, path
 
+from circles.alerts import urls as alerts_urls
+from circles.alerts import views as alerts_views
 from circles.api import api
-from circles.checkins import views as checkin_views
+from circles.checkins import urls as checkins_urls
+from circles.network import urls as network_urls
+from circles.sharing import urls as sharing_urls
 from circles.worker.views import healthz
+
+
+def section(app_urls, *composed_pages):
+    """An app's pages under its namespace, with the pages of apps above it that sit in its section."""
+    return include(([*app_urls.urlpatterns, *composed_pages], app_urls.app_name))
 
 
 def home(request):
@@ -19,11 +31,11 @@ def home(request):
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("circles.accounts.urls")),
-    path("network/", include("circles.network.urls")),
+    path("network/", section(network_urls, *checkins_urls.network_section)),
     path("checkins/", include("circles.checkins.urls")),
-    path("", include("circles.sharing.urls")),
+    path("", section(sharing_urls, *alerts_urls.sharing_section)),
     path("alerts/", include("circles.alerts.urls")),
-    path("help-now/", checkin_views.help_now, name="help_now"),
+    path("help-now/", alerts_views.help_now, name="help_now"),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
 ]

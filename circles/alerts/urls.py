@@ -20,3 +20,7 @@ urlpatterns = [
     path("asked/<int:alert_id>/answer/", views.asked_answer, name="asked_answer"),
     path("answer/<str:token>/", views.answer_link, name="answer"),
 ]
+
+# The supporter's home lists alerts beside what members share, so its view lives here, above sharing;
+# circles/urls.py serves it in the sharing section, at /supporting/ as "sharing:supporting".
+sharing_section = [path("supporting/", views.supporting, name="supporting")]

@@ -1,4 +1,4 @@
-"""Alert pages: SOS, the member's live alert page, the ladder and rules, and answering an alert."""
+"""Alert pages: the help page and SOS, the member's live alert page, the ladder and rules, and answering."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -6,8 +6,10 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.csrf import csrf_failure as default_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -15,14 +17,19 @@ from circles.alerts import actions, logic
 from circles.alerts.access import (
     access_answer_link,
     access_asked_alert,
+    access_asked_alerts,
     access_own_alert,
     own_alerts,
 )
 from circles.alerts.forms import AddPersonForm, AlertSettingsForm, SosForm, WindowForm
 from circles.alerts.models import OPEN_STATUSES, Alert, AlertStatus, NotificationStatus, Rung
 from circles.alerts.rules import alert_settings
+from circles.checkins.actions import do_ask_for_help
 from circles.checkins.crisis import crisis_resources
 from circles.lib.forms import form_page
+from circles.sharing.access import access_shared_data, access_supported_members
+from circles.sharing.shared import present
+from circles.sharing.statement import REDISCLOSURE_NOTICE
 
 
 def _resources():
@@ -47,6 +54,32 @@ def sos_offer(member) -> dict:
         "has_ladder": Rung.objects.filter(member=member).exists(),
         "open_sos": Alert.objects.filter(member=member, kind=logic.SOS, status__in=OPEN_STATUSES).first(),
     }
+
+
+def help_now(request):
+    """Crisis resources for anyone; a signed-in member's press also records a durable safety signal.
+
+    A press whose session has ended still gets the resources at once, never an error page.
+    """
+    pressed = signed_out_press = False
+    if request.method == "POST":
+        if request.user.is_authenticated:
+            do_ask_for_help(request.user, acting_user=request.user)
+            pressed = True
+        else:
+            signed_out_press = True
+    context = {"resources": _resources(), "pressed": pressed, "signed_out_press": signed_out_press}
+    if pressed:  # the SOS confirmation is the next tap
+        context.update(sos_offer(request.user))
+    return render(request, "alerts/help_now.html", context)
+
+
+def csrf_failure(request, reason=""):
+    """A refused form; on the help button's address the crisis resources are shown all the same."""
+    if request.path == reverse("help_now"):
+        context = {"resources": _resources(), "signed_out_press": True}
+        return render(request, "alerts/help_now.html", context, status=403)
+    return default_csrf_failure(request, reason=reason)
 
 
 @login_required
@@ -291,3 +324,23 @@ def rules(request):
         messages.success(request, _("Your alert rules are saved."))
         return redirect("alerts:rules")
     return form_page(request, "alerts/rules.html", {"form": form, "thresholds": logic.THRESHOLDS})
+
+
+# --- The supporter's home ------------------------------------------------------------------------
+
+
+@login_required
+def supporting(request):
+    """The people this account supports, each with what they share right now, and alerts asking them."""
+    disclosures = access_supported_members(request.user)
+    shared = {data.disclosure.member.pk: data for data in access_shared_data(request.user, disclosures)}
+    people = [
+        present(disclosure, shared.get(disclosure.member.pk), compact=True) for disclosure in disclosures
+    ]
+    context = {
+        "people": people,
+        "anything_shared": any(person.shares_anything for person in people),
+        "notice": REDISCLOSURE_NOTICE,
+        "asked_alerts": access_asked_alerts(request.user),
+    }
+    return render(request, "alerts/supporting.html", context)

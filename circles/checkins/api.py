@@ -29,9 +29,11 @@ from circles.checkins.crisis import crisis_resources
 from circles.checkins.definitions import definition_for
 from circles.checkins.models import Assessment, CheckIn, QuestionnaireDefinition, SafetySignal
 from circles.checkins.reminders import load_measures, load_reminders
-from circles.checkins.trajectory import DEFAULT_WINDOW, WINDOWS, load_trajectory
+from circles.checkins.trajectory import DEFAULT_WINDOW, WINDOWS, load_latest_scores, load_trajectory
 from circles.lib.schema import InputSchema, apply_patch
 from circles.lib.time import local_today
+from circles.network.api import NetworkHealthOut, network_health_fields
+from circles.network.health import load_network
 from circles.network.models import Tie, TieStatus
 
 router = Router(tags=["check-ins"])
@@ -580,3 +582,48 @@ def import_definition(request, payload: ImportIn):
         payload.instrument, payload.resource, activate=payload.activate, acting_user=request.auth
     )
     return Status(201, definition)
+
+
+# --- Network health with the support scores ------------------------------------------------------
+
+
+class LatestScoreOut(Schema):
+    assessment_id: int
+    day: dt.date | None
+    total: float | None
+    band: str
+    subscales: dict[str, float]
+
+
+class HealthOut(NetworkHealthOut):
+    perceived_support: LatestScoreOut | None = Field(None, description="Latest MSPSS (mean 1–7)")
+    recovery_capital: LatestScoreOut | None = Field(None, description="Latest BARC-10 (10–60; ≥ 47 flagged)")
+
+
+def _latest_out(assessment: Assessment | None) -> LatestScoreOut | None:
+    if assessment is None:
+        return None
+    return LatestScoreOut(
+        assessment_id=assessment.pk,
+        day=assessment.day,
+        total=assessment.total,
+        band=assessment.band,
+        subscales=assessment.subscales,
+    )
+
+
+@router.get(
+    "/network/health",
+    response=HealthOut,
+    summary="Network health: pillars, composition, flags, suggestions, latest MSPSS and BARC-10",
+    tags=["network"],
+    # The id it had while it lived in circles/network/api.py, so generated clients keep their names.
+    operation_id="circles_network_api_network_health",
+)
+def network_health(request):
+    latest = load_latest_scores(request.auth, ("mspss", "barc10"))
+    return HealthOut(
+        **network_health_fields(load_network(request.auth)),
+        perceived_support=_latest_out(latest.get("mspss")),
+        recovery_capital=_latest_out(latest.get("barc10")),
+    )

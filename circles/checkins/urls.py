@@ -17,3 +17,7 @@ urlpatterns = [
     path("answers/<int:assessment_id>/fhir.json", views.assessment_fhir, name="assessment_fhir"),
     path("progress/", views.trajectory, name="trajectory"),
 ]
+
+# My circle shows the network with check-in reminders and scores, so its view lives here, above both;
+# circles/urls.py serves it in the network's section, at /network/ as "network:overview".
+network_section = [path("", views.my_circle, name="overview")]

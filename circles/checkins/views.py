@@ -1,4 +1,5 @@
-"""Check-in pages: today's check-in, history, questionnaires, the trajectory, and getting help now."""
+"""Check-in pages: today's check-in, history, questionnaires, the trajectory, and My circle (the network
+with the check-in reminders and the support scores beside it)."""
 
 import datetime as dt
 import json
@@ -10,10 +11,8 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.csrf import csrf_failure as default_csrf_failure
 from django.views.decorators.http import require_POST
 
 from circles.accounts.models import Role
@@ -21,7 +20,6 @@ from circles.checkins import drawing, fhir, logic, timing
 from circles.checkins.access import access_assessment
 from circles.checkins.actions import (
     checkin_settings,
-    do_ask_for_help,
     do_discard_assessment,
     do_import_questionnaire,
     do_save_answers,
@@ -40,11 +38,31 @@ from circles.checkins.forms import (
 )
 from circles.checkins.models import SUBSCALE_LABELS, Assessment, CheckIn, QuestionnaireDefinition
 from circles.checkins.reminders import load_measures, load_reminders
-from circles.checkins.trajectory import DEFAULT_WINDOW, WINDOWS, load_trajectory
+from circles.checkins.trajectory import DEFAULT_WINDOW, WINDOWS, load_latest_scores, load_trajectory
 from circles.lib.forms import form_page
 from circles.lib.time import local_today
+from circles.network import drawing as network_drawing
+from circles.network.health import load_network
 
 HISTORY_PER_PAGE = 30
+
+
+@login_required
+def my_circle(request):
+    """The member's network and its health, with what is due and the latest support scores."""
+    network = load_network(request.user)
+    entries = network_drawing.map_entries(network.facts)
+    context = {
+        "network": network,
+        "health": network.health,
+        "map_svg": network_drawing.network_map(entries, request.user.display_name),
+        "map_rows": network_drawing.map_table_rows(entries),
+        "chart_svg": network_drawing.weekly_chart(network.health.weeks),
+        "reminders": load_reminders(request.user),
+        # Perceived support and recovery capital, measured, beside the composition of the network.
+        "support_scores": load_latest_scores(request.user, ("mspss", "barc10")),
+    }
+    return render(request, "checkins/my_circle.html", context)
 
 
 def _checkin_page(request, day: dt.date):
@@ -254,38 +272,6 @@ def assessment_fhir(request, assessment_id: int):
     )
     response["Content-Disposition"] = f'attachment; filename="{assessment.instrument}-{assessment.day}.json"'
     return response
-
-
-def help_now(request):
-    """Crisis resources for anyone; a signed-in member's press also records a durable safety signal.
-
-    A press whose session has ended still gets the resources at once, never an error page.
-    """
-    pressed = signed_out_press = False
-    if request.method == "POST":
-        if request.user.is_authenticated:
-            do_ask_for_help(request.user, acting_user=request.user)
-            pressed = True
-        else:
-            signed_out_press = True
-    context = {
-        "resources": crisis_resources(translation.get_language()),
-        "pressed": pressed,
-        "signed_out_press": signed_out_press,
-    }
-    if pressed:  # the SOS confirmation (circles/alerts) is the next tap
-        from circles.alerts.views import sos_offer
-
-        context.update(sos_offer(request.user))
-    return render(request, "checkins/help_now.html", context)
-
-
-def csrf_failure(request, reason=""):
-    """A refused form; on the help button's address the crisis resources are shown all the same."""
-    if request.path == reverse("help_now"):
-        context = {"resources": crisis_resources(translation.get_language()), "signed_out_press": True}
-        return render(request, "checkins/help_now.html", context, status=403)
-    return default_csrf_failure(request, reason=reason)
 
 
 @login_required

@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, StrictInt
 
-from circles.checkins.trajectory import load_latest_scores
 from circles.lib.schema import InputSchema, apply_patch
 from circles.lib.time import local_today, user_zone
 from circles.network import logic
@@ -26,7 +25,7 @@ from circles.network.actions import (
     do_update_interaction,
     do_update_tie,
 )
-from circles.network.health import load_adherence, load_network
+from circles.network.health import NetworkView, load_adherence
 from circles.network.models import (
     LOGGED_KINDS,
     Cadence,
@@ -249,15 +248,9 @@ class WeekOut(Schema):
     counts: dict[str, int]
 
 
-class LatestScoreOut(Schema):
-    assessment_id: int
-    day: dt.date | None
-    total: float | None
-    band: str
-    subscales: dict[str, float]
+class NetworkHealthOut(Schema):
+    """The network's part of `GET /network/health`; the check-ins app adds the latest support scores."""
 
-
-class HealthOut(Schema):
     today: dt.date
     pillars: list[PillarOut]
     composition: CompositionOut
@@ -266,8 +259,6 @@ class HealthOut(Schema):
     commitments: list[CommitmentOut]
     suggestions: list[SuggestionOut]
     weeks: list[WeekOut]
-    perceived_support: LatestScoreOut | None = Field(None, description="Latest MSPSS (mean 1–7)")
-    recovery_capital: LatestScoreOut | None = Field(None, description="Latest BARC-10 (10–60; ≥ 47 flagged)")
 
 
 def _adherence_out(result: logic.Adherence) -> AdherenceOut:
@@ -462,23 +453,19 @@ def delete_commitment(request, commitment_id: int):
 
 
 # --- Health -----------------------------------------------------------------------------------
+# `GET /network/health` shows the latest MSPSS and BARC-10 beside these, so the operation lives in
+# circles/checkins/api.py, above both apps.
 
 
-@router.get(
-    "/network/health",
-    response=HealthOut,
-    summary="Network health: pillars, composition, flags, suggestions, latest MSPSS and BARC-10",
-)
-def network_health(request):
-    network = load_network(request.auth)
+def network_health_fields(network: NetworkView) -> dict:
+    """The fields of NetworkHealthOut for a loaded network."""
     health = network.health
     commitments = {c.pk: c for c in network.commitments}
-    latest = load_latest_scores(request.auth, ("mspss", "barc10"))
-    return HealthOut(
-        today=network.today,
-        pillars=[PillarOut(**vars(p)) for p in health.pillars],
-        composition=CompositionOut(**vars(health.composition)),
-        flagged_ties=[
+    return {
+        "today": network.today,
+        "pillars": [PillarOut(**vars(p)) for p in health.pillars],
+        "composition": CompositionOut(**vars(health.composition)),
+        "flagged_ties": [
             FlagOut(
                 tie_id=f.tie_id,
                 name=f.name,
@@ -488,22 +475,8 @@ def network_health(request):
             )
             for f in health.flags
         ],
-        commitment_adherence=health.commitment_adherence,
-        commitments=[_commitment_out(commitments[c.id], c.adherence) for c in health.commitments],
-        suggestions=[SuggestionOut(**vars(s)) for s in health.suggestions],
-        weeks=[WeekOut(week_start=w.week_start, counts=w.counts) for w in health.weeks],
-        perceived_support=_latest_out(latest.get("mspss")),
-        recovery_capital=_latest_out(latest.get("barc10")),
-    )
-
-
-def _latest_out(assessment) -> LatestScoreOut | None:
-    if assessment is None:
-        return None
-    return LatestScoreOut(
-        assessment_id=assessment.pk,
-        day=assessment.day,
-        total=assessment.total,
-        band=assessment.band,
-        subscales=assessment.subscales,
-    )
+        "commitment_adherence": health.commitment_adherence,
+        "commitments": [_commitment_out(commitments[c.id], c.adherence) for c in health.commitments],
+        "suggestions": [SuggestionOut(**vars(s)) for s in health.suggestions],
+        "weeks": [WeekOut(week_start=w.week_start, counts=w.counts) for w in health.weeks],
+    }

@@ -4,8 +4,9 @@ from circles.network import views
 
 app_name = "network"
 
+# "network:overview" (My circle, /network/) is served from circles/checkins/urls.py: it shows check-ins too.
+
 urlpatterns = [
-    path("", views.overview, name="overview"),
     path("ties/", views.tie_list, name="tie_list"),
     path("ties/new/", views.tie_create, name="tie_create"),
     path("ties/<int:tie_id>/", views.tie_detail, name="tie_detail"),

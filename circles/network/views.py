@@ -1,4 +1,5 @@
-"""Network pages: the map and its health, ties, contact log and commitments."""
+"""Network pages: ties, contact log and commitments. My circle, which shows the map and its health beside
+check-in reminders and scores, lives in circles/checkins/views.py."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,11 +9,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from circles.checkins.reminders import load_reminders
-from circles.checkins.trajectory import load_latest_scores
 from circles.lib.forms import form_page
 from circles.lib.time import local_today
-from circles.network import drawing
 from circles.network.access import access_commitment, access_interaction, access_tie
 from circles.network.actions import (
     do_add_tie,
@@ -26,27 +24,10 @@ from circles.network.actions import (
     do_update_tie,
 )
 from circles.network.forms import CommitmentForm, InteractionForm, TieForm, TieStatusForm
-from circles.network.health import load_adherence, load_network
+from circles.network.health import load_adherence
 from circles.network.models import Commitment, Interaction, Tie
 
 CONTACTS_PER_PAGE = 50
-
-
-@login_required
-def overview(request):
-    network = load_network(request.user)
-    entries = drawing.map_entries(network.facts)
-    context = {
-        "network": network,
-        "health": network.health,
-        "map_svg": drawing.network_map(entries, request.user.display_name),
-        "map_rows": drawing.map_table_rows(entries),
-        "chart_svg": drawing.weekly_chart(network.health.weeks),
-        "reminders": load_reminders(request.user),
-        # Perceived support and recovery capital, measured, beside the composition of the network.
-        "support_scores": load_latest_scores(request.user, ("mspss", "barc10")),
-    }
-    return render(request, "network/overview.html", context)
 
 
 @login_required

@@ -24,7 +24,7 @@ urlpatterns = [
     # The invited person
     path("invitation/<str:token>/", views.accept, name="accept"),
     # The supporter's side
-    path("supporting/", views.supporting, name="supporting"),
+    # "sharing:supporting" (/supporting/) lives in circles/alerts/urls.py: it lists alerts too.
     path("supporting/<int:member_id>/", views.supported_member, name="supported_member"),
     path("supporting/<int:member_id>/encourage/", views.encourage, name="encourage"),
 ]

@@ -1,5 +1,6 @@
 """Sharing pages. The member's side: who sees what, invitations, consent records, access history.
-The supporter's side: the people they support and what each shares."""
+The supporter's side: what one member they support shares. (Their home, which lists alerts too, is in
+circles/alerts/views.py.)"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +13,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from circles.alerts.access import access_asked_alerts
 from circles.audit.models import AuditEvent
 from circles.lib.forms import form_page
 from circles.network import drawing as network_drawing
@@ -25,7 +25,6 @@ from circles.sharing.access import (
     access_invitation,
     access_shared_data,
     access_shared_map,
-    access_supported_members,
 )
 from circles.sharing.fhir import consent_resource
 from circles.sharing.forms import ConsentForm, EncouragementForm, InvitationForm
@@ -324,21 +323,7 @@ def accept(request, token: str):
 # --- The supporter's side ------------------------------------------------------------------------
 
 
-@login_required
-def supporting(request):
-    """The people this account supports, each with what they share right now."""
-    disclosures = access_supported_members(request.user)
-    shared = {data.disclosure.member.pk: data for data in access_shared_data(request.user, disclosures)}
-    people = [
-        present(disclosure, shared.get(disclosure.member.pk), compact=True) for disclosure in disclosures
-    ]
-    context = {
-        "people": people,
-        "anything_shared": any(person.shares_anything for person in people),
-        "notice": REDISCLOSURE_NOTICE,
-        "asked_alerts": access_asked_alerts(request.user),
-    }
-    return render(request, "sharing/supporting.html", context)
+# The supporter's home (/supporting/) lists the alerts that ask them too: circles/alerts/views.py.
 
 
 def _member_page(request, member_id: int, form: EncouragementForm):
