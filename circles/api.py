@@ -13,6 +13,7 @@ from circles.accounts.auth import TokenAuth
 from circles.alerts.api import router as alerts_router
 from circles.checkins.api import router as checkins_router
 from circles.network.api import router as network_router
+from circles.records.api import router as records_router
 from circles.sharing.api import router as sharing_router
 
 api = NinjaAPI(
@@ -32,6 +33,7 @@ api.add_router("", checkins_router)
 # Before sharing: /supporting/alerts must not be read as /supporting/{member_id}.
 api.add_router("", alerts_router)
 api.add_router("", sharing_router)
+api.add_router("", records_router)
 
 
 def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict:

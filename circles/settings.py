@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "circles.sharing",
     "circles.audit",
     "circles.alerts",
+    "circles.records",
     "circles.worker",
     "circles.demo",
 ]

@@ -4,11 +4,13 @@ but keeps its place here, in the section and under the name of the app it belong
 from django.shortcuts import redirect, render
 from django.urls import include, path
 
+from circles.accounts import urls as accounts_urls
 from circles.alerts import urls as alerts_urls
 from circles.alerts import views as alerts_views
 from circles.api import api
 from circles.checkins import urls as checkins_urls
 from circles.network import urls as network_urls
+from circles.records import urls as records_urls
 from circles.sharing import urls as sharing_urls
 from circles.worker.views import healthz
 
@@ -30,7 +32,7 @@ def home(request):
 
 urlpatterns = [
     path("", home, name="home"),
-    path("accounts/", include("circles.accounts.urls")),
+    path("accounts/", section(accounts_urls, *records_urls.accounts_section)),
     path("network/", section(network_urls, *checkins_urls.network_section)),
     path("checkins/", include("circles.checkins.urls")),
     path("", section(sharing_urls, *alerts_urls.sharing_section)),

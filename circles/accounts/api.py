@@ -1,11 +1,9 @@
-"""Account operations in the API: who am I, profile, personal access tokens, export and erasure."""
+"""Account operations in the API: who am I, profile, personal access tokens. (Export and erasure of
+everything a person has: circles/records/api.py.)"""
 
 import datetime as dt
-from typing import Literal
 
-from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from pydantic import Field
@@ -13,13 +11,10 @@ from pydantic import Field
 from circles.accounts.access import access_token
 from circles.accounts.actions import (
     do_create_token,
-    do_erase_account,
-    do_export_account,
     do_revoke_token,
     do_sign_out_everywhere,
 )
-from circles.accounts.export import CONTENT_TYPES
-from circles.accounts.forms import EraseForm, ExportForm, ProfileForm
+from circles.accounts.forms import ProfileForm
 from circles.lib.schema import InputSchema
 
 router = Router(tags=["account"])
@@ -53,16 +48,6 @@ class TokenOut(Schema):
 
 class NewTokenOut(TokenOut):
     token: str = Field(description="Shown once; store it now. Only a hash is kept.")
-
-
-class ExportIn(InputSchema):
-    password: str
-    format: Literal["json", "fhir"] = "json"
-
-
-class EraseIn(InputSchema):
-    password: str
-    confirm: str = Field(description="The word “erase”, or the account's email address.")
 
 
 def _me(user) -> MeOut:
@@ -118,38 +103,4 @@ def create_token(request, payload: TokenIn):
 def revoke_token(request, token_id: int):
     token = access_token(request.auth, token_id)
     do_revoke_token(token, acting_user=request.auth)
-    return Status(204, None)
-
-
-def _checked(form):
-    if not form.is_valid():
-        raise ValidationError(form.errors.as_data())
-    return form.cleaned_data
-
-
-@router.post(
-    "/account/export",
-    response={200: dict},
-    summary="Everything Circles holds about you",
-    description="`format`: `json` (every record, as Circles keeps it) or `fhir` (a FHIR R4 collection "
-    "Bundle). Asks for the account's password again; the account's address is told by email.",
-)
-def export_account(request, payload: ExportIn):
-    data_format = _checked(ExportForm(request.auth, payload.dict()))["format"]
-    document = do_export_account(request.auth, data_format, acting_user=request.auth)
-    return JsonResponse(document, content_type=CONTENT_TYPES[data_format])
-
-
-@router.post(
-    "/account/erase",
-    response={204: None},
-    summary="Erase your account and everything in it",
-    description="Cannot be undone. Asks for the account's password and `confirm`: the word `erase`.",
-)
-def erase_account(request, payload: EraseIn):
-    user = request.auth
-    _checked(EraseForm(user, payload.dict()))
-    do_erase_account(user, acting_user=user)
-    if hasattr(request, "session"):
-        logout(request)
     return Status(204, None)

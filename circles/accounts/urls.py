@@ -29,7 +29,6 @@ urlpatterns = [
     path("settings/", views.settings_page, name="settings"),
     path("settings/tokens/", views.tokens, name="tokens"),
     path("settings/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
-    path("data/", views.data_page, name="data"),
-    path("data/export/", views.data_export, name="data_export"),
-    path("data/erase/", views.data_erase, name="data_erase"),
+    # "accounts:data", "accounts:data_export" and "accounts:data_erase" (/accounts/data/…) live in
+    # circles/records/urls.py: they gather what every app keeps about the person.
 ]

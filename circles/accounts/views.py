@@ -1,13 +1,10 @@
-"""Account pages: sign-up, login, password reset, settings, API tokens, and one's data."""
-
-import json
+"""Account pages: sign-up, login, password reset, settings and API tokens. (Your data: circles/records.)"""
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,15 +14,11 @@ from django.views.decorators.http import require_POST
 from circles.accounts.access import access_token
 from circles.accounts.actions import (
     do_create_token,
-    do_erase_account,
-    do_export_account,
     do_revoke_token,
     do_sign_out_everywhere,
     do_sign_up,
 )
-from circles.accounts.export import CONTENT_TYPES
-from circles.accounts.forms import EmailLoginForm, EraseForm, ExportForm, ProfileForm, SignUpForm, TokenForm
-from circles.lib.time import local_today
+from circles.accounts.forms import EmailLoginForm, ProfileForm, SignUpForm, TokenForm
 
 
 def locked_out(request, credentials=None, *args, **kwargs):
@@ -129,47 +122,3 @@ def sign_out_everywhere(request):
     do_sign_out_everywhere(request, acting_user=request.user)
     messages.success(request, _("You are signed out on every device, this one included."))
     return redirect("accounts:login")
-
-
-def _data_page(request, *, export_form=None, erase_form=None, status=200):
-    context = {
-        "export_form": export_form or ExportForm(request.user),
-        "erase_form": erase_form or EraseForm(request.user),
-    }
-    return render(request, "accounts/data.html", context, status=status)
-
-
-@login_required
-def data_page(request):
-    """Your data: download all of it, or erase the account."""
-    return _data_page(request)
-
-
-def export_response(document: dict, data_format: str, day) -> HttpResponse:
-    response = HttpResponse(json.dumps(document, indent=2), content_type=CONTENT_TYPES[data_format])
-    suffix = ".fhir.json" if data_format == "fhir" else ".json"
-    response["Content-Disposition"] = f'attachment; filename="circles-data-{day.isoformat()}{suffix}"'
-    return response
-
-
-@login_required
-@require_POST
-def data_export(request):
-    form = ExportForm(request.user, request.POST)
-    if not form.is_valid():
-        return _data_page(request, export_form=form, status=400)
-    data_format = form.cleaned_data["format"]
-    document = do_export_account(request.user, data_format, acting_user=request.user)
-    return export_response(document, data_format, local_today(request.user))
-
-
-@login_required
-@require_POST
-def data_erase(request):
-    form = EraseForm(request.user, request.POST)
-    if not form.is_valid():
-        return _data_page(request, erase_form=form, status=400)
-    do_erase_account(request.user, acting_user=request.user)
-    logout(request)
-    messages.success(request, _("Your account and everything in it have been erased. Take care."))
-    return redirect("home")

@@ -1,21 +1,25 @@
-"""A completed questionnaire as FHIR R4: a QuestionnaireResponse plus an Observation of its score.
+"""A completed questionnaire as FHIR R4: a QuestionnaireResponse plus an Observation of its score; a
+day's check-in as an Observation.
 
 Built as plain dicts, then checked with the fhir.resources R4B models before anything leaves Circles.
 """
 
-import uuid
-
 from fhir.resources.R4B.bundle import Bundle
 
 from circles.checkins import definitions
-from circles.checkins.models import CSSRS_TIERS, SUBSCALE_LABELS, Assessment
+from circles.checkins.models import CSSRS_TIERS, SUBSCALE_LABELS, Assessment, CheckIn, SleepQuality
+from circles.lib.fhir import patient_reference, urn
 
-NAMESPACE = uuid.UUID("6f1b1d2e-8a47-4c1e-9a51-0f6c2b7f5a10")  # fixed, so ids are stable across exports
 UCUM = "http://unitsofmeasure.org"
-
-
-def _urn(kind: str, key: object) -> str:
-    return f"urn:uuid:{uuid.uuid5(NAMESPACE, f'{kind}:{key}')}"
+SURVEY = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+            "code": "survey",
+            "display": "Survey",
+        }
+    ]
+}
 
 
 def _subject(assessment: Assessment) -> dict:
@@ -72,17 +76,7 @@ def score_observation(assessment: Assessment, response_urn: str) -> dict:
     observation: dict = {
         "resourceType": "Observation",
         "status": "final",
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                        "code": "survey",
-                        "display": "Survey",
-                    }
-                ]
-            }
-        ],
+        "category": [SURVEY],
         "code": {"coding": codings, "text": f"{spec.name} score"}
         if codings
         else {"text": f"{spec.name} score"},
@@ -117,20 +111,64 @@ def score_observation(assessment: Assessment, response_urn: str) -> dict:
     return observation
 
 
+def assessment_entries(assessment: Assessment) -> list[dict]:
+    """The Bundle entries of a completed questionnaire: the response and the Observation derived from it."""
+    response_urn = urn("QuestionnaireResponse", assessment.pk)
+    observation = score_observation(assessment, response_urn)
+    return [
+        {"fullUrl": response_urn, "resource": questionnaire_response(assessment)},
+        {"fullUrl": urn("Observation", assessment.pk), "resource": observation},
+    ]
+
+
 def assessment_bundle(assessment: Assessment) -> dict:
     """A collection Bundle: the response and the Observation derived from it, validated before return."""
-    response_urn = _urn("QuestionnaireResponse", assessment.pk)
     bundle = {
         "resourceType": "Bundle",
         "type": "collection",
         "timestamp": _completed(assessment),
-        "entry": [
-            {"fullUrl": response_urn, "resource": questionnaire_response(assessment)},
-            {
-                "fullUrl": _urn("Observation", assessment.pk),
-                "resource": score_observation(assessment, response_urn),
-            },
-        ],
+        "entry": assessment_entries(assessment),
     }
     Bundle.model_validate(bundle)  # raises if we ever build something that is not valid FHIR
     return bundle
+
+
+def _score(code: str, text: str, value: int) -> dict:
+    return {
+        "code": {"coding": [{"system": "urn:circles:checkin", "code": code}], "text": text},
+        "valueQuantity": {"value": value, "unit": "score", "system": UCUM, "code": "{score}"},
+    }
+
+
+def checkin_observation(checkin: CheckIn, member) -> dict:
+    """One day's check-in of the member's: mood, craving and stress (0–10), sleep quality (1–5), any use."""
+    sleep = SleepQuality(checkin.sleep_quality)
+    return {
+        "resourceType": "Observation",
+        "identifier": [{"system": "urn:circles:checkin", "value": str(checkin.pk)}],
+        "status": "final",
+        "category": [SURVEY],
+        "code": {"coding": [{"system": "urn:circles:checkin", "code": "daily"}], "text": "Daily check-in"},
+        "subject": patient_reference(member),
+        "effectiveDateTime": checkin.day.isoformat(),
+        "issued": checkin.updated_at.isoformat(),
+        "component": [
+            _score("mood", "Mood (0–10)", checkin.mood),
+            _score("craving", "Craving (0–10)", checkin.craving),
+            _score("stress", "Stress (0–10)", checkin.stress),
+            {
+                "code": {"coding": [{"system": "urn:circles:checkin", "code": "sleep"}], "text": "Sleep"},
+                "valueCodeableConcept": {
+                    "coding": [{"system": "urn:circles:sleep-quality", "code": str(sleep.value)}],
+                    "text": str(sleep.label),
+                },
+            },
+            {
+                "code": {
+                    "coding": [{"system": "urn:circles:checkin", "code": "used"}],
+                    "text": "Any use since the last check-in",
+                },
+                "valueBoolean": checkin.used,
+            },
+        ],
+    }

@@ -10,10 +10,10 @@ from django.db import connection
 from django.test import Client
 
 from circles.accounts.models import User
-from circles.accounts.tests.factories import member_with_everything
 from circles.audit.models import AuditEvent
 from circles.audit.trail import first_break
 from circles.network.models import Interaction, Tie
+from circles.records.tests.factories import member_with_everything
 from conftest import PASSWORD
 
 DISTINCTIVE_NAME = "Zephyrine Quillfeather"

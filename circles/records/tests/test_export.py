@@ -7,10 +7,17 @@ from django.apps import apps
 from django.core import mail
 from fhir.resources.R4B.bundle import Bundle
 
-from circles.accounts.export import EXPORTERS, EXTRA_SECTIONS, NOT_MEMBER_DATA, export_fhir, export_json
-from circles.accounts.tests.factories import member_with_everything
 from circles.audit.models import AuditEvent
 from circles.network.tests.factories import make_interaction, make_tie
+from circles.records.export import (
+    DECLARED,
+    EXPORTERS,
+    EXTRA_SECTIONS,
+    NOT_MEMBER_DATA,
+    export_fhir,
+    export_json,
+)
+from circles.records.tests.factories import member_with_everything
 from conftest import PASSWORD
 
 SECTIONS = [section.__name__ for section in [*EXPORTERS.values(), *EXTRA_SECTIONS]]
@@ -19,11 +26,21 @@ SECTIONS = [section.__name__ for section in [*EXPORTERS.values(), *EXTRA_SECTION
 def test_every_model_is_exported_or_explained():
     for model in apps.get_models():
         assert model in EXPORTERS or model in NOT_MEMBER_DATA, (
-            f"{model._meta.label}: add it to EXPORTERS in circles/accounts/export.py, "
-            "or to NOT_MEMBER_DATA with the reason it holds nothing about a person"
+            f"{model._meta.label}: list it in the sections of its app's personal_data.py, "
+            "or in its not_member_data with the reason it holds nothing about a person"
         )
     assert not set(EXPORTERS) & set(NOT_MEMBER_DATA)
     assert len(set(SECTIONS)) == len(SECTIONS)
+
+
+def test_each_app_declares_only_its_own_models():
+    """Each app says what it keeps in its own personal_data.py; Django's and other libraries' models are
+    explained by the app that uses them (accounts for sign-in, records for the model catalogue)."""
+    assert {config.label for config, _part in DECLARED} >= {"accounts", "network", "checkins", "alerts"}
+    for config, part in DECLARED:
+        for model in [*part.sections, *part.not_member_data]:
+            if model._meta.app_config.name.startswith("circles."):
+                assert model._meta.app_config is config, f"{model._meta.label} is declared by {config.label}"
 
 
 @pytest.fixture

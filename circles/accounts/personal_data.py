@@ -1,0 +1,82 @@
+"""What the accounts app keeps about a person: the account, its roles, tokens and sign-ins
+(circles/lib/records.py; export and erasure are circles/records)."""
+
+from axes.models import AccessAttempt, AccessAttemptExpiration, AccessFailureLog, AccessLog
+from django.contrib.auth.models import Group, Permission
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from circles.accounts.models import PersonalAccessToken, Role, User
+from circles.lib.fhir import urn
+from circles.lib.records import PersonalData, Row, row
+
+
+def profile(user: User) -> list[Row]:
+    # Never the password hash or the session secret.
+    return [row(user, ["id", "email", "display_name", "timezone", "date_joined", "last_login"])]
+
+
+def roles(user: User) -> list[Row]:
+    return [row(role, ["kind", "granted_at"]) for role in Role.objects.filter(user=user).order_by("id")]
+
+
+def access_tokens(user: User) -> list[Row]:
+    # Never the token's hash: only what the tokens page shows.
+    return [
+        row(token, ["id", "name", "hint", "created_at", "last_used_at", "revoked_at"])
+        for token in PersonalAccessToken.objects.filter(user=user).order_by("id")
+    ]
+
+
+def sign_ins(user: User) -> list[Row]:
+    """Successful log-ins to the account, as django-axes records them."""
+    return [
+        row(entry, ["attempt_time", "logout_time", "ip_address", "user_agent"])
+        for entry in AccessLog.objects.filter(username__iexact=user.email).order_by("attempt_time")
+    ]
+
+
+def patient(user: User) -> dict:
+    return {
+        "resourceType": "Patient",
+        "identifier": [{"system": "urn:circles:member", "value": str(user.pk)}],
+        "active": user.is_active,
+        "name": [{"text": user.display_name}],
+        "telecom": [{"system": "email", "value": user.email}],
+    }
+
+
+def fhir_entries(user: User) -> list[dict]:
+    return [{"fullUrl": urn("Patient", user.pk), "resource": patient(user)}]
+
+
+def _sessions_of(user: User) -> list[str]:
+    # Sessions store the account number inside their encoded data, so each live one is read.
+    keys = []
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.get_decoded().get("_auth_user_id") == str(user.pk):
+            keys.append(session.session_key)
+    return keys
+
+
+def erase(user: User) -> None:
+    """Sign-in records are kept by address, not by account, and sessions by an opaque key: both go."""
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username__iexact=user.email).delete()
+    Session.objects.filter(session_key__in=_sessions_of(user)).delete()
+
+
+PERSONAL_DATA = PersonalData(
+    sections={User: profile, Role: roles, PersonalAccessToken: access_tokens, AccessLog: sign_ins},
+    not_member_data={
+        Session: "Opaque sign-in state (account number and a hash); the person's sessions end on erasure.",
+        Permission: "Django's catalogue of permissions; Circles grants capabilities through roles.",
+        Group: "Django's permission groups, not used by Circles.",
+        AccessAttempt: "Counts of failed log-ins under an address, which anyone may have typed; kept for "
+        "the cool-off only, and removed on erasure.",
+        AccessFailureLog: "Failed log-ins under an address, which anyone may have typed; removed on erasure.",
+        AccessAttemptExpiration: "When a failed-log-in count expires; no data about anyone.",
+    },
+    fhir_entries=fhir_entries,
+    erase=erase,
+)

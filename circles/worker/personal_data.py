@@ -1,0 +1,8 @@
+"""The worker keeps nothing about a person (circles/lib/records.py)."""
+
+from circles.lib.records import PersonalData
+from circles.worker.models import WorkerHeartbeat
+
+PERSONAL_DATA = PersonalData(
+    not_member_data={WorkerHeartbeat: "The background worker's own liveness record (host and process id)."},
+)
