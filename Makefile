@@ -22,6 +22,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo --no-cache
 	$(VENV)/bin/mypy circles
 	$(PY) -m pytest -m "not browser"
 
@@ -30,9 +31,11 @@ test-browser: $(STAMP)
 	bin/install-browser-deps
 	$(PY) -m pytest -m browser
 
+# ruff, then the stack of apps: each imports only those below it (pyproject.toml, docs/architecture.md).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo --no-cache
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy circles
