@@ -1,5 +1,5 @@
 """What the accounts app keeps about a person: the account, its roles, tokens and sign-ins
-(circles/lib/records.py; export and erasure are circles/records)."""
+(circles/lib/personal_data.py; export and erasure are circles/records)."""
 
 from axes.models import AccessAttempt, AccessAttemptExpiration, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group, Permission
@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from circles.accounts.models import PersonalAccessToken, Role, User
 from circles.lib.fhir import urn
-from circles.lib.records import PersonalData, Row, row
+from circles.lib.personal_data import PersonalData, Row, row
 
 
 def profile(user: User) -> list[Row]:

@@ -1,5 +1,5 @@
 """What the alerts app keeps about a person: their rules, crisis ladder and alerts with their delivery
-(circles/lib/records.py; export and erasure are circles/records)."""
+(circles/lib/personal_data.py; export and erasure are circles/records)."""
 
 from circles.alerts.models import (
     Acknowledgement,
@@ -11,7 +11,7 @@ from circles.alerts.models import (
     Rung,
     RungPerson,
 )
-from circles.lib.records import PersonalData, Row, row
+from circles.lib.personal_data import PersonalData, Row, row
 
 
 def alert_settings(user) -> list[Row]:

@@ -1,12 +1,12 @@
 """What the audit trail holds about a person: who read or changed their data
-(circles/lib/records.py; export and erasure are circles/records).
+(circles/lib/personal_data.py; export and erasure are circles/records).
 
 Erasure leaves the trail as it was: its rows name people by account number only, and once the account
 is gone that number leads to nobody.
 """
 
 from circles.audit.models import AuditEvent
-from circles.lib.records import PersonalData, Row, row
+from circles.lib.personal_data import PersonalData, Row, row
 
 
 def access_history(user) -> list[Row]:

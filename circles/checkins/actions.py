@@ -172,10 +172,13 @@ def do_discard_assessment(assessment: Assessment, *, acting_user) -> None:
     assessment.delete()
 
 
-@transaction.atomic
 def do_ask_for_help(member, *, acting_user) -> SafetySignal:
-    """The member pressed "I need help now": a durable signal, written before the page answers."""
-    return _announce_signal(SafetySignal.objects.create(member=member, source=SafetySignal.Source.HELP_NOW))
+    """The member pressed "I need help now": a durable signal, written before the page answers.
+
+    Not announced: nothing above reacts to the press itself (the member confirms SOS on the next tap),
+    and the crisis page must never depend on another app's code succeeding.
+    """
+    return SafetySignal.objects.create(member=member, source=SafetySignal.Source.HELP_NOW)
 
 
 @transaction.atomic

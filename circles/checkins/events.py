@@ -15,6 +15,9 @@ class CheckInSaved(Event):
 
 @dataclass(frozen=True)
 class SafetySignalRaised(Event):
-    """A safety signal was written: a self-harm answer, a positive screen or an "I need help now" press."""
+    """A self-harm answer or a positive screen was recorded as a safety signal.
+
+    An "I need help now" press is not announced: the member confirms SOS themselves (circles/alerts).
+    """
 
     signal: SafetySignal

@@ -1,5 +1,5 @@
 """What the check-ins app keeps about a person: check-ins, questionnaires, schedules and safety signals
-(circles/lib/records.py; export and erasure are circles/records)."""
+(circles/lib/personal_data.py; export and erasure are circles/records)."""
 
 from circles.checkins import fhir
 from circles.checkins.models import (
@@ -11,7 +11,7 @@ from circles.checkins.models import (
     SafetySignal,
 )
 from circles.lib.fhir import urn
-from circles.lib.records import PersonalData, Row, row
+from circles.lib.personal_data import PersonalData, Row, row
 
 CHECKIN_FIELDS = [
     "id",

@@ -4,9 +4,10 @@ The app that owns a change declares what happened as an `Event` (a frozen datacl
 `events.py`) and announces it inside the transaction of the change. An app higher in the stack
 subscribes with `@receiver(ThatEvent)` in its `receivers.py`, which its `AppConfig.ready()` imports.
 
-Receivers run at once, one after another in the order the apps are installed, inside the caller's
-transaction: what they write is saved with the change or not at all (the outbox guarantee of
-docs/alerts.md). An exception in a receiver reaches the caller and undoes the whole change.
+Receivers run at once, one after another in the order they subscribed (their apps' ready(), so the
+order of INSTALLED_APPS), inside the caller's transaction: what they write is saved with the change
+or not at all (the outbox guarantee of docs/alerts.md). An exception in a receiver reaches the
+caller and undoes the whole change.
 """
 
 from collections import defaultdict

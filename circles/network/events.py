@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from circles.accounts.models import User
 from circles.lib.events import Event
 from circles.network.models import Tie
 
@@ -14,5 +15,5 @@ class TieEnded(Event):
     """
 
     tie: Tie
-    acting_user: object
-    deleted: bool = False
+    acting_user: User
+    deleted: bool = False  # True: the tie and its log are deleted once the receivers have run

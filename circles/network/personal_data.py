@@ -1,8 +1,8 @@
 """What the network app keeps about a person: their ties, contact log and commitments
-(circles/lib/records.py; export and erasure are circles/records)."""
+(circles/lib/personal_data.py; export and erasure are circles/records)."""
 
 from circles.lib.fhir import patient_reference, urn
-from circles.lib.records import PersonalData, Row, row
+from circles.lib.personal_data import PersonalData, Row, row
 from circles.network.models import (
     Commitment,
     Interaction,

@@ -1,7 +1,7 @@
-"""Django's own catalogue holds nothing about a person (circles/lib/records.py)."""
+"""Django's own catalogue holds nothing about a person (circles/lib/personal_data.py)."""
 
 from django.contrib.contenttypes.models import ContentType
 
-from circles.lib.records import PersonalData
+from circles.lib.personal_data import PersonalData
 
 PERSONAL_DATA = PersonalData(not_member_data={ContentType: "Django's catalogue of models."})

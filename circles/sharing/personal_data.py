@@ -1,8 +1,8 @@
 """What the sharing app keeps about a person: the invitations they sent and their consent records
-(circles/lib/records.py; export and erasure are circles/records)."""
+(circles/lib/personal_data.py; export and erasure are circles/records)."""
 
 from circles.lib.fhir import urn
-from circles.lib.records import PersonalData, Row, row
+from circles.lib.personal_data import PersonalData, Row, row
 from circles.sharing.fhir import consent_resource
 from circles.sharing.models import Consent, Invitation
 

@@ -21,16 +21,33 @@ CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
+def layers() -> list[tuple[list[str], bool]]:
+    """The declared layers, top first: each a list of names (parentheses of apps to come removed) and
+    whether those siblings are independent of each other ("|") or not (":")."""
+    result = []
+    for layer in STACK_CONTRACT["layers"]:
+        names = [name.strip().strip("()") for name in re.split("[|:]", layer)]
+        result.append((names, ":" not in layer))
+    return result
+
+
 def stack() -> list[str]:
-    """The declared layers, top first, siblings flattened and the parentheses of apps to come removed."""
-    return [
-        name.strip().strip("()") for layer in STACK_CONTRACT["layers"] for name in re.split("[|:]", layer)
-    ]
+    return [name for names, _independent in layers() for name in names]
 
 
 def _height(app: str) -> int:
-    """0 for the top of the stack; higher numbers sit lower."""
-    return stack().index(app)
+    """0 for the top layer; higher numbers sit lower. Siblings share a height."""
+    return next(index for index, (names, _independent) in enumerate(layers()) if app in names)
+
+
+def _may_use(owner: str, used: str) -> bool:
+    """Whether code of `owner` may use `used`: its own, anything lower, a sibling only when dependent."""
+    if owner == used or _height(used) > _height(owner):
+        return True
+    if _height(used) < _height(owner):
+        return False
+    (_names, independent) = layers()[_height(owner)]
+    return not independent
 
 
 def _lint_copy(tmp_path: Path, change=None) -> subprocess.CompletedProcess:
@@ -95,12 +112,30 @@ def test_a_new_app_must_be_placed_in_the_stack(tmp_path):
     assert "circles.unplaced" in result.stdout
 
 
-def _app_of(path: Path) -> str:
-    """The top-level part of circles a file belongs to: an app, or a module such as urls."""
-    return path.relative_to(ROOT / "circles").parts[0].removesuffix(".py")
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported_modules(node: ast.AST, path: Path) -> list[str]:
+    """The absolute names an import statement brings in (relative ones resolved, "from circles import
+    alerts" read as circles.alerts)."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if not isinstance(node, ast.ImportFrom):
+        return []
+    base = node.module or ""
+    if node.level:
+        package = _module_name(path).split(".")
+        if path.name != "__init__.py":
+            package = package[:-1]
+        package = package[: len(package) - (node.level - 1)]
+        base = ".".join([*package, *([node.module] if node.module else [])])
+    return [base, *(f"{base}.{alias.name}" for alias in node.names)]
 
 
 def _sources() -> list[Path]:
+    """The app's own code: everything in circles/ but the tests and migrations."""
     return [
         path
         for path in sorted((ROOT / "circles").rglob("*.py"))
@@ -108,26 +143,55 @@ def _sources() -> list[Path]:
     ]
 
 
+def _imports(path: Path):
+    """(node, absolute module names, whether the import stands at the top of the module) for a file."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    at_top = {id(node) for node in tree.body}
+    for node in ast.walk(tree):
+        modules = _imported_modules(node, path)
+        if modules:
+            yield node, modules, id(node) in at_top
+
+
+def _part_of_circles(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if parts[0] == "circles" and len(parts) > 1 else None
+
+
 def test_no_import_of_another_app_hides_inside_a_function():
     """Imports of another app stand at the top of the module, where a reader and the linter see them."""
     hidden = []
     for path in _sources():
-        tree = ast.parse(path.read_text(), filename=str(path))
-        at_top = {id(node) for node in tree.body}
-        for node in ast.walk(tree):
-            if id(node) in at_top:
-                continue
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                modules = [node.module]
-            elif isinstance(node, ast.Import):
-                modules = [alias.name for alias in node.names]
-            else:
-                continue
+        own = _part_of_circles(_module_name(path))
+        for node, modules, at_top in _imports(path):
             for module in modules:
-                parts = module.split(".")
-                if parts[0] == "circles" and len(parts) > 1 and parts[1] != _app_of(path):
+                part = _part_of_circles(module)
+                if not at_top and part is not None and part != own:
                     hidden.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {module}")
     assert hidden == [], "move these imports to the top of their module (docs/architecture.md)"
+
+
+def test_no_code_imports_a_test_module():
+    """Tests may import any app; the app's code importing a test module would carry that past the check."""
+    into_tests = [
+        f"{path.relative_to(ROOT)}:{node.lineno} imports {module}"
+        for path in _sources()
+        for node, modules, _at_top in _imports(path)
+        for module in modules
+        if module.startswith("circles.") and {"tests", "tests_browser"} & set(module.split("."))
+    ]
+    assert into_tests == []
+
+
+def test_modules_are_found_by_name_only_where_the_docs_say():
+    """records finds every app's personal_data.py by name (docs/architecture.md); nothing else may load
+    a module by name, which the stack check could not see."""
+    by_name = [
+        str(path.relative_to(ROOT))
+        for path in _sources()
+        if re.search(r"\bimport_module\b|__import__|autodiscover_modules", path.read_text())
+    ]
+    assert by_name == ["circles/records/export.py"]
 
 
 INCLUDE = re.compile(r"""\{%\s*(?:include|extends)\s+["']([^"']+)["']""")
@@ -147,6 +211,13 @@ def test_templates_include_only_their_own_app_or_apps_below():
             folder = included.split("/")[0] if "/" in included else None
             if folder is None or folder == "includes" or folder == owner:
                 continue  # the project's base layout and includes, or the app's own
-            if owner is None or folder not in stack() or _height(folder) < _height(owner):
+            if owner is None or folder not in stack() or not _may_use(owner, folder):
                 upward.append(f"{path.relative_to(ROOT)} includes {included}")
     assert upward == [], "a page that shows several apps lives in the highest of them"
+
+
+def test_siblings_in_the_stack_are_independent():
+    """The apps to come side by side (plans, meetings, community) may not use each other."""
+    assert _may_use("checkins", "network") and not _may_use("network", "checkins")
+    assert not _may_use("plans", "meetings") and not _may_use("meetings", "plans")
+    assert _may_use("meetings", "care") and not _may_use("care", "community")

@@ -1,6 +1,6 @@
-"""The worker keeps nothing about a person (circles/lib/records.py)."""
+"""The worker keeps nothing about a person (circles/lib/personal_data.py)."""
 
-from circles.lib.records import PersonalData
+from circles.lib.personal_data import PersonalData
 from circles.worker.models import WorkerHeartbeat
 
 PERSONAL_DATA = PersonalData(

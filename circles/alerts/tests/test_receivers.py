@@ -7,7 +7,9 @@ from circles.alerts import logic
 from circles.alerts.models import Alert, EscalationTimer, Notification
 from circles.alerts.tests.factories import askable, ladder
 from circles.checkins.actions import do_save_answers, do_start_assessment
+from circles.checkins.events import SafetySignalRaised
 from circles.checkins.models import Assessment, SafetySignal
+from circles.lib import events
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,3 +40,14 @@ def test_a_safety_alert_is_committed_with_the_answer(riley, sam):
     alert = Alert.objects.get()
     assert signal.handled_at is not None and alert.urgent
     assert Notification.objects.filter(alert=alert).exists()
+
+
+def test_the_help_page_never_waits_on_a_receiver(riley, client_for):
+    """A press of "I need help now" is not announced: a receiver that fails cannot cost the resources."""
+    failing = events.receiver(SafetySignalRaised)(lambda event: 1 / 0)
+    try:
+        response = client_for(riley).post("/help-now/")
+    finally:
+        events._receivers[SafetySignalRaised].remove(failing)
+    assert response.status_code == 200 and "988" in response.content.decode()
+    assert SafetySignal.objects.get().source == SafetySignal.Source.HELP_NOW

@@ -1,8 +1,12 @@
 """Events: receivers run in the caller's transaction, in order, and their failure undoes the change."""
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 
 from circles.checkins.events import CheckInSaved, SafetySignalRaised
@@ -70,3 +74,23 @@ def test_the_apps_above_subscribe_to_what_they_must_react_to():
     assert [f.__module__ for f in receivers_of(CheckInSaved)] == ["circles.alerts.receivers"]
     assert [f.__module__ for f in receivers_of(SafetySignalRaised)] == ["circles.alerts.receivers"]
     assert [f.__module__ for f in receivers_of(TieEnded)] == ["circles.sharing.receivers"]
+
+
+def test_every_apps_receivers_are_subscribed_when_django_starts():
+    """Each app imports its receivers.py in ready(): forgetting it would silently stop its reactions."""
+    check = (
+        "import sys, django; django.setup(); from django.apps import apps; "
+        "from django.utils.module_loading import module_has_submodule as has; "
+        "print(sorted(c.name for c in apps.get_app_configs() if has(c.module, 'receivers') "
+        "and c.name + '.receivers' not in sys.modules))"
+    )
+    result = subprocess.run(  # noqa: S603 — our own interpreter on our own settings
+        [sys.executable, "-c", check],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "circles.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", f"import these in their AppConfig.ready(): {result.stdout}"

@@ -5,15 +5,18 @@ import json
 import pytest
 from django.apps import apps
 from django.core import mail
+from django.core.exceptions import ImproperlyConfigured
 from fhir.resources.R4B.bundle import Bundle
 
 from circles.audit.models import AuditEvent
+from circles.lib.personal_data import PersonalData
 from circles.network.tests.factories import make_interaction, make_tie
 from circles.records.export import (
     DECLARED,
     EXPORTERS,
     EXTRA_SECTIONS,
     NOT_MEMBER_DATA,
+    check_declared_once,
     export_fhir,
     export_json,
 )
@@ -41,6 +44,14 @@ def test_each_app_declares_only_its_own_models():
         for model in [*part.sections, *part.not_member_data]:
             if model._meta.app_config.name.startswith("circles."):
                 assert model._meta.app_config is config, f"{model._meta.label} is declared by {config.label}"
+
+
+def test_a_model_declared_twice_is_refused():
+    (accounts, part), *_rest = DECLARED
+    assert accounts.label == "accounts"
+    again = PersonalData(not_member_data={model: "again" for model in part.sections})
+    with pytest.raises(ImproperlyConfigured, match="declared by accounts and again by accounts"):
+        check_declared_once([(accounts, part), (accounts, again)])
 
 
 @pytest.fixture
@@ -117,6 +128,12 @@ def test_fhir_bundle_has_every_resource_and_is_valid(riley, everything):
     assert scores["mood"]["valueQuantity"]["value"] == 6 and scores["used"]["valueBoolean"] is True
     for note in everything["private_notes"]:
         assert note not in json.dumps(bundle)
+
+
+def test_fhir_bundle_puts_the_person_and_their_people_first(riley, everything):
+    kinds = [entry["resource"]["resourceType"] for entry in export_fhir(riley)["entry"]]
+    assert kinds[:4] == ["Patient", "RelatedPerson", "RelatedPerson", "Consent"]
+    assert kinds[4:6] == ["QuestionnaireResponse", "Observation"]  # a response, then its score
 
 
 @pytest.mark.parametrize(
