@@ -119,6 +119,29 @@ def plausible_contact_time(value: dt.datetime) -> None:
         raise ValidationError(_("Please check the date: it is before 1900."))
 
 
+@deconstructible
+class NotBlank:
+    """A field validator refusing text that is only spaces.
+
+    A field validator, not a check in clean(): a form leaves a field it already refused (too long,
+    say) out of the model, and clean() would then add a second, wrong message about it being empty.
+    """
+
+    def __init__(self, message):
+        self.message = message
+
+    def __call__(self, value: str) -> None:
+        if not (value or "").strip():
+            raise ValidationError(self.message)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, NotBlank) and self.message == other.message
+
+
+NAME_GIVEN = NotBlank(_("Please enter a name."))
+TITLE_GIVEN = NotBlank(_("Please say what you intend, e.g. “Tuesday group”."))
+
+
 def refuse_ended_tie(record) -> None:
     """New contact or commitments go to current ties only; old records of an ended tie stay editable."""
     if record._state.adding and record.tie_id and record.tie.status == TieStatus.ENDED:
@@ -137,7 +160,7 @@ class Tie(models.Model):
     """A person, group or meeting in the member's life, and what the member knows about the tie."""
 
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ties")
-    display_name = models.CharField(_("name"), max_length=80)
+    display_name = models.CharField(_("name"), max_length=80, validators=[NAME_GIVEN])
     relationship = models.CharField(_("relationship"), max_length=20, choices=Relationship.choices)
     # Stored resolved (for queries); it follows the relationship unless pillar_override is set.
     pillar = models.CharField(max_length=20, choices=Pillar.choices, editable=False)
@@ -225,8 +248,6 @@ class Tie(models.Model):
     def clean(self):
         super().clean()
         self.display_name = (self.display_name or "").strip()
-        if not self.display_name:
-            raise ValidationError({"display_name": _("Please enter a name.")})
         if self.phone and not all(ch.isdigit() or ch in "+-() ." for ch in self.phone):
             raise ValidationError({"phone": _("Use digits, spaces and + - ( ) only.")})
 
@@ -370,7 +391,7 @@ class Commitment(models.Model):
 
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="commitments")
     tie = models.ForeignKey(Tie, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("with"))
-    title = models.CharField(_("what you intend"), max_length=120)
+    title = models.CharField(_("what you intend"), max_length=120, validators=[TITLE_GIVEN])
     cadence = models.CharField(_("how often"), max_length=20, choices=Cadence.choices)
     weekdays = models.JSONField(_("on these days"), default=list, blank=True)
     interval_days = models.PositiveSmallIntegerField(
@@ -396,8 +417,6 @@ class Commitment(models.Model):
         super().clean()
         self.title = (self.title or "").strip()
         errors: dict[str, str] = {}
-        if not self.title:
-            errors["title"] = _("Please say what you intend, e.g. “Tuesday group”.")
         if self.cadence == Cadence.WEEKDAYS:
             days = self.weekdays
             if (

@@ -133,3 +133,36 @@ def test_tie_history_in_the_api(riley, client_for, api):
     api("post", f"/api/v1/ties/{tie.pk}/status", {"status": "paused", "note": "a break"})
     history = client_for(riley).get(f"/api/v1/ties/{tie.pk}/history").json()
     assert [(h["status"], h["note"]) for h in history] == [("paused", "a break"), ("active", "")]
+
+
+@pytest.mark.parametrize(
+    ("url", "fields", "name", "empty_message"),
+    [
+        ("/network/ties/new/", {"relationship": "friend"}, "display_name", "Please enter a name."),
+        (
+            "/network/commitments/new/",
+            {"cadence": "times_per_week", "times_per_week": 2},
+            "title",
+            "Please say",
+        ),
+    ],
+)
+def test_a_name_too_long_is_told_so_and_nothing_else(riley, client_for, url, fields, name, empty_message):
+    """Only "too long": not also "please enter a name", which the form's refusal used to bring about."""
+    tie = make_tie(riley, "Group", "group")
+    response = client_for(riley).post(url, {**fields, "tie": tie.pk, name: "x" * 300})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Ensure this value has at most" in page and empty_message not in page
+    assert not Commitment.objects.exists()
+
+
+def test_a_name_of_spaces_is_refused_in_the_api(riley, api):
+    response = api("post", "/api/v1/ties", {"display_name": "   ", "relationship": "friend"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"display_name": ["Please enter a name."]}
+    tie = make_tie(riley, "Group", "group")
+    body = {"tie_id": tie.pk, "title": "  ", "cadence": "times_per_week", "times_per_week": 2}
+    response = api("post", "/api/v1/commitments", body)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"title": ["Please say what you intend, e.g. “Tuesday group”."]}
