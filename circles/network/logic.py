@@ -261,6 +261,14 @@ class Adherence:
         return round(self.met / self.expected, 4) if self.expected else None
 
     @property
+    def missed_by_day(self) -> tuple[tuple[dt.date, int], ...]:
+        """Each due date with how many occurrences were missed on it, oldest first.
+
+        Several occurrences of an N-times-a-week commitment share their week's Sunday as due date.
+        """
+        return tuple(Counter(self.missed_dates).items())
+
+    @property
     def off_track(self) -> bool:
         """Drift noticed early: two misses in a row, or under half kept over the window."""
         return self.missed_in_a_row >= 2 or (self.expected >= 2 and self.met / self.expected < 0.5)

@@ -1,5 +1,7 @@
 """Setting commitments through the pages, and what the pages derive from them."""
 
+import re
+
 from circles.network.models import Commitment
 from circles.network.tests.factories import make_commitment, make_interaction, make_tie
 
@@ -87,3 +89,16 @@ def test_edit_and_delete(riley, client_for):
     assert (commitment.title, commitment.weekdays) == ("Thursday group", [3])
     client.post(f"/network/commitments/{commitment.pk}/delete/")
     assert not Commitment.objects.exists()
+
+
+def test_a_week_with_several_misses_is_listed_once_with_its_count(riley, client_for):
+    """ "3 times a week" with no contact: each past week is one entry, not its Sunday three times over."""
+
+    tie = make_tie(riley, "Mum", "parent")
+    make_commitment(riley, tie, "Call Mum", cadence="times_per_week", weekdays=[], times_per_week=3)
+    page = client_for(riley).get("/network/commitments/").content.decode()
+    missed = re.search(r"<td>(week to [^<]*)</td>", page).group(1)
+    entries = missed.split(", ")
+    assert all(entry.endswith(": 3 missed") for entry in entries)
+    days = [entry.split(":")[0] for entry in entries]
+    assert len(days) == len(set(days)) >= 3

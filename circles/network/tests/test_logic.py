@@ -295,3 +295,15 @@ class TestSuggestions:
     def test_most_pressing_first(self):
         priorities = [s.priority for s in self.health([tie(1)]).suggestions]
         assert priorities == sorted(priorities)
+
+
+def test_missed_occurrences_are_counted_per_due_date():
+    first, second = dt.date(2026, 11, 15), dt.date(2026, 11, 22)
+    result = logic.Adherence(
+        expected=5,
+        met=1,
+        missed_dates=(first, second, second, second),
+        next_due=None,
+        missed_in_a_row=3,
+    )
+    assert result.missed_by_day == ((first, 1), (second, 3))
