@@ -217,6 +217,13 @@ class Assessment(models.Model):
         return str(band.label) if band else ""
 
     @property
+    def subscale_rows(self) -> list[tuple[str, float]]:
+        """Each subscale's label and value, in the instrument's order (BAM's use, risk, protective)."""
+        return [
+            (str(SUBSCALE_LABELS.get(name, name)), value) for name, value in (self.subscales or {}).items()
+        ]
+
+    @property
     def safety(self) -> bool:
         """A self-harm answer or a positive suicide-risk screen, from the answers saved so far."""
         if self.is_complete:

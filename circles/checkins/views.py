@@ -36,7 +36,7 @@ from circles.checkins.forms import (
     ImportQuestionnaireForm,
     ScheduleForm,
 )
-from circles.checkins.models import SUBSCALE_LABELS, Assessment, CheckIn, QuestionnaireDefinition
+from circles.checkins.models import Assessment, CheckIn, QuestionnaireDefinition
 from circles.checkins.reminders import load_measures, load_reminders
 from circles.checkins.trajectory import DEFAULT_WINDOW, WINDOWS, load_latest_scores, load_trajectory
 from circles.lib.forms import form_page
@@ -255,9 +255,6 @@ def assessment_result(request, assessment_id: int):
         "screener": screener,
         "show_crisis": assessment.safety,
         "resources": crisis_resources(translation.get_language()),
-        "subscale_rows": [
-            (SUBSCALE_LABELS.get(name, name), value) for name, value in assessment.subscales.items()
-        ],
     }
     return render(request, "checkins/assessment_result.html", context)
 

@@ -405,3 +405,13 @@ def test_changing_an_earlier_answer_never_leaves_the_screen_stuck(riley, client_
     response = client.post(url, {**answers, "finish": "1"})
     assert response.status_code == 302 and response["Location"].endswith("/result/")
     assert Assessment.objects.get().answers == {"1": False, "2": False, "6": False}
+
+
+def test_recent_results_show_the_bam_subscales_it_is_scored_by(riley, client_for):
+    """BAM has no total and no band: its row shows use, risk and protective factors, not "— —"."""
+    bam = complete(riley, "bam", answers_at("bam", 1))
+    page = client_for(riley).get("/checkins/questionnaires/").content.decode()
+    row = re.search(rf'<a href="/checkins/answers/{bam.pk}/result/">.*?</tr>', page, re.S).group(0)
+    for label, value in bam.subscale_rows:
+        assert f"{label} {value:g}" in row
+    assert "<td>—</td><td>—</td>" not in row
