@@ -179,7 +179,7 @@ def create_invitation(request, tie_id: int, payload: InvitationIn):
         raise HttpError(
             409, "This person has already joined. Unlink their account first to invite someone else."
         )
-    form = InvitationForm(data={"email": payload.email})
+    form = InvitationForm(data={"email": payload.email}, member=request.user)
     if not form.is_valid():
         raise _form_errors(form)
     invitation = actions.do_invite_supporter(

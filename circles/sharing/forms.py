@@ -11,6 +11,17 @@ from circles.sharing.actions import ENCOURAGEMENT_MAX_LENGTH
 class InvitationForm(forms.Form):
     email = forms.EmailField(label=_("Their email address"), max_length=254)
 
+    def __init__(self, *args, member, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.member = member
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        # Refused now rather than when the link is opened: nobody can support themselves.
+        if email.strip().lower() == self.member.email.strip().lower():
+            raise forms.ValidationError(_("This is your own address. Invite them at theirs."))
+        return email
+
 
 class ConsentForm(forms.Form):
     scopes = forms.MultipleChoiceField(

@@ -112,7 +112,8 @@ def tie_sharing(request, tie_id: int):
                     request, _("Saved. %(name)s sees what you chose from now on.") % {"name": name}
                 )
             return redirect("sharing:tie", tie_id=tie.pk)
-    return _tie_sharing_page(request, tie, form, InvitationForm(initial={"email": tie.email}))
+    invitation_form = InvitationForm(initial={"email": tie.email}, member=request.user)
+    return _tie_sharing_page(request, tie, form, invitation_form)
 
 
 @login_required
@@ -142,7 +143,7 @@ def unlink(request, tie_id: int):
 @require_POST
 def invite(request, tie_id: int):
     tie = access_tie(request.user, tie_id, write=True)
-    form = InvitationForm(request.POST)
+    form = InvitationForm(request.POST, member=request.user)
     if tie.status == TieStatus.ENDED:
         form.add_error(None, _("This tie has ended. Resume it first to invite them."))
     elif tie.supporter_id is not None:

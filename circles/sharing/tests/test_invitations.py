@@ -202,3 +202,16 @@ def test_a_mail_server_that_is_down_does_not_lose_the_invitation(riley, tie, cli
         response = client_for(riley).post(f"/sharing/ties/{tie.pk}/invite/", {"email": "sam@example.org"})
     assert response.status_code == 302
     assert Invitation.objects.filter(tie=tie).count() == 1
+
+
+def test_inviting_your_own_address_is_refused_at_once(riley, tie, client_for):
+    """Not only when the link is opened: no invitation is made and no email goes out."""
+    client = client_for(riley)
+    page = client.post(f"/sharing/ties/{tie.pk}/invite/", {"email": riley.email.upper()})
+    assert page.status_code == 400 and "This is your own address" in page.content.decode()
+    api = client.post(
+        f"/api/v1/ties/{tie.pk}/invitations", {"email": riley.email}, content_type="application/json"
+    )
+    assert api.status_code == 400
+    assert api.json()["errors"] == {"email": ["This is your own address. Invite them at theirs."]}
+    assert not Invitation.objects.exists() and mail.outbox == []
