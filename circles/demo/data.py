@@ -15,7 +15,7 @@ from circles.checkins.models import Assessment, CheckIn, CheckInSettings
 from circles.demo.personas import PERSONA_BY_KEY, PERSONAS
 from circles.lib.time import local_today, user_zone
 from circles.network.actions import do_add_tie
-from circles.network.models import Commitment, Interaction, Tie
+from circles.network.models import Commitment, Interaction, Tie, TieStatusChange
 from circles.sharing import logic as sharing_logic
 from circles.sharing.actions import do_grant_consent, do_send_encouragement
 from circles.sharing.statement import default_purpose
@@ -227,6 +227,10 @@ def build_riley_circle(riley: User) -> None:
             boundaries="No talking about old times at the bar." if name == "Chris" else "",
         )
         ties[name] = do_add_tie(tie, acting_user=riley)
+    # Riley mapped her circle when she joined, eight weeks ago: that is when each tie was added.
+    joined = _at(today - dt.timedelta(weeks=WEEKS), 19, 0, zone)
+    Tie.objects.filter(member=riley).update(created_at=joined, status_since=joined)
+    TieStatusChange.objects.filter(tie__member=riley).update(changed_at=joined)
     interactions = _contacts(today, ties, zone, rng)
     for interaction in interactions:
         interaction.member = riley

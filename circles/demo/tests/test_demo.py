@@ -35,3 +35,13 @@ def test_demo_is_idempotent(db):
     contacts = riley.interactions.count()
     call_command("demo", "--reset")
     assert riley.ties.count() == 12 and riley.interactions.count() == contacts
+
+
+def test_rileys_ties_were_added_when_her_contact_log_begins(db):
+    """A tie with eight weeks of contact was not added yesterday (its page would say so)."""
+    call_command("demo")
+    riley = User.objects.get(email="riley@example.org")
+    first_contact = riley.interactions.aggregate(first=Min("occurred_at"))["first"]
+    for tie in riley.ties.all():
+        assert abs((first_contact - tie.created_at).days) <= 1
+        assert tie.status_changes.get().changed_at == tie.created_at == tie.status_since

@@ -2,6 +2,7 @@
 
 import re
 
+from circles.network.actions import do_change_tie_status
 from circles.network.models import Tie, TieStatusChange
 from circles.network.tests.factories import make_tie
 
@@ -157,3 +158,17 @@ def test_overview_says_how_much_is_not_known(riley, client_for):
     make_tie(riley, "Alex")  # substance use left at "Don't know"
     page = client_for(riley).get("/network/").content.decode()
     assert re.search(r"Use not known \(by contact\)</dt><dd>100%", page)
+
+
+def test_a_tie_that_never_changed_status_says_when_it_was_added_not_since_when(riley, client_for):
+    """ "Active since" the day it was typed in reads as if the relationship began then."""
+    tie = make_tie(riley, "Mum", "parent")
+    client = client_for(riley)
+    page = client.get(f"/network/ties/{tie.pk}/").content.decode()
+    assert "Active. Added to your circle on" in page and "Active since" not in page
+    do_change_tie_status(tie, "paused", acting_user=riley)
+    page = client.get(f"/network/ties/{tie.pk}/").content.decode()
+    assert "Paused since" in page
+    do_change_tie_status(tie, "active", acting_user=riley)
+    page = client.get(f"/network/ties/{tie.pk}/").content.decode()
+    assert "Active since" in page
