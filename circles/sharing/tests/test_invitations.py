@@ -215,3 +215,17 @@ def test_inviting_your_own_address_is_refused_at_once(riley, tie, client_for):
     assert api.status_code == 400
     assert api.json()["errors"] == {"email": ["This is your own address. Invite them at theirs."]}
     assert not Invitation.objects.exists() and mail.outbox == []
+
+
+@time_machine.travel(dt.datetime(2026, 11, 30, 20, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5))), tick=False)
+def test_the_expiry_reads_the_same_signed_in_or_out(riley, sam, tie, client_for):
+    """Sent at 8 p.m. in New York, it ends at 8 p.m. there on Dec 7 (already Dec 8 in UTC)."""
+    sam.timezone = "Asia/Tokyo"
+    sam.save(update_fields=["timezone"])
+    invitation = invite(tie)
+    expected = "until Dec 7, 2026, 8:00 PM EST"
+    for viewer in (None, sam):
+        page = client_for(viewer).get(f"/invitation/{invitation.token}/").content.decode()
+        assert expected in page
+    overview = client_for(riley).get("/sharing/").content.decode()
+    assert "link works until Dec 7, 8:00" in overview
