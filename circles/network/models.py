@@ -109,14 +109,20 @@ class ChoiceListValidator:
 
 EARLIEST_DATE = dt.date(1900, 1, 1)  # older dates are typing mistakes, and break timezone arithmetic
 COMMITMENT_HORIZON = dt.timedelta(days=10 * 366)  # how far ahead a commitment may start or end
+# How far back contact may be logged and a commitment may start: further is a mistyped year (a date
+# picker left at 1900), and the network's health looks at weeks and months, not decades.
+HISTORY_SPAN = dt.timedelta(days=10 * 366)
 
 
 def plausible_contact_time(value: dt.datetime) -> None:
     # A minute of grace for clocks that run a little ahead of ours.
-    if value > timezone.now() + dt.timedelta(minutes=1):
+    now = timezone.now()
+    if value > now + dt.timedelta(minutes=1):
         raise ValidationError(_("This is in the future. Log contact after it has happened."))
     if value.date() < EARLIEST_DATE:
         raise ValidationError(_("Please check the date: it is before 1900."))
+    if value < now - HISTORY_SPAN:
+        raise ValidationError(_("Please check the date: contact can be logged up to ten years back."))
 
 
 @deconstructible
@@ -436,11 +442,11 @@ class Commitment(models.Model):
             if not self.times_per_week:
                 errors["times_per_week"] = _("Say how many times each week (1–21).")
             self.weekdays, self.interval_days = [], None
-        latest = timezone.localdate() + COMMITMENT_HORIZON
+        today = timezone.localdate()
         for name in ("starts_on", "ends_on"):
             day = getattr(self, name)
-            if day and not EARLIEST_DATE <= day <= latest:
-                errors[name] = _("Choose a date between 1900 and ten years from now.")
+            if day and not today - HISTORY_SPAN <= day <= today + COMMITMENT_HORIZON:
+                errors[name] = _("Choose a date within ten years of today.")
         if self.ends_on and self.starts_on and self.ends_on < self.starts_on and "ends_on" not in errors:
             errors["ends_on"] = _("The end date comes before the start date.")
         if self.tie_id and self.member_id and self.tie.member_id != self.member_id:

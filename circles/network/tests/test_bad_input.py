@@ -4,6 +4,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.utils import timezone
 
 from circles.network.actions import do_change_tie_status
 from circles.network.models import Commitment, Interaction
@@ -166,3 +167,36 @@ def test_a_name_of_spaces_is_refused_in_the_api(riley, api):
     response = api("post", "/api/v1/commitments", body)
     assert response.status_code == 400
     assert response.json()["errors"] == {"title": ["Please say what you intend, e.g. “Tuesday group”."]}
+
+
+def test_a_year_left_at_1900_is_refused_for_contact_and_commitments(riley, client_for, api):
+    """1900-01-01 (a date picker's default year) was accepted: so far back is a typo."""
+    tie = make_tie(riley)
+    contact = {"tie_id": tie.pk, "kind": "call", "occurred_at": "1900-01-01T12:00:00Z"}
+    response = api("post", "/api/v1/interactions", contact)
+    assert response.status_code == 400
+    assert response.json()["errors"]["occurred_at"] == [
+        "Please check the date: contact can be logged up to ten years back."
+    ]
+    form = {
+        "title": "Group",
+        "tie": tie.pk,
+        "cadence": "weekdays",
+        "weekdays": ["1"],
+        "starts_on": "1900-01-01",
+    }
+    page = client_for(riley).post("/network/commitments/new/", form)
+    assert page.status_code == 400 and "Choose a date within ten years of today." in page.content.decode()
+    assert not Interaction.objects.exists() and not Commitment.objects.exists()
+    # Contact a year ago, and a group kept for five years, are fine.
+    year_ago = (timezone.now() - dt.timedelta(days=365)).isoformat()
+    assert api("post", "/api/v1/interactions", {**contact, "occurred_at": year_ago}).status_code == 201
+    five_years = (timezone.localdate() - dt.timedelta(days=5 * 365)).isoformat()
+    body = {
+        "tie_id": tie.pk,
+        "title": "Group",
+        "cadence": "weekdays",
+        "weekdays": [1],
+        "starts_on": five_years,
+    }
+    assert api("post", "/api/v1/commitments", body).status_code == 201
