@@ -415,3 +415,10 @@ def test_recent_results_show_the_bam_subscales_it_is_scored_by(riley, client_for
     for label, value in bam.subscale_rows:
         assert f"{label} {value:g}" in row
     assert "<td>—</td><td>—</td>" not in row
+
+
+def test_the_questionnaires_page_does_not_promise_what_sharing_may_undo(riley, client_for):
+    """BARC-10 results may be shared with a supporter: the page points to who sees what."""
+    page = client_for(riley).get("/checkins/questionnaires/").content.decode()
+    assert "Only you see your answers" not in page
+    assert 'href="/sharing/"' in page and "see who sees what" in page
