@@ -1,5 +1,6 @@
 """Account forms. Field errors are shown next to their fields (see templates/includes/field.html)."""
 
+import datetime as dt
 import zoneinfo
 from functools import cache
 
@@ -7,19 +8,40 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from circles.accounts.models import User
 
 
+def _offset(minutes: int) -> str:
+    sign = "+" if minutes >= 0 else "\u2212"  # a true minus sign, as the offset is read aloud
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}:{rest:02d}"
+
+
 @cache
-def timezone_choices() -> list[tuple[str, str]]:
-    names = sorted(
-        name
-        for name in zoneinfo.available_timezones()
-        if "/" in name and not name.startswith(("Etc/", "SystemV/", "posix/", "right/"))
-    )
-    return [("UTC", "UTC")] + [(name, name.replace("_", " ")) for name in names]
+def _timezone_choices(day: dt.date) -> list:
+    """Every place, grouped by region and named by its city with today's offset: "Madrid (UTC+01:00)"."""
+    moment = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for name in zoneinfo.available_timezones():
+        if "/" not in name or name.startswith(("Etc/", "SystemV/", "posix/", "right/")):
+            continue
+        region, *places = name.split("/")
+        city = places[-1].replace("_", " ")
+        if len(places) > 1:  # America/Argentina/Buenos_Aires
+            city = f"{city}, {places[0].replace('_', ' ')}"
+        offset = moment.astimezone(zoneinfo.ZoneInfo(name)).utcoffset() or dt.timedelta()
+        groups.setdefault(region, []).append((name, f"{city} ({_offset(int(offset.total_seconds() // 60))})"))
+    return [("UTC", "UTC")] + [
+        (region, sorted(places, key=lambda choice: choice[1])) for region, places in sorted(groups.items())
+    ]
+
+
+def timezone_choices() -> list:
+    # Offsets change with daylight saving time: the list is made anew each day.
+    return _timezone_choices(now().date())
 
 
 class TimezoneField(forms.ChoiceField):

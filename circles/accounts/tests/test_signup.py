@@ -1,5 +1,9 @@
 """Signing up as a new member."""
 
+import datetime as dt
+
+import pytest
+import time_machine
 from django.contrib.auth.hashers import identify_hasher
 
 from circles.accounts.models import User
@@ -61,3 +65,23 @@ def test_an_address_in_use_is_refused_without_saying_whose(client, riley):
 
 def test_signed_in_people_skip_sign_up(riley, client_for):
     assert client_for(riley).get("/accounts/signup/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("day", "offset"),
+    [
+        (dt.datetime(2026, 1, 15, tzinfo=dt.UTC), "+01:00"),
+        (dt.datetime(2026, 7, 15, tzinfo=dt.UTC), "+02:00"),
+    ],
+)
+def test_timezones_are_grouped_by_region_and_named_by_city_with_todays_offset(client, db, day, offset):
+    """Not ~500 raw names: "Madrid (UTC+01:00)" under Europe, the offset following daylight saving time."""
+    with time_machine.travel(day, tick=False):
+        page = client.get("/accounts/signup/").content.decode()
+    assert '<optgroup label="Europe">' in page and '<optgroup label="America">' in page
+    assert f'<option value="Europe/Madrid">Madrid (UTC{offset})</option>' in page
+    assert "New York (UTC\u221205:00)" in page or "New York (UTC\u221204:00)" in page
+    refused = client.post("/accounts/signup/", {**VALID, "timezone": "Mars/Olympus_Mons"})
+    assert refused.status_code == 400 and not User.objects.exists()
+    assert client.post("/accounts/signup/", {**VALID, "timezone": "Europe/Madrid"}).status_code == 302
+    assert User.objects.get().timezone == "Europe/Madrid"
