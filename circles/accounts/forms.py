@@ -2,7 +2,7 @@
 
 import datetime as dt
 import zoneinfo
-from functools import cache
+from functools import lru_cache
 
 from django import forms
 from django.conf import settings
@@ -20,7 +20,7 @@ def _offset(minutes: int) -> str:
     return f"UTC{sign}{hours:02d}:{rest:02d}"
 
 
-@cache
+@lru_cache(maxsize=2)  # today's list (and yesterday's, around midnight)
 def _timezone_choices(day: dt.date) -> list:
     """Every place, grouped by region and named by its city with today's offset: "Madrid (UTC+01:00)"."""
     moment = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)

@@ -219,9 +219,10 @@ class Assessment(models.Model):
     @property
     def subscale_rows(self) -> list[tuple[str, float]]:
         """Each subscale's label and value, in the instrument's order (BAM's use, risk, protective)."""
-        return [
-            (str(SUBSCALE_LABELS.get(name, name)), value) for name, value in (self.subscales or {}).items()
-        ]
+        order = list(SUBSCALE_LABELS)  # not the order the database happens to keep JSON keys in
+        rank = {name: order.index(name) if name in order else len(order) for name in self.subscales or {}}
+        names = sorted(rank, key=rank.__getitem__)
+        return [(str(SUBSCALE_LABELS.get(name, name)), self.subscales[name]) for name in names]
 
     @property
     def safety(self) -> bool:

@@ -227,7 +227,7 @@ def build_riley_circle(riley: User) -> None:
             boundaries="No talking about old times at the bar." if name == "Chris" else "",
         )
         ties[name] = do_add_tie(tie, acting_user=riley)
-    # Riley mapped her circle when she joined, eight weeks ago: that is when each tie was added.
+    # Riley mapped her circle when her contact log begins, eight weeks ago: each tie was added then.
     joined = _at(today - dt.timedelta(weeks=WEEKS), 19, 0, zone)
     Tie.objects.filter(member=riley).update(created_at=joined, status_since=joined)
     TieStatusChange.objects.filter(tie__member=riley).update(changed_at=joined)

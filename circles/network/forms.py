@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from circles.network.models import (
     LOGGED_KINDS,
+    NAME_GIVEN,
+    TITLE_GIVEN,
     Cadence,
     Commitment,
     Interaction,
@@ -62,6 +64,7 @@ class TieForm(forms.ModelForm):
             "quality": _("1 = difficult, 5 = very good."),
             "boundaries": _("Only you see this."),
         }
+        error_messages = {"display_name": {"required": NAME_GIVEN.message}}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -146,6 +149,7 @@ class CommitmentForm(forms.ModelForm):
             "times_per_week": _("Times per week (for “a number of times each week”)"),
         }
         help_texts = {"title": _("For example “Tuesday group”, “Therapy”, “Call Mum”.")}
+        error_messages = {"title": {"required": TITLE_GIVEN.message}}
 
     def __init__(self, *args, member, **kwargs):
         super().__init__(*args, **kwargs)

@@ -121,8 +121,20 @@ def plausible_contact_time(value: dt.datetime) -> None:
         raise ValidationError(_("This is in the future. Log contact after it has happened."))
     if value.date() < EARLIEST_DATE:
         raise ValidationError(_("Please check the date: it is before 1900."))
-    if value < now - HISTORY_SPAN:
-        raise ValidationError(_("Please check the date: contact can be logged up to ten years back."))
+
+
+def recorded_within_history(record, when: dt.datetime | dt.date | None) -> bool:
+    """Whether a date lies within HISTORY_SPAN before the record was first saved (now, for a new one).
+
+    Measured from when the record was made, so that a contact or commitment kept for years can still be
+    edited (a note, an end date) without its date turning into a mistake.
+    """
+    if when is None:
+        return True
+    made = record.created_at or timezone.now()
+    if isinstance(when, dt.datetime):
+        return when >= made - HISTORY_SPAN
+    return when >= timezone.localdate(made) - HISTORY_SPAN
 
 
 @deconstructible
@@ -166,7 +178,9 @@ class Tie(models.Model):
     """A person, group or meeting in the member's life, and what the member knows about the tie."""
 
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ties")
-    display_name = models.CharField(_("name"), max_length=80, validators=[NAME_GIVEN])
+    display_name = models.CharField(
+        _("name"), max_length=80, validators=[NAME_GIVEN], error_messages={"blank": NAME_GIVEN.message}
+    )
     relationship = models.CharField(_("relationship"), max_length=20, choices=Relationship.choices)
     # Stored resolved (for queries); it follows the relationship unless pillar_override is set.
     pillar = models.CharField(max_length=20, choices=Pillar.choices, editable=False)
@@ -370,6 +384,10 @@ class Interaction(models.Model):
         super().clean()
         if self.tie_id and self.member_id and self.tie.member_id != self.member_id:
             raise ValidationError({"tie": _("Choose one of your own ties.")})
+        if not recorded_within_history(self, self.occurred_at):
+            raise ValidationError(
+                {"occurred_at": _("Please check the date: contact can be logged up to ten years back.")}
+            )
         refuse_ended_tie(self)
 
 
@@ -397,7 +415,12 @@ class Commitment(models.Model):
 
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="commitments")
     tie = models.ForeignKey(Tie, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("with"))
-    title = models.CharField(_("what you intend"), max_length=120, validators=[TITLE_GIVEN])
+    title = models.CharField(
+        _("what you intend"),
+        max_length=120,
+        validators=[TITLE_GIVEN],
+        error_messages={"blank": TITLE_GIVEN.message},
+    )
     cadence = models.CharField(_("how often"), max_length=20, choices=Cadence.choices)
     weekdays = models.JSONField(_("on these days"), default=list, blank=True)
     interval_days = models.PositiveSmallIntegerField(
@@ -442,10 +465,10 @@ class Commitment(models.Model):
             if not self.times_per_week:
                 errors["times_per_week"] = _("Say how many times each week (1–21).")
             self.weekdays, self.interval_days = [], None
-        today = timezone.localdate()
+        latest = timezone.localdate() + COMMITMENT_HORIZON
         for name in ("starts_on", "ends_on"):
             day = getattr(self, name)
-            if day and not today - HISTORY_SPAN <= day <= today + COMMITMENT_HORIZON:
+            if day and not (recorded_within_history(self, day) and day <= latest):
                 errors[name] = _("Choose a date within ten years of today.")
         if self.ends_on and self.starts_on and self.ends_on < self.starts_on and "ends_on" not in errors:
             errors["ends_on"] = _("The end date comes before the start date.")

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from circles.audit.models import AuditEvent
 from circles.lib.forms import form_page
+from circles.lib.time import user_zone
 from circles.network import drawing as network_drawing
 from circles.network.access import access_tie
 from circles.network.models import Tie, TieStatus
@@ -318,7 +319,9 @@ def accept(request, token: str):
             request, _("You now support %(name)s in Circles.") % {"name": invitation.member.display_name}
         )
         return redirect("sharing:supporting")
-    return render(request, "sharing/accept.html", {"invitation": invitation, "token": token})
+    # The expiry is shown in the inviting member's timezone, the same whoever opens the link.
+    context = {"invitation": invitation, "token": token, "member_zone": user_zone(invitation.member)}
+    return render(request, "sharing/accept.html", context)
 
 
 # --- The supporter's side ------------------------------------------------------------------------

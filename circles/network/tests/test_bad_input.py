@@ -4,10 +4,11 @@ import datetime as dt
 import json
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from circles.network.actions import do_change_tie_status
-from circles.network.models import Commitment, Interaction
+from circles.network.models import Commitment, Interaction, Tie
 from circles.network.tests.factories import make_commitment, make_interaction, make_tie
 
 
@@ -155,15 +156,18 @@ def test_a_name_too_long_is_told_so_and_nothing_else(riley, client_for, url, fie
     page = response.content.decode()
     assert response.status_code == 400
     assert "Ensure this value has at most" in page and empty_message not in page
-    assert not Commitment.objects.exists()
+    assert Tie.objects.filter(member=riley).count() == 1 and not Commitment.objects.exists()
 
 
-def test_a_name_of_spaces_is_refused_in_the_api(riley, api):
-    response = api("post", "/api/v1/ties", {"display_name": "   ", "relationship": "friend"})
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_missing_name_gets_the_same_message_everywhere(riley, api, client_for, blank):
+    response = api("post", "/api/v1/ties", {"display_name": blank, "relationship": "friend"})
     assert response.status_code == 400
     assert response.json()["errors"] == {"display_name": ["Please enter a name."]}
+    page = client_for(riley).post("/network/ties/new/", {"display_name": blank, "relationship": "friend"})
+    assert page.status_code == 400 and "Please enter a name." in page.content.decode()
     tie = make_tie(riley, "Group", "group")
-    body = {"tie_id": tie.pk, "title": "  ", "cadence": "times_per_week", "times_per_week": 2}
+    body = {"tie_id": tie.pk, "title": blank, "cadence": "times_per_week", "times_per_week": 2}
     response = api("post", "/api/v1/commitments", body)
     assert response.status_code == 400
     assert response.json()["errors"] == {"title": ["Please say what you intend, e.g. “Tuesday group”."]}
@@ -200,3 +204,23 @@ def test_a_year_left_at_1900_is_refused_for_contact_and_commitments(riley, clien
         "starts_on": five_years,
     }
     assert api("post", "/api/v1/commitments", body).status_code == 201
+
+
+def test_a_record_kept_for_over_ten_years_can_still_be_edited(riley, api):
+    """The ten-year limit is counted from when a record was made, not from today."""
+    tie = make_tie(riley)
+    with time_machine.travel(timezone.now() - dt.timedelta(days=11 * 366), tick=False):
+        contact = make_interaction(riley, tie, days_ago=0)
+        commitment = make_commitment(riley, tie, "Tuesday group", starts_on=timezone.localdate())
+    response = api("patch", f"/api/v1/interactions/{contact.pk}", {"note": "The first call"})
+    assert response.status_code == 200, response.content
+    response = api("patch", f"/api/v1/commitments/{commitment.pk}", {"title": "Tuesday evening group"})
+    assert response.status_code == 200, response.content
+    # A new record that far back is still a typo.
+    old = (timezone.now() - dt.timedelta(days=11 * 366)).isoformat()
+    assert (
+        api(
+            "post", "/api/v1/interactions", {"tie_id": tie.pk, "kind": "call", "occurred_at": old}
+        ).status_code
+        == 400
+    )

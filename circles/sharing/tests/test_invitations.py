@@ -223,9 +223,17 @@ def test_the_expiry_reads_the_same_signed_in_or_out(riley, sam, tie, client_for)
     sam.timezone = "Asia/Tokyo"
     sam.save(update_fields=["timezone"])
     invitation = invite(tie)
-    expected = "until Dec 7, 2026, 8:00 PM EST"
+    expected = "until Dec 7, 2026, 20:00 EST"
     for viewer in (None, sam):
         page = client_for(viewer).get(f"/invitation/{invitation.token}/").content.decode()
         assert expected in page
     overview = client_for(riley).get("/sharing/").content.decode()
-    assert "link works until Dec 7, 8:00" in overview
+    assert "link works until Dec 7, 20:00" in overview
+
+
+def test_an_invitation_from_a_member_with_an_unknown_timezone_still_opens(riley, tie, client_for):
+    invitation = invite(tie)
+    riley.timezone = "Nowhere/Atlantis"
+    riley.save(update_fields=["timezone"])
+    page = client_for(None).get(f"/invitation/{invitation.token}/")
+    assert page.status_code == 200 and "UTC" in page.content.decode()

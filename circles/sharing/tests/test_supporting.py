@@ -88,3 +88,13 @@ def test_a_member_cannot_log_encouragement_by_hand(riley, client_for):
         "/api/v1/interactions", {"tie_id": tie.pk, "kind": "encouragement"}, content_type="application/json"
     )
     assert response.status_code == 400
+
+
+def test_a_shared_bam_result_shows_its_scores(riley, sam, client_for):
+    """BAM has no total: the supporter sees its use, risk and protective factors, as the consent says."""
+    tie = link(riley, sam)
+    bam = complete(riley, "bam")
+    grant(tie, [logic.RESULTS + "recovery_monitor"])
+    page = client_for(sam).get(f"/supporting/{riley.pk}/").content.decode()
+    for label, value in bam.subscale_rows:
+        assert f"{label} {value:g}" in page
