@@ -16,6 +16,7 @@ $(STAMP): requirements-dev.lock requirements.lock
 
 run: $(STAMP)
 	$(PY) manage.py migrate --no-input -v 0
+	$(PY) manage.py createcachetable
 	$(PY) manage.py demo
 	PORT=$(PORT) $(PY) manage.py serve
 

@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "circles.accounts",
     "circles.network",
     "circles.checkins",
@@ -82,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks request.user verified once a second factor is given in this session (two-factor sign-in).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -152,19 +157,25 @@ LOGOUT_REDIRECT_URL = "home"
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_MINUTES", 60) * 60
 
 # Idle timeout: a session's lifetime restarts with activity (SessionIdleRefreshMiddleware), so it
-# ends after this many minutes without any.
+# ends after this many minutes without any; and however active, it ends SESSION_ABSOLUTE_MINUTES after
+# sign-in. Professionals and organization administrators get the shorter STAFF figures (automatic
+# logoff, HIPAA 164.312(a)(2)(iii)).
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 60)
+SESSION_ABSOLUTE_MINUTES = env_int("SESSION_ABSOLUTE_MINUTES", 12 * 60)
+SESSION_IDLE_TIMEOUT_STAFF_MINUTES = env_int("SESSION_IDLE_TIMEOUT_STAFF_MINUTES", 15)
+SESSION_ABSOLUTE_STAFF_MINUTES = env_int("SESSION_ABSOLUTE_STAFF_MINUTES", 8 * 60)
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 
-# Login throttling (django-axes): five failures lock out the account and, separately, the client
-# address for the cool-off period.
+# Login throttling (django-axes): five failures for one account *from one client address* lock that
+# pair out for the cool-off period, so someone else's typos on a shared network (a shelter, a clinic)
+# lock nobody else out, and nobody can lock Riley out from elsewhere.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "circles.accounts.views.locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
@@ -173,6 +184,51 @@ AXES_CLIENT_IP_CALLABLE = "circles.lib.client.client_address"
 AXES_USERNAME_CALLABLE = "circles.accounts.auth.login_username"
 # How many reverse proxies of ours stand in front of the app and append to X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Personal access tokens for the API: a default and a longest lifetime, in days.
+TOKEN_DEFAULT_DAYS = env_int("TOKEN_DEFAULT_DAYS", 90)
+TOKEN_MAX_DAYS = env_int("TOKEN_MAX_DAYS", 365)
+
+# Two-factor sign-in (django-otp): the name an authenticator app shows beside the code.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Circles")
+
+# Rate limits on what reaches someone's inbox or guesses a password: "count/seconds" per client address
+# and per email address (circles/lib/ratelimit.py). Counted in the cache below.
+RATE_LIMIT_SIGNUP = env("RATE_LIMIT_SIGNUP", "5/3600")
+RATE_LIMIT_PASSWORD_RESET = env("RATE_LIMIT_PASSWORD_RESET", "3/3600")
+RATE_LIMIT_INVITATION_SEND = env("RATE_LIMIT_INVITATION_SEND", "10/3600")
+RATE_LIMIT_PASSWORD_REENTRY = env("RATE_LIMIT_PASSWORD_REENTRY", "5/900")
+
+# --- Cache: rate-limit counters must be seen by every web process on every machine, never kept in one
+# process's memory. Redis in production (CACHE_URL=redis://…); the database otherwise (`make run`
+# creates its table with `manage.py createcachetable`).
+CACHE_URL = env("CACHE_URL")
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "circles_cache"}
+    }
+
+# --- Keys kept outside the database. Each is a comma-separated list, newest first: the first is used for
+# new data, the others still read older data until it is rotated (docs/deploy.md, "Keys").
+# FIELD_ENCRYPTION_KEYS: Fernet keys (32 bytes, url-safe base64) for free text at rest.
+# AUDIT_HMAC_KEYS: "id:secret" pairs that key the audit trail's hash chain and sign its checkpoints.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", "")
+AUDIT_HMAC_KEYS = env_list("AUDIT_HMAC_KEYS", "")
+if PRODUCTION and not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("Set FIELD_ENCRYPTION_KEYS in production (docs/deploy.md, Keys)")
+if PRODUCTION and not AUDIT_HMAC_KEYS:
+    raise ImproperlyConfigured("Set AUDIT_HMAC_KEYS in production (docs/deploy.md, Keys)")
+if not FIELD_ENCRYPTION_KEYS:
+    FIELD_ENCRYPTION_KEYS = ["ZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXktMDAwMDA="]  # development only
+if not AUDIT_HMAC_KEYS:
+    AUDIT_HMAC_KEYS = ["dev:development-only-audit-key-not-for-production"]  # development only
+# Where the signed head of the audit chain is written on a schedule: a file path, or "log" for a log line.
+AUDIT_CHECKPOINT_PATH = env("AUDIT_CHECKPOINT_PATH", str(BASE_DIR / "audit-checkpoints.jsonl"))
+AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 60)
+# How long audit rows are kept: six years by default (HIPAA 164.316(b)(2)).
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 6 * 366)
 
 # --- Security headers. Everything is served from our own origin; no inline script anywhere.
 SECURE_CONTENT_TYPE_NOSNIFF = True
