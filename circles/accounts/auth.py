@@ -34,3 +34,27 @@ class TokenAuth(HttpBearer):
             PersonalAccessToken.objects.filter(pk=pat.pk).update(last_used_at=now)
         request.user = pat.user
         return pat.user
+
+
+# --- Recent authentication: some steps (making a token, changing how one signs in) need the person to
+# have proved who they are a moment ago, not just to hold a session cookie.
+RECENT_AUTH_SESSION_KEY = "circles_recent_auth_at"
+RECENT_AUTH_WINDOW = timedelta(minutes=10)
+
+
+def mark_recently_authenticated(request) -> None:
+    """Called when the person has just given their password or a second factor in this session."""
+    if hasattr(request, "session"):
+        request.session[RECENT_AUTH_SESSION_KEY] = timezone.now().timestamp()
+
+
+def is_recently_authenticated(request) -> bool:
+    """True when this is a browser session whose password or second factor was given in the last minutes.
+
+    Always False for a personal access token: a token can never vouch for itself.
+    """
+    session = getattr(request, "session", None)
+    if session is None or getattr(request, "auth_token", None) is not None:
+        return False
+    at = session.get(RECENT_AUTH_SESSION_KEY)
+    return at is not None and timezone.now().timestamp() - at <= RECENT_AUTH_WINDOW.total_seconds()
