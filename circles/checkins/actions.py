@@ -2,11 +2,13 @@
 
 from collections.abc import Iterable, Mapping
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from circles.audit.models import Outcome
+from circles.audit.trail import record
 from circles.checkins import definitions, logic
 from circles.checkins.events import CheckInSaved, SafetySignalRaised
 from circles.checkins.models import (
@@ -181,9 +183,43 @@ def do_ask_for_help(member, *, acting_user) -> SafetySignal:
     return SafetySignal.objects.create(member=member, source=SafetySignal.Source.HELP_NOW)
 
 
-@transaction.atomic
+IMPORT_ACTION = "questionnaire.import"
+
+
+def refuse_questionnaire_import(
+    instrument: object, resource: object | None, *, acting_user
+) -> PermissionDenied:
+    """Records a refused import by someone who may not import, and returns the PermissionDenied to raise."""
+    record(
+        IMPORT_ACTION,
+        acting_user,
+        object_ref=definitions.import_reference(instrument, resource),
+        outcome=Outcome.DENIED,
+    )
+    return PermissionDenied(definitions.import_refusal())
+
+
 def do_import_questionnaire(instrument: str, resource: object, *, activate: bool, acting_user):
-    """Adds official or translated wording for an instrument after checking its structure."""
+    """Adds official or translated wording for an instrument after checking its structure.
+
+    Only a deployment administrator may (PermissionDenied otherwise). Every attempt is audited as
+    "questionnaire.import" with the instrument and the SHA-256 of the file, refused ones as well.
+    """
+    if not definitions.may_import_questionnaires(acting_user):
+        raise refuse_questionnaire_import(instrument, resource, acting_user=acting_user)
+    object_ref = definitions.import_reference(instrument, resource)
+    try:
+        with transaction.atomic():
+            definition = _save_definition(instrument, resource, activate=activate, acting_user=acting_user)
+            record(IMPORT_ACTION, acting_user, object_ref=object_ref)
+    except ValidationError:
+        # Outside the rolled-back transaction, so the refusal stays on record.
+        record(IMPORT_ACTION, acting_user, object_ref=object_ref, outcome=Outcome.DENIED)
+        raise
+    return definition
+
+
+def _save_definition(instrument: str, resource: object, *, activate: bool, acting_user):
     checked = definitions.check_import(instrument, resource)
     language = checked.get("language") or "en"
     version = str(checked["version"])

@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import Annotated, Literal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -11,7 +11,6 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field, StrictBool, StrictInt
 
-from circles.accounts.models import Role
 from circles.checkins import fhir, logic
 from circles.checkins.access import access_assessment, access_checkin
 from circles.checkins.actions import (
@@ -26,7 +25,7 @@ from circles.checkins.actions import (
     do_start_assessment,
 )
 from circles.checkins.crisis import crisis_resources
-from circles.checkins.definitions import definition_for
+from circles.checkins.definitions import definition_for, import_refusal, may_import_questionnaires
 from circles.checkins.models import Assessment, CheckIn, QuestionnaireDefinition, SafetySignal
 from circles.checkins.reminders import load_measures, load_reminders
 from circles.checkins.trajectory import DEFAULT_WINDOW, WINDOWS, load_latest_scores, load_trajectory
@@ -555,32 +554,42 @@ def trajectory(request, days: int = DEFAULT_WINDOW):
     )
 
 
-# --- Definitions (organization administrators) ------------------------------------------------
+# --- Definitions (deployment administrators) ---------------------------------------------------
 
 
-def _require_org_admin(user) -> None:
-    if not user.has_role(Role.Kind.ORG_ADMIN):
-        raise Http404
+def _require_deployment_admin(user) -> None:
+    if not may_import_questionnaires(user):
+        raise HttpError(403, import_refusal())
 
 
 @router.get(
-    "/questionnaire-definitions", response=list[DefinitionOut], summary="Imported wordings (org admins)"
+    "/questionnaire-definitions",
+    response=list[DefinitionOut],
+    summary="Imported wordings (deployment administrators)",
 )
 def list_definitions(request):
-    _require_org_admin(request.auth)
+    _require_deployment_admin(request.auth)
     return list(QuestionnaireDefinition.objects.order_by("-created_at")[:200])
 
 
 @router.post(
     "/questionnaire-definitions",
     response={201: DefinitionOut},
-    summary="Import official or translated wording (org admins); refused unless the structure matches",
+    summary="Import official or translated wording (deployment administrators only; audited)",
+    description=(
+        "Refused (400) unless the structure matches what scoring expects, and unless the items that "
+        "raise a safety signal (PHQ-9 item 9, the C-SSRS screener) keep their linkIds, codes, answer "
+        "codes and values and skip logic. Anyone else gets 403. Every attempt is in the audit trail as "
+        "`questionnaire.import` with the SHA-256 of the Questionnaire as canonical JSON."
+    ),
 )
 def import_definition(request, payload: ImportIn):
-    _require_org_admin(request.auth)
-    definition = do_import_questionnaire(
-        payload.instrument, payload.resource, activate=payload.activate, acting_user=request.auth
-    )
+    try:
+        definition = do_import_questionnaire(
+            payload.instrument, payload.resource, activate=payload.activate, acting_user=request.auth
+        )
+    except PermissionDenied as refusal:
+        raise HttpError(403, str(refusal)) from None
     return Status(201, definition)
 
 

@@ -1,7 +1,9 @@
 """Questionnaire definitions: the built-in files, the wording a member is offered, and checks on imports."""
 
 import functools
+import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -88,6 +90,147 @@ def _fhir_problems(resource: object) -> list[str]:
     return []
 
 
+def may_import_questionnaires(user) -> bool:
+    """Only a deployment administrator (a superuser) may change the wording every member sees.
+
+    An organization administrator may not: an import applies to everyone on the deployment, in every
+    organization, so until organizations hold their own wording it stays with whoever runs Circles.
+    """
+    return bool(user.is_active and user.is_superuser)
+
+
+def import_refusal() -> str:
+    return _(
+        "Only a deployment administrator can import questionnaire wording, because every member of this "
+        "Circles would see it. Please ask whoever runs Circles for you."
+    )
+
+
+def definition_hash(resource: object) -> str:
+    """SHA-256 of the definition as canonical JSON: sorted keys, no spaces, UTF-8."""
+    canonical = json.dumps(resource, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def import_reference(code: object, resource: object | None) -> str:
+    """The audit trail's name for an import: the instrument and the hash of the file, when there is one."""
+    reference = f"questionnaire:{code if code in logic.INSTRUMENTS else 'unknown'}"
+    return reference if resource is None else f"{reference};sha256:{definition_hash(resource)}"
+
+
+# The items whose answers decide whether a safety signal is raised: PHQ-9 item 9 (logic.score) and every
+# question of the C-SSRS screener (logic.risk_tier reads them all, through its skip logic).
+SAFETY_ITEMS: dict[str, tuple[str, ...]] = {
+    logic.SAFETY_ITEM[0]: (logic.SAFETY_ITEM[1],),
+    "cssrs": tuple(item.link_id for item in logic.INSTRUMENTS["cssrs"].structure.items),
+}
+
+
+def _codings(codings: object) -> list[tuple[str, str]]:
+    if not isinstance(codings, list):
+        return []
+    return sorted(
+        (str(coding.get("system") or ""), str(coding.get("code") or ""))
+        for coding in codings
+        if isinstance(coding, Mapping)
+    )
+
+
+def _answers(item: Mapping) -> list[tuple[int, str, str]]:
+    """Each answer as (scoring value, code system, code), sorted; duplicates kept, so an extra one shows."""
+    found = []
+    for option in item.get("answerOption") or []:
+        if not isinstance(option, Mapping):
+            continue
+        coding = option.get("valueCoding")
+        if isinstance(coding, Mapping):
+            system, code = str(coding.get("system") or ""), str(coding.get("code") or "")
+        else:
+            system, code = "", str(option.get("valueString", option.get("valueInteger", "")))
+        try:
+            value = logic.ordinal_value(option)
+        except logic.StructureError:  # only reached on a yes/no item, whose answers are not read
+            value = None
+        found.append((-1 if value is None else value, system, code))
+    return sorted(found)
+
+
+def _rules(item: Mapping) -> tuple:
+    """What decides whether the question is asked and must be answered, compared as written."""
+    conditions = item.get("enableWhen") or []
+    return (
+        item.get("type"),
+        item.get("required", False),
+        item.get("enableBehavior", "all") if len(conditions) > 1 else "all",
+        sorted(json.dumps(condition, sort_keys=True) for condition in conditions),
+    )
+
+
+def _answers_words(answers: list[tuple[int, str, str]]) -> str:
+    if not answers:
+        return _("no coded answers")
+    return ", ".join(
+        f"{value} = {system}|{code}" if system else f"{value} = {code}" for value, system, code in answers
+    )
+
+
+def safety_item_problems(code: str, resource: Mapping) -> list[str]:
+    """How an imported file would change which answers raise a safety signal, item by item; [] when not.
+
+    A safety item must keep its linkId, its item code, every answer's code and scoring value (no more,
+    no fewer), its type, "required" and skip logic exactly as in Circles' own file. Its wording may still
+    be translated; that is why only a deployment administrator imports, and every import is audited.
+    """
+    link_ids = SAFETY_ITEMS.get(code, ())
+    if not link_ids:
+        return []
+    ours = {item["linkId"]: item for item in logic.flatten_items(builtin_resource(code)["item"])}
+    theirs = {item.get("linkId"): item for item in logic.flatten_items(resource.get("item", []))}
+    problems = []
+    for link_id in link_ids:
+        want, have = ours[link_id], theirs.get(link_id)
+        words = {"item": link_id}
+        if have is None:
+            problems.append(
+                _(
+                    'Item "%(item)s" decides whether Circles raises a safety signal, so it must stay in '
+                    'the questionnaire as a question with the linkId "%(item)s".'
+                )
+                % words
+            )
+            continue
+        if _codings(have.get("code")) != _codings(want.get("code")):
+            problems.append(
+                _(
+                    'Item "%(item)s" decides whether Circles raises a safety signal, so it must keep its '
+                    "item code %(want)s; this file has %(have)s."
+                )
+                % {
+                    **words,
+                    "want": ", ".join(f"{s}|{c}" for s, c in _codings(want.get("code"))),
+                    "have": ", ".join(f"{s}|{c}" for s, c in _codings(have.get("code"))) or _("none"),
+                }
+            )
+        if _answers(have) != _answers(want):
+            problems.append(
+                _(
+                    'Item "%(item)s" decides whether Circles raises a safety signal, so its answers must '
+                    "keep exactly their codes and values (%(want)s); this file has %(have)s."
+                )
+                % {**words, "want": _answers_words(_answers(want)), "have": _answers_words(_answers(have))}
+            )
+        if _rules(have) != _rules(want):
+            problems.append(
+                _(
+                    'Item "%(item)s" decides whether Circles raises a safety signal, so its type, '
+                    "whether it must be answered and when it is asked (enableWhen) must stay exactly as "
+                    "in Circles' own file."
+                )
+                % words
+            )
+    return problems
+
+
 def check_import(code: str, resource: object) -> dict:
     """Returns the resource when it can stand in for `code`; raises ValidationError naming what differs."""
     if code not in logic.INSTRUMENTS:
@@ -108,9 +251,12 @@ def check_import(code: str, resource: object) -> dict:
         structure = logic.structure_of(resource)
     except logic.StructureError as error:
         raise ValidationError({"resource": [str(error)]}) from None
-    differences = logic.structure_differences(logic.INSTRUMENTS[code].structure, structure)
-    if differences:
-        raise ValidationError({"resource": differences})
+    # Safety items first: when one of them is touched, that is what the person importing must read.
+    problems = safety_item_problems(code, resource) + logic.structure_differences(
+        logic.INSTRUMENTS[code].structure, structure
+    )
+    if problems:
+        raise ValidationError({"resource": problems})
     return resource
 
 

@@ -15,7 +15,6 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from circles.accounts.models import Role
 from circles.checkins import drawing, fhir, logic, timing
 from circles.checkins.access import access_assessment
 from circles.checkins.actions import (
@@ -27,8 +26,10 @@ from circles.checkins.actions import (
     do_save_checkin_settings,
     do_set_schedule,
     do_start_assessment,
+    refuse_questionnaire_import,
 )
 from circles.checkins.crisis import crisis_resources
+from circles.checkins.definitions import import_refusal, may_import_questionnaires
 from circles.checkins.forms import (
     AnswersForm,
     CheckInForm,
@@ -300,9 +301,13 @@ def trajectory(request):
 
 @login_required
 def import_questionnaire(request):
-    if not request.user.has_role(Role.Kind.ORG_ADMIN):
-        raise Http404
+    """Deployment administrators import wording; anyone else is told who can, and a try is audited."""
     form = ImportQuestionnaireForm(request.POST or None, request.FILES or None)
+    if not may_import_questionnaires(request.user):
+        if request.method == "POST":
+            resource = form.cleaned_data["questionnaire"] if form.is_valid() else None
+            refuse_questionnaire_import(request.POST.get("instrument"), resource, acting_user=request.user)
+        return render(request, "checkins/import_refused.html", {"message": import_refusal()}, status=403)
     if request.method == "POST" and form.is_valid():
         try:
             definition = do_import_questionnaire(

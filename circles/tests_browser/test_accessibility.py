@@ -67,10 +67,10 @@ def demo_riley(transactional_db):
 
 
 @pytest.fixture
-def demo_olivia(transactional_db):
-    """Olivia, the demo's organization administrator."""
+def demo_operator(transactional_db):
+    """The demo, and whoever runs it: a superuser, the only one who may import questionnaire wording."""
     build_demo(password=PASSWORD)
-    return User.objects.get(email="olivia@example.org")
+    return User.objects.create_superuser("operator@example.org", PASSWORD, display_name="Dana")
 
 
 # (instrument, every so many weeks): filled in over eight weeks when the demo gives Riley none.
@@ -383,9 +383,16 @@ def test_questionnaire_pages_through_the_safety_questions(page, audit, transacti
     assert offsite_requests == []
 
 
-def test_questionnaire_import_as_an_org_admin(page, audit, demo_olivia, offsite_requests):
+def test_questionnaire_import_as_a_deployment_admin(page, audit, demo_operator, offsite_requests):
     log_in(page, "olivia@example.org", PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text("Olivia's circle")
+    refused = page.goto("/checkins/questionnaires/import/")
+    assert refused is not None and refused.status == 403
+    audit.check("import, refused to an organization administrator")
+    page.context.clear_cookies()
+
+    log_in(page, "operator@example.org", PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     audit.visit("/checkins/questionnaires/import/")
     submit_empty(page, "Import")
     audit.check("import, with errors")

@@ -290,9 +290,9 @@ def reworded(code: str, language: str = "es", version: str = "2.0") -> dict:
     return resource
 
 
-def test_imported_wording_is_offered_and_scores_the_same(riley, olivia, client_for):
+def test_imported_wording_is_offered_and_scores_the_same(riley, deployment_admin, client_for):
     response = post(
-        client_for(olivia),
+        client_for(deployment_admin),
         "/api/v1/questionnaire-definitions",
         {"instrument": "phq9", "resource": reworded("phq9")},
     )
@@ -308,8 +308,8 @@ def test_imported_wording_is_offered_and_scores_the_same(riley, olivia, client_f
     assert Assessment.objects.get(pk=form_url.split("/")[-2]).definition.builtin
 
 
-def test_imports_with_the_wrong_structure_are_refused_with_reasons(olivia, client_for):
-    client = client_for(olivia)
+def test_imports_with_the_wrong_structure_are_refused_with_reasons(deployment_admin, client_for):
+    client = client_for(deployment_admin)
     missing = reworded("phq9")
     missing["item"] = missing["item"][:-1]
     response = post(client, "/api/v1/questionnaire-definitions", {"instrument": "phq9", "resource": missing})
@@ -329,10 +329,10 @@ def test_imports_with_the_wrong_structure_are_refused_with_reasons(olivia, clien
     assert not QuestionnaireDefinition.objects.filter(builtin=False).exists()
 
 
-def test_import_page_takes_a_file(olivia, client_for):
+def test_import_page_takes_a_file(deployment_admin, client_for):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    client = client_for(olivia)
+    client = client_for(deployment_admin)
     upload = SimpleUploadedFile("who5.json", json.dumps(reworded("who5")).encode(), "application/json")
     response = client.post(
         "/checkins/questionnaires/import/", {"instrument": "who5", "questionnaire": upload, "activate": "on"}

@@ -72,8 +72,8 @@ def _import(client, resource, instrument="who5"):
     return post(client, "/api/v1/questionnaire-definitions", {"instrument": instrument, "resource": resource})
 
 
-def test_imports_with_odd_shapes_are_refused_not_crashed(olivia, client_for):
-    client = client_for(olivia)
+def test_imports_with_odd_shapes_are_refused_not_crashed(deployment_admin, client_for):
+    client = client_for(deployment_admin)
     base = definitions.builtin_resource("who5")
     long_version = {**copy.deepcopy(base), "version": "9" * 41}
     nul_inside = copy.deepcopy(base)
@@ -97,8 +97,8 @@ def test_imports_with_odd_shapes_are_refused_not_crashed(olivia, client_for):
     assert not QuestionnaireDefinition.objects.filter(builtin=False).exists()
 
 
-def test_import_page_refuses_odd_files(olivia, client_for):
-    client = client_for(olivia)
+def test_import_page_refuses_odd_files(deployment_admin, client_for):
+    client = client_for(deployment_admin)
     for content in (b"[" * 100_000, b"\xff\xfe", b"null"):
         upload = SimpleUploadedFile("q.json", content, "application/json")
         response = client.post(
@@ -115,19 +115,19 @@ def test_import_page_refuses_odd_files(olivia, client_for):
     assert response.status_code == 302
 
 
-def test_regional_language_codes_are_offered(riley, olivia, client_for):
+def test_regional_language_codes_are_offered(riley, deployment_admin, client_for):
     resource = {**copy.deepcopy(definitions.builtin_resource("who5")), "language": "es-MX", "version": "mx"}
-    assert _import(client_for(olivia), resource).status_code == 201
+    assert _import(client_for(deployment_admin), resource).status_code == 201
     assert definitions.definition_for("who5", "es").version == "mx"
     assert definitions.definition_for("who5", "en").builtin
 
 
-def test_fhir_export_of_wording_without_text(riley, olivia, client_for):
+def test_fhir_export_of_wording_without_text(riley, deployment_admin, client_for):
     resource = copy.deepcopy(definitions.builtin_resource("who5"))
     resource.update(language="en", version="no-text")
     for item in resource["item"]:
         item.pop("text")
-    assert _import(client_for(olivia), resource).status_code == 201
+    assert _import(client_for(deployment_admin), resource).status_code == 201
     assessment = complete(riley, "who5")
     assert assessment.definition.version == "no-text"
     assert client_for(riley).get(f"/api/v1/assessments/{assessment.pk}/fhir").status_code == 200

@@ -1,14 +1,15 @@
 """Permission grid for check-ins and questionnaires: every URL and API operation × persona.
 
 Only riley reads or changes riley's check-ins, answers and scores. Everyone else gets 404, never
-200 or 403; signed-out visitors are sent to log in (pages) or get 401 (API).
+200 or 403; signed-out visitors are sent to log in (pages) or get 401 (API). Importing questionnaire
+wording is not about anyone's records: only a deployment administrator may, everyone else gets 403.
 """
 
 import json
 
 import pytest
 
-from circles.checkins.models import Assessment, CheckIn, SafetySignal
+from circles.checkins.models import Assessment, CheckIn, QuestionnaireDefinition, SafetySignal
 from circles.checkins.tests.factories import riley_checkins
 from circles.network.tests.test_permissions import call
 
@@ -116,6 +117,7 @@ def test_signed_out_api_calls_get_401(riley, client):
         ("get", "/api/v1/safety-signals", None, 200),
         ("get", "/api/v1/checkin-settings", None, 200),
         ("get", "/api/v1/questionnaire-definitions", None, 200),
+        ("post", "/api/v1/questionnaire-definitions", {"instrument": "who5", "resource": {}}, 201),
     ]
     for method, url, data, _expected in routes:
         response = call(client, method, url, data)
@@ -123,15 +125,20 @@ def test_signed_out_api_calls_get_401(riley, client):
     assert CheckIn.objects.count() == 1 and not SafetySignal.objects.filter(source="help_now").exists()
 
 
-@pytest.mark.parametrize("persona", ["riley", "sam", "casey", "mallory"])
-def test_only_organization_admins_import_wording(personas, client_for, persona):
+@pytest.mark.parametrize("persona", ["riley", "sam", "casey", "olivia", "mallory"])
+def test_only_a_deployment_admin_imports_wording(personas, client_for, persona, deployment_admin):
+    """Everyone else, an organization administrator too, is told 403 with a reason; nothing changes."""
     client = client_for(personas[persona])
-    assert client.get("/checkins/questionnaires/import/").status_code == 404
+    page = client.get("/checkins/questionnaires/import/")
+    assert page.status_code == 403 and "deployment administrator" in page.content.decode()
     response = client.post(
         "/api/v1/questionnaire-definitions",
         data=json.dumps({"instrument": "phq9", "resource": {"resourceType": "Questionnaire"}}),
         content_type="application/json",
     )
-    assert response.status_code == 404
-    assert client.get("/api/v1/questionnaire-definitions").status_code == 404
-    assert client_for(personas["olivia"]).get("/checkins/questionnaires/import/").status_code == 200
+    assert response.status_code == 403 and "deployment administrator" in response.json()["message"]
+    assert client.get("/api/v1/questionnaire-definitions").status_code == 403
+    assert not QuestionnaireDefinition.objects.filter(builtin=False).exists()
+    admin = client_for(deployment_admin)
+    assert admin.get("/checkins/questionnaires/import/").status_code == 200
+    assert admin.get("/api/v1/questionnaire-definitions").status_code == 200
