@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from circles.lib.time import local_today
+from circles.lib.validators import refuse_invisible_characters
 from circles.sharing import logic
 from circles.sharing.actions import ENCOURAGEMENT_MAX_LENGTH
 
@@ -41,6 +42,7 @@ class ConsentForm(forms.Form):
     signature_name = forms.CharField(
         label=_("Type your full name to sign"),
         max_length=120,
+        validators=[refuse_invisible_characters],
         help_text=_("Your typed name, the time and your device's network address make your signature."),
     )
 

@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from circles.lib.validators import refuse_invisible_characters
 from circles.network.models import Tie, TieStatus
 from circles.sharing import logic
 
@@ -129,7 +130,9 @@ class Consent(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)  # end of expires_on in the member's timezone
     expiry_event = models.CharField(max_length=300)
     statement = models.TextField()  # the full text the member signed, in their language
-    signature_name = models.CharField(_("your full name, typed as your signature"), max_length=120)
+    signature_name = models.CharField(
+        _("your full name, typed as your signature"), max_length=120, validators=[refuse_invisible_characters]
+    )
     signed_at = models.DateTimeField(default=timezone.now)
     signed_address = models.GenericIPAddressField(null=True, blank=True)
     superseded_at = models.DateTimeField(null=True, blank=True)

@@ -64,7 +64,15 @@ ALERT_DELIVERY = {
 
 
 def test_check_deploy_is_clean_under_production_settings():
-    result = manage_in_production("check", "--deploy", "--fail-level", "WARNING", **ALERT_DELIVERY)
+    result = manage_in_production(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DATABASE_URL="postgres://circles@db.invalid:5432/circles",  # not connected to by the checks
+        EMAIL_USE_TLS="true",
+        **ALERT_DELIVERY,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

@@ -5,8 +5,11 @@ It stands in for Twilio and for a webhook receiver, so the alert channels are te
 
 from __future__ import annotations
 
+import email.parser
+import socket
 import threading
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -100,3 +103,74 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args) -> None:
         pass  # keep the test output quiet
+
+
+class ScriptedServer:
+    """A TCP server on loopback that reads each request, then answers with `answer(connection, stopping)`:
+    for answers no well-behaved server gives (trickled a byte at a time, or without end).
+
+    `outcomes` says how each answer ended: "finished", or "hung up" when the client closed first.
+    """
+
+    def __init__(self, answer: Callable[[socket.socket, threading.Event], None]) -> None:
+        self.answer = answer
+        self.stopping = threading.Event()
+        self.requests: list[bytes] = []
+        self.outcomes: list[str] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self._thread = threading.Thread(target=self._serve, name="scripted-server", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._listener.getsockname()[1]
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def start(self) -> ScriptedServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._thread.join()
+        self._listener.close()
+
+    def _serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                connection, _address = self._listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.settimeout(5)
+                self.requests.append(_read_request(connection))
+                try:
+                    self.answer(connection, self.stopping)
+                except OSError:
+                    self.outcomes.append("hung up")
+                else:
+                    self.outcomes.append("finished")
+
+
+def _read_request(connection: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = connection.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(_headers_of(head).get("Content-Length") or 0)
+    while len(body) < length:
+        chunk = connection.recv(4096)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
+def _headers_of(head: bytes) -> Message:
+    """The header fields of a request head (its first line left out)."""
+    return email.parser.BytesHeaderParser().parsebytes(head.split(b"\r\n", 1)[1] + b"\r\n\r\n")

@@ -8,12 +8,17 @@ import email.policy
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from django.core import signing
 from django.urls import resolve
 from django.utils import timezone
@@ -22,7 +27,7 @@ from circles.alerts import channels, delivery, logic
 from circles.alerts.actions import PersonSpec, RungSpec, do_raise_sos, do_set_ladder
 from circles.alerts.models import DeliveryAttempt, Notification, NotificationStatus, RungPerson
 from circles.alerts.tests.factories import askable, ladder
-from circles.alerts.tests.http_sink import HttpSink
+from circles.alerts.tests.http_sink import HttpSink, ScriptedServer
 from circles.checkins.tests.factories import make_checkin
 
 SITE = "https://circles.example"
@@ -407,6 +412,255 @@ def test_in_production_a_private_webhook_address_is_refused(
     assert notification.status == NotificationStatus.DEAD and notification.attempts == 1
     assert notification.last_error == error
     assert http_sink.connections == 0 and http_sink.requests == []
+
+
+# --- Webhooks against servers that misbehave ----------------------------------------------------------
+
+
+def scripted(answer):
+    """Starts a ScriptedServer with this answer; the caller stops it."""
+    return ScriptedServer(answer).start()
+
+
+@pytest.fixture
+def deadline_of_one_second(settings):
+    settings.ALERT_WEBHOOK_ALLOW_PRIVATE = True
+    settings.ALERT_HTTP_TIMEOUT = 1
+
+
+def trickle(connection, stopping):
+    """A complete 200 answer, one byte every quarter second (about ten seconds in all)."""
+    for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
+        connection.sendall(bytes([byte]))
+        if stopping.wait(0.25):
+            return
+
+
+def test_a_webhook_that_trickles_its_answer_is_cut_off_at_the_deadline(
+    riley, sam, sos, deadline_of_one_second
+):
+    # Each byte arrives well within a second, so a timeout per read would wait out all ten seconds.
+    server = scripted(trickle)
+    try:
+        hook_ladder(riley, sam, server.url("/hook"))
+        alert = sos()
+        started = time.monotonic()
+        assert run_worker().failed == 1
+        took = time.monotonic() - started
+    finally:
+        server.stop()
+    notification = alert.notifications.get(channel=logic.WEBHOOK)
+    assert notification.last_error == "webhook: no answer within 1 s"
+    assert notification.status == NotificationStatus.PENDING  # tried again later
+    assert 0.9 < took < 2.5
+    assert len(server.requests) == 1
+
+
+def endless_headers(connection, stopping):
+    connection.sendall(b"HTTP/1.1 200 OK\r\n")
+    while not stopping.is_set():
+        connection.sendall(b"X-Filler: " + b"x" * 1000 + b"\r\n")
+
+
+def endless_status_line(connection, stopping):
+    connection.sendall(b"HTTP/1.1 200 ")
+    while not stopping.is_set():
+        connection.sendall(b"x" * 1000)
+
+
+def test_a_webhook_answer_without_end_is_read_no_further_than_its_status(
+    riley, sam, sos, deadline_of_one_second
+):
+    server = scripted(endless_headers)
+    try:
+        hook_ladder(riley, sam, server.url("/hook"))
+        alert = sos()
+        started = time.monotonic()
+        assert run_worker().sent == 1
+        took = time.monotonic() - started
+    finally:
+        server.stop()
+    assert alert.notifications.get(channel=logic.WEBHOOK).status == NotificationStatus.SENT
+    assert took < 0.9  # done with the status line, not at the deadline
+    assert server.outcomes == ["hung up"]  # Circles closed the connection while the server still sent
+
+
+def test_a_webhook_answer_too_long_to_be_http_is_refused_within_the_cap(
+    riley, sam, sos, deadline_of_one_second
+):
+    server = scripted(endless_status_line)
+    try:
+        hook_ladder(riley, sam, server.url("/hook"))
+        alert = sos()
+        assert run_worker().failed == 1
+    finally:
+        server.stop()
+    notification = alert.notifications.get(channel=logic.WEBHOOK)
+    assert notification.last_error == f"webhook: the answer was longer than {channels.ANSWER_BYTES_MAX} bytes"
+    assert server.outcomes == ["hung up"]
+
+
+def test_reading_an_answer_takes_no_more_than_the_cap():
+    """Counted exactly: what is left in the socket after reading is what the reader did not take."""
+    sent = 200_000
+    reader, writer = socket.socketpair()
+    with reader, writer:
+        sending = threading.Thread(
+            target=lambda: (writer.sendall(b"x" * sent), writer.shutdown(socket.SHUT_WR))
+        )
+        sending.start()
+        with pytest.raises(channels.DeliveryFailed, match="longer than"):
+            channels._read_status(reader, time.monotonic() + 5, "webhook")
+        left = 0
+        reader.settimeout(5)
+        while chunk := reader.recv(65536):
+            left += len(chunk)
+        sending.join()
+    assert sent - left <= channels.ANSWER_BYTES_MAX == 8192
+
+
+PUBLIC = "93.184.215.14"
+
+
+def test_a_webhook_connects_to_the_address_it_checked_and_looks_the_name_up_once(
+    riley, sam, sos, settings, monkeypatch
+):
+    """DNS rebinding: the name answers a public address when checked, then this machine."""
+    settings.ALERT_WEBHOOK_ALLOW_PRIVATE = True  # saved without a lookup
+    hook_ladder(riley, sam, "https://hooks.example.org/circles")
+    settings.ALERT_WEBHOOK_ALLOW_PRIVATE = False
+    settings.ALERT_HTTP_TIMEOUT = 5
+    answers = [PUBLIC, "127.0.0.1"]
+    lookups, dialled = [], []
+
+    def rebinding_resolver(host, port, *args, **kwargs):
+        lookups.append((host, port))
+        address = answers[min(len(lookups), len(answers)) - 1]
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    def connect(sock, address):
+        dialled.append(address)
+        raise ConnectionRefusedError("nothing listens here in the test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_resolver)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    alert = sos()
+    assert run_worker().failed == 1
+    assert lookups == [("hooks.example.org", 443)]
+    assert dialled == [(PUBLIC, 443)]
+    notification = alert.notifications.get(channel=logic.WEBHOOK)
+    assert notification.last_error.startswith("webhook: ConnectionRefusedError")
+    assert notification.status == NotificationStatus.PENDING
+
+
+def test_a_webhook_name_with_any_private_address_is_refused_before_connecting(
+    riley, sam, sos, settings, monkeypatch
+):
+    settings.ALERT_WEBHOOK_ALLOW_PRIVATE = True
+    hook_ladder(riley, sam, "https://hooks.example.org/circles")
+    settings.ALERT_WEBHOOK_ALLOW_PRIVATE = False
+    dialled = []
+
+    def resolver(host, port, *args, **kwargs):
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))
+            for address in (PUBLIC, "10.0.0.7")
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    monkeypatch.setattr(socket.socket, "connect", lambda sock, address: dialled.append(address))
+    alert = sos()
+    assert run_worker().failed == 1
+    notification = alert.notifications.get(channel=logic.WEBHOOK)
+    assert notification.last_error == "webhook: the address is not on the public internet"
+    assert notification.status == NotificationStatus.DEAD and dialled == []
+
+
+def self_signed(tmp_path, name: str) -> tuple[str, str]:
+    """A certificate for `name` and its key, as files; the test trusts it as its own authority."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return str(cert_file), str(key_file)
+
+
+@pytest.mark.parametrize(
+    ("served_as", "outcome"), [("hooks.example.org", "sent"), ("other.example.org", "failed")]
+)
+def test_a_webhook_over_tls_is_verified_against_the_name_not_the_number_dialled(
+    riley, sam, sos, settings, monkeypatch, tmp_path, served_as, outcome
+):
+    settings.ALERT_WEBHOOK_ALLOW_PRIVATE = True
+    hook_ladder(riley, sam, "https://hooks.example.org/circles")
+    settings.ALERT_WEBHOOK_ALLOW_PRIVATE = False
+    settings.ALERT_HTTP_TIMEOUT = 5
+    cert_file, key_file = self_signed(tmp_path, served_as)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert_file, key_file)
+    names_asked, heads = [], []
+    server_context.sni_callback = lambda connection, name, context: names_asked.append(name)
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve_once() -> None:
+        connection, _ = listener.accept()
+        connection.settimeout(5)
+        try:
+            with server_context.wrap_socket(connection, server_side=True) as tls:
+                heads.append(tls.recv(65536).split(b"\r\n\r\n")[0])
+                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        except (ssl.SSLError, OSError):
+            connection.close()  # the client refused our certificate
+
+    serving = threading.Thread(target=serve_once, daemon=True)
+    serving.start()
+    real_connect = socket.socket.connect
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, port, *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (PUBLIC, port))],
+    )
+    # The public address checked is "reached" on loopback, where our server holds a certificate.
+    monkeypatch.setattr(
+        socket.socket,
+        "connect",
+        lambda sock, address: real_connect(sock, ("127.0.0.1", listener.getsockname()[1])),
+    )
+    trusting = ssl.create_default_context(cafile=cert_file)
+    monkeypatch.setattr(channels.ssl, "create_default_context", lambda: trusting)
+    try:
+        alert = sos()
+        run_worker()
+        serving.join(5)
+    finally:
+        listener.close()
+    notification = alert.notifications.get(channel=logic.WEBHOOK)
+    assert names_asked == ["hooks.example.org"]  # SNI names the host, not the address
+    if outcome == "sent":
+        assert notification.status == NotificationStatus.SENT
+        [head] = heads
+        assert head.startswith(b"POST /circles HTTP/1.1\r\n") and b"\r\nHost: hooks.example.org\r\n" in head
+    else:
+        assert notification.last_error.startswith("webhook: SSLCertVerificationError")
+        assert heads == []
 
 
 # --- The answer link -----------------------------------------------------------------------------------
