@@ -14,8 +14,9 @@ class Outcome(models.TextChoices):
 
 
 class AuditEvent(models.Model):
-    """One audited act. UPDATE and DELETE are refused by a database trigger; each row's hash covers its
-    content and the previous row's hash, so `manage.py verify_audit` finds any row changed behind our back.
+    """One audited act. UPDATE and DELETE are refused by a database trigger; each row's hash is an HMAC,
+    under a key kept outside the database (`key_id` names it), of its content and the previous row's hash,
+    so `manage.py verify_audit` finds any row changed behind our back.
 
     People are referred to by account number only (no foreign-key constraint, nothing cascades): once an
     account is erased, its number no longer leads to anyone, and the rows stay as they were.
@@ -40,6 +41,7 @@ class AuditEvent(models.Model):
     object_ref = models.CharField(max_length=300, blank=True)  # "consent:12", "scopes:mood,…"; never a name
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.ALLOWED)
     client_address = models.GenericIPAddressField(null=True, blank=True)
+    key_id = models.CharField(max_length=32)  # which of AUDIT_HMAC_KEYS made `hash`; never the key itself
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -59,5 +61,6 @@ class AuditEvent(models.Model):
             object_ref=self.object_ref,
             outcome=self.outcome,
             client_address=self.client_address,
+            key_id=self.key_id,
             previous_hash=self.previous_hash,
         )

@@ -4,6 +4,7 @@ import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
@@ -16,6 +17,19 @@ from circles.lib.client import current_client_address
 # Any constant will do: every writer takes the same PostgreSQL advisory lock, so rows join the chain
 # one at a time, in the order of their ids.
 CHAIN_LOCK_KEY = 7_147_001
+
+
+def keys() -> list[logic.Key]:
+    """AUDIT_HMAC_KEYS, newest first: the first makes new rows and checkpoints, all of them verify."""
+    return logic.parse_keys(settings.AUDIT_HMAC_KEYS)
+
+
+def signing_key() -> logic.Key:
+    return keys()[0]
+
+
+def verification_secrets() -> dict[str, bytes]:
+    return {key.id: key.secret for key in keys()}
 
 
 @dataclass(frozen=True)
@@ -59,7 +73,7 @@ def record_many(events: Iterable[Event]) -> None:
     events = list(events)
     if not events:
         return
-    at, address = timezone.now(), _address()
+    at, address, key = timezone.now(), _address(), signing_key()
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -76,9 +90,10 @@ def record_many(events: Iterable[Event]) -> None:
                 object_ref=event.object_ref,
                 outcome=event.outcome,
                 client_address=address,
+                key_id=key.id,
                 previous_hash=previous,
             )
-            row.hash = previous = logic.row_hash(row.chain_row())
+            row.hash = previous = logic.row_hash(row.chain_row(), key.secret)
             rows.append(row)
         AuditEvent.objects.bulk_create(rows)
 
@@ -90,7 +105,7 @@ def _chain() -> Iterator[tuple[int, logic.Row, str]]:
 
 def first_break() -> logic.Break | None:
     """Walks the whole trail; the first row that does not match, or None."""
-    return logic.first_break(_chain())
+    return logic.first_break(_chain(), verification_secrets())
 
 
 def refuse_record(actor, model, pk: int, *, write: bool) -> Http404:

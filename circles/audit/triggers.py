@@ -1,7 +1,14 @@
 """Database triggers that refuse UPDATE and DELETE on the audit trail, on PostgreSQL and on SQLite.
 
-Installed by migration 0002. Only `manage.py flush` (which empties the whole database) lifts them,
-for the moment it runs; see the flush command in this app.
+Installed by migration 0002 (and again by 0003, which re-chains the rows). Only `manage.py flush` (which
+empties the whole database) lifts them, for the moment it runs; see the flush command in this app.
+
+SQLite's `INSERT OR REPLACE` (and `REPLACE INTO`) deletes the row it collides with and inserts the new
+one; that delete fires no DELETE trigger (SQLite fires them for REPLACE only under
+`PRAGMA recursive_triggers`, which is off by default and per connection). So on SQLite INSERT itself is
+checked: it must not reuse or precede an existing id, nor reuse an existing hash (the other unique
+column a REPLACE could collide with). In a BEFORE INSERT trigger an id left to SQLite reads as -1; the
+AFTER INSERT trigger sees the real id and catches an explicit -1 too.
 """
 
 TABLE = "audit_auditevent"
@@ -11,8 +18,22 @@ SQLITE_INSTALL = [
         BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: UPDATE refused'); END""",
     f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE}
         BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: DELETE refused'); END""",
+    # The table name is a constant, not input.
+    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_reuse BEFORE INSERT ON {TABLE}
+        WHEN (NEW.id <> -1 AND NEW.id <= (SELECT MAX(id) FROM {TABLE}))
+            OR EXISTS (SELECT 1 FROM {TABLE} WHERE hash = NEW.hash)
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit trail is append-only: INSERT reusing an id or hash refused');
+        END""",  # noqa: S608
+    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_in_order AFTER INSERT ON {TABLE}
+        WHEN NEW.id <= 0 OR EXISTS (SELECT 1 FROM {TABLE} WHERE id > NEW.id)
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit trail is append-only: INSERT before an existing id refused');
+        END""",  # noqa: S608
 ]
-SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {TABLE}_no_update", f"DROP TRIGGER IF EXISTS {TABLE}_no_delete"]
+SQLITE_DROP = [
+    f"DROP TRIGGER IF EXISTS {TABLE}_{name}" for name in ("no_update", "no_delete", "no_reuse", "in_order")
+]
 
 POSTGRES_INSTALL = [
     """CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -9,10 +9,12 @@ import logging
 from collections.abc import Callable
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from circles.alerts import delivery, rules
+from circles.audit import checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ PERIODIC_JOBS: list[tuple[Callable[[dt.datetime], int], dt.timedelta]] = [
     (purge_old_login_attempts, dt.timedelta(hours=6)),
     (check_alert_rules, dt.timedelta(minutes=15)),
     (close_answered_alerts, dt.timedelta(minutes=15)),
+    (checkpoint.write_audit_checkpoint, dt.timedelta(minutes=settings.AUDIT_CHECKPOINT_MINUTES)),
 ]
 
 

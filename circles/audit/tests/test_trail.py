@@ -7,7 +7,7 @@ from django.db import DatabaseError, connection, transaction
 
 from circles.audit import logic, triggers
 from circles.audit.models import AuditEvent
-from circles.audit.trail import first_break, record
+from circles.audit.trail import first_break, record, signing_key
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def test_rows_are_chained(trail):
     assert trail[0].previous_hash == logic.GENESIS
     for before, after in zip(trail, trail[1:], strict=False):
         assert after.previous_hash == before.hash
-        assert after.hash == logic.row_hash(after.chain_row())
+        assert after.hash == logic.row_hash(after.chain_row(), signing_key().secret)
     assert first_break() is None
 
 
@@ -75,8 +75,8 @@ def test_one_flipped_byte_is_named_by_verify_audit(trail):
 
 def test_a_changed_hash_breaks_the_next_link(trail):
     victim = trail[1]
-    forged = logic.row_hash(
-        logic.Row(**{**victim.chain_row().__dict__, "outcome": "denied"})  # a consistent forgery of one row
+    forged = logic.row_hash(  # a consistent forgery of one row, even with the key
+        logic.Row(**{**victim.chain_row().__dict__, "outcome": "denied"}), signing_key().secret
     )
     _tamper("UPDATE audit_auditevent SET outcome = 'denied', hash = %s WHERE id = %s", [forged, victim.pk])
     found = first_break()

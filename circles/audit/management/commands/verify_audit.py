@@ -1,17 +1,67 @@
-"""`manage.py verify_audit`: walks the audit hash chain and names the first row that does not match."""
+"""`manage.py verify_audit`: walks the keyed audit hash chain, names the first row that does not match, and
+compares the table with the latest signed checkpoint, naming rows cut from the end."""
 
+from pathlib import Path
+
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from circles.audit import checkpoint
 from circles.audit.models import AuditEvent
 from circles.audit.trail import first_break
 
 
 class Command(BaseCommand):
-    help = "Check that no audit row was changed, removed or inserted out of order."
+    help = (
+        "Check that no audit row was changed, removed or inserted out of order, and that none is missing "
+        "since the latest checkpoint."
+    )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--checkpoints",
+            metavar="FILE",
+            help="Checkpoint lines to compare with (default: AUDIT_CHECKPOINT_PATH). With "
+            "AUDIT_CHECKPOINT_PATH=log, give the lines of the logger circles.audit.checkpoint here.",
+        )
+
+    def handle(self, *args, checkpoints=None, **options):
+        problems: list[str] = []
         found = first_break()
         if found is not None:
-            raise CommandError(f"Audit row {found.row_id} does not match: {found.reason}.")
-        count = AuditEvent.objects.count()
-        self.stdout.write(f"The audit trail is intact: {count} rows checked.")
+            problems.append(f"Audit row {found.row_id} does not match: {found.reason}.")
+        else:
+            self.stdout.write(f"The audit trail is intact: {AuditEvent.objects.count()} rows checked.")
+        problems += self._against_checkpoint(checkpoints)
+        if problems:
+            raise CommandError("\n".join(problems))
+
+    def _against_checkpoint(self, path: str | None) -> list[str]:
+        if path is None and settings.AUDIT_CHECKPOINT_PATH == checkpoint.LOG:
+            self.stdout.write(
+                "Checkpoints go to the log (AUDIT_CHECKPOINT_PATH=log): pass --checkpoints FILE with the "
+                "lines of the logger circles.audit.checkpoint to compare the trail with them."
+            )
+            return []
+        path = path or settings.AUDIT_CHECKPOINT_PATH
+        if not Path(path).exists():
+            self.stdout.write(f"No checkpoint file at {path} yet: only the chain was checked.")
+            return []
+        try:
+            kept = checkpoint.read(path)
+        except OSError as error:
+            return [f"Could not read the checkpoints in {path}: {error.strerror or error}."]
+        problems = [f"Checkpoint {path} {reason}; that line is not trusted." for reason in kept.untrusted]
+        if kept.latest is None:
+            self.stdout.write(f"No trusted checkpoint in {path}: only the chain was checked.")
+            return problems
+        mismatch = checkpoint.compare(kept.latest)
+        if mismatch is not None:
+            problems.append(mismatch)
+        else:
+            latest = kept.latest
+            self.stdout.write(
+                f"It holds every row of the latest checkpoint ({path}, line {kept.latest_line}, "
+                f"{latest.at:%Y-%m-%d %H:%M} UTC: {latest.rows} rows up to #{latest.last_id})."
+            )
+        return problems

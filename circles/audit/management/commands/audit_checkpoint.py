@@ -1,0 +1,22 @@
+"""`manage.py audit_checkpoint`: writes the signed head of the audit chain now (the worker does it on a
+schedule, every AUDIT_CHECKPOINT_MINUTES)."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from circles.audit import checkpoint
+
+
+class Command(BaseCommand):
+    help = "Write a signed checkpoint of the audit trail (row count, last id and hash) outside the database."
+
+    def handle(self, *args, **options):
+        destination = settings.AUDIT_CHECKPOINT_PATH
+        try:
+            written = checkpoint.write(timezone.now())
+        except OSError as error:
+            raise CommandError(f"Could not write the checkpoint to {destination}: {error}") from error
+        where = "the log (circles.audit.checkpoint)" if destination == checkpoint.LOG else destination
+        last = "no rows yet" if written.last_id is None else f"{written.rows} rows up to #{written.last_id}"
+        self.stdout.write(f"Checkpoint written to {where}: {last}, key {written.key_id}.")
