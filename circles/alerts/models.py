@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from circles.alerts import logic
+from circles.lib.encryption import EncryptedCharField
 from circles.network.models import Tie
 
 
@@ -118,7 +119,7 @@ class Alert(models.Model):
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(max_length=24, choices=list(logic.KIND_LABELS.items()))
     facts = models.JSONField(default=dict)  # what the rule saw; logic.reason_text words it
-    message = models.CharField(_("a message for the people you ask (optional)"), max_length=500, blank=True)
+    message = EncryptedCharField(_("a message for the people you ask (optional)"), max_length=500, blank=True)
     urgent = models.BooleanField(default=False)  # reaches people in their quiet hours
     status = models.CharField(max_length=12, choices=AlertStatus.choices, default=AlertStatus.ACTIVE)
     rung = models.PositiveSmallIntegerField(default=0)  # the step being asked now (or last asked)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from circles.checkins import logic, timing
+from circles.lib.encryption import EncryptedCharField, EncryptedTextField
 from circles.lib.time import user_zone
 
 
@@ -35,10 +36,10 @@ class CheckIn(models.Model):
     stress = zero_to_ten(_("stress"))
     sleep_quality = models.PositiveSmallIntegerField(_("sleep"), choices=SleepQuality.choices)
     used = models.BooleanField(_("any use since your last check-in"), default=False)
-    substance = models.CharField(_("what you used"), max_length=80, blank=True)
-    use_note = models.TextField(_("anything you want to note about it"), max_length=2000, blank=True)
-    helped = models.TextField(_("what helped today"), max_length=1000, blank=True)
-    struggling = models.TextField(_("what I'm struggling with"), max_length=2000, blank=True)
+    substance = EncryptedCharField(_("what you used"), max_length=80, blank=True)
+    use_note = EncryptedTextField(_("anything you want to note about it"), max_length=2000, blank=True)
+    helped = EncryptedTextField(_("what helped today"), max_length=1000, blank=True)
+    struggling = EncryptedTextField(_("what I'm struggling with"), max_length=2000, blank=True)
     # Who the member means the struggle for. Stored now; disclosure is governed by consent (sharing app).
     struggling_for = models.ManyToManyField("network.Tie", blank=True, related_name="+")
     late = models.BooleanField(default=False)  # filled in after its day had passed

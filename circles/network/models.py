@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
+from circles.lib.encryption import EncryptedCharField, EncryptedTextField
 from circles.network import logic
 
 
@@ -229,7 +230,7 @@ class Tie(models.Model):
         blank=True,
         validators=[ChoiceListValidator(Strain.values)],
     )
-    boundaries = models.TextField(_("your boundaries with them"), max_length=2000, blank=True)
+    boundaries = EncryptedTextField(_("your boundaries with them"), max_length=2000, blank=True)
     email = models.EmailField(_("email (optional)"), blank=True)
     phone = models.CharField(_("phone (optional)"), max_length=32, blank=True)
     # The Circles account of this person, once they accept the member's invitation (circles.sharing).
@@ -304,7 +305,7 @@ class TieStatusChange(models.Model):
     tie = models.ForeignKey(Tie, on_delete=models.CASCADE, related_name="status_changes")
     status = models.CharField(max_length=10, choices=TieStatus.choices)
     changed_at = models.DateTimeField(default=timezone.now)
-    note = models.CharField(_("note (optional)"), max_length=500, blank=True)
+    note = EncryptedCharField(_("note (optional)"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["-changed_at", "-id"]
@@ -355,7 +356,7 @@ class Interaction(models.Model):
         choices=InteractionQuality.choices,
         default=InteractionQuality.HELPFUL,
     )
-    note = models.TextField(_("private note (only you see it)"), max_length=2000, blank=True)
+    note = EncryptedTextField(_("private note (only you see it)"), max_length=2000, blank=True)
     # Encouragement: the supporter who sent it and their words (the member's own note stays theirs).
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -365,7 +366,7 @@ class Interaction(models.Model):
         editable=False,
         related_name="encouragements_sent",
     )
-    message = models.CharField(_("message"), max_length=500, blank=True, editable=False)
+    message = EncryptedCharField(_("message"), max_length=500, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
