@@ -11,6 +11,7 @@ from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 from circles.lib.encryption import EncryptedCharField, EncryptedTextField
+from circles.lib.validators import refuse_invisible_characters
 from circles.network import logic
 
 
@@ -180,7 +181,10 @@ class Tie(models.Model):
 
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ties")
     display_name = models.CharField(
-        _("name"), max_length=80, validators=[NAME_GIVEN], error_messages={"blank": NAME_GIVEN.message}
+        _("name"),
+        max_length=80,
+        validators=[NAME_GIVEN, refuse_invisible_characters],
+        error_messages={"blank": NAME_GIVEN.message},
     )
     relationship = models.CharField(_("relationship"), max_length=20, choices=Relationship.choices)
     # Stored resolved (for queries); it follows the relationship unless pillar_override is set.
@@ -419,7 +423,7 @@ class Commitment(models.Model):
     title = models.CharField(
         _("what you intend"),
         max_length=120,
-        validators=[TITLE_GIVEN],
+        validators=[TITLE_GIVEN, refuse_invisible_characters],
         error_messages={"blank": TITLE_GIVEN.message},
     )
     cadence = models.CharField(_("how often"), max_length=20, choices=Cadence.choices)
