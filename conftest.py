@@ -68,6 +68,28 @@ def personas(riley, sam, casey, olivia, mallory):
     return {"riley": riley, "sam": sam, "casey": casey, "olivia": olivia, "mallory": mallory}
 
 
+def verify_second_factor(client, user) -> None:
+    """Marks a signed-in test client as having given a second factor, when the account has one or its
+    role needs one.
+
+    Professionals and organization administrators reach nothing without two-factor sign-in; tests that
+    are about something else start as if the code had been typed (test_twofactor.py types real ones).
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from circles.accounts.twofactor import needs_second_factor
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None and not needs_second_factor(user):
+        return
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Test app", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
 @pytest.fixture
 def client_for(client):
     """client_for(user) -> a test client signed in as that user (None: signed out)."""
@@ -77,6 +99,7 @@ def client_for(client):
         new = Client()
         if user is not None:
             new.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            verify_second_factor(new, user)
         return new
 
     return make

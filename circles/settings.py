@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Marks request.user verified once a second factor is given in this session (two-factor sign-in).
     "django_otp.middleware.OTPMiddleware",
+    # Until that factor is given (or, for staff roles, set up), the session reaches only the page asking.
+    "circles.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

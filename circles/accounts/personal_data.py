@@ -5,6 +5,8 @@ from axes.models import AccessAttempt, AccessAttemptExpiration, AccessFailureLog
 from django.contrib.auth.models import Group, Permission
 from django.contrib.sessions.models import Session
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from circles.accounts.models import PersonalAccessToken, Role, User
 from circles.lib.fhir import urn
@@ -25,6 +27,22 @@ def access_tokens(user: User) -> list[Row]:
     return [
         row(token, ["id", "name", "hint", "created_at", "last_used_at", "revoked_at"])
         for token in PersonalAccessToken.objects.filter(user=user).order_by("id")
+    ]
+
+
+def two_factor_sign_in(user: User) -> list[Row]:
+    """The authenticator app set up for the account; never its secret."""
+    return [
+        row(device, ["name", "confirmed", "created_at", "last_used_at"])
+        for device in TOTPDevice.objects.filter(user=user).order_by("id")
+    ]
+
+
+def recovery_codes(user: User) -> list[Row]:
+    """The set of one-time recovery codes: how many are left, never the codes."""
+    return [
+        row(device, ["name", "created_at", "last_used_at"], codes_left=device.token_set.count())
+        for device in StaticDevice.objects.filter(user=user).order_by("id")
     ]
 
 
@@ -67,7 +85,14 @@ def erase(user: User) -> None:
 
 
 PERSONAL_DATA = PersonalData(
-    sections={User: profile, Role: roles, PersonalAccessToken: access_tokens, AccessLog: sign_ins},
+    sections={
+        User: profile,
+        Role: roles,
+        PersonalAccessToken: access_tokens,
+        AccessLog: sign_ins,
+        TOTPDevice: two_factor_sign_in,
+        StaticDevice: recovery_codes,
+    },
     not_member_data={
         Session: "Opaque sign-in state (account number and a hash); the person's sessions end on erasure.",
         Permission: "Django's catalogue of permissions; Circles grants capabilities through roles.",
@@ -76,6 +101,8 @@ PERSONAL_DATA = PersonalData(
         "the cool-off only, and removed on erasure.",
         AccessFailureLog: "Failed log-ins under an address, which anyone may have typed; removed on erasure.",
         AccessAttemptExpiration: "When a failed-log-in count expires; no data about anyone.",
+        StaticToken: "One-time recovery codes: secrets that sign in, counted in recovery_codes but never "
+        "exported; deleted with the account.",
     },
     fhir_entries=fhir_entries,
     erase=erase,

@@ -1,13 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from circles.accounts import views
+from circles.accounts import twofactor_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/code/", twofactor_views.login_code, name="login_code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("logout/everywhere/", views.sign_out_everywhere, name="logout_everywhere"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
@@ -27,6 +28,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("settings/", views.settings_page, name="settings"),
+    path("settings/two-factor/", twofactor_views.twofactor_settings, name="twofactor"),
     path("settings/tokens/", views.tokens, name="tokens"),
     path("settings/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     # "accounts:data", "accounts:data_export" and "accounts:data_erase" (/accounts/data/…) live in

@@ -13,6 +13,7 @@ from circles.checkins import logic as checkin_logic
 from circles.checkins.definitions import builtin_definition
 from circles.checkins.models import Assessment, CheckIn, CheckInSettings
 from circles.demo.personas import PERSONA_BY_KEY, PERSONAS
+from circles.demo.twofactor import DEMO_TOTP_SECRETS, describe, ensure_demo_twofactor
 from circles.lib.time import local_today, user_zone
 from circles.network.actions import do_add_tie
 from circles.network.models import Commitment, Interaction, Tie, TieStatusChange
@@ -139,9 +140,12 @@ WEEKS = 8
 
 def _ensure_user(key: str, password_hash: str) -> User:
     persona = PERSONA_BY_KEY[key]
-    user, _created = User.objects.get_or_create(
-        email=persona.email, defaults={"display_name": persona.display_name, "timezone": persona.timezone}
-    )
+    user = User.objects.filter(email=persona.email).first()
+    if user is None:
+        # create_user, so a demo account is made as any account is (its address counts as confirmed).
+        user = User.objects.create_user(
+            persona.email, display_name=persona.display_name, timezone=persona.timezone
+        )
     user.password = password_hash
     user.display_name = persona.display_name
     user.is_active = True
@@ -446,10 +450,13 @@ def build_demo(*, password: str, reset: bool = False) -> str:
     mallory = users["mallory"]
     if not mallory.ties.exists():
         do_add_tie(Tie(display_name="Robin", relationship="friend", circle="inner"), acting_user=mallory)
+    with_second_factor = [user for user in users.values() if user.email in DEMO_TOTP_SECRETS]
+    for user in with_second_factor:
+        ensure_demo_twofactor(user)
     return (
         f"Demo ready: {len(users)} users; Riley has {riley.ties.count()} ties, "
         f"{riley.interactions.count()} contacts, {riley.commitments.count()} commitments, "
         f"{riley.checkins.count()} check-ins and {riley.assessments.count()} questionnaires; "
         f"Sam supports Riley and sees {len(SAM_SCOPES)} kinds of information; "
-        f"Riley's crisis ladder asks Sam, then Jamie."
+        f"Riley's crisis ladder asks Sam, then Jamie.\n" + describe(with_second_factor)
     )

@@ -28,6 +28,7 @@ from circles.checkins.actions import do_save_answers, do_save_checkin, do_start_
 from circles.checkins.definitions import BUILTIN_DIR
 from circles.checkins.models import Assessment, CheckIn
 from circles.demo.data import build_demo
+from circles.demo.twofactor import current_code
 from circles.lib.time import local_today, user_zone
 from circles.network.tests.factories import make_tie
 from circles.sharing import logic as sharing_logic
@@ -174,6 +175,13 @@ def log_in(page, email, password):
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password:", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
+
+
+def enter_code(page, code):
+    """The second step of signing in, for an account with two-factor sign-in."""
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter your code")
+    page.get_by_label("Code").fill(code)
+    page.get_by_role("button", name="Continue").click()
 
 
 def submit_empty(page, button="Save"):
@@ -385,6 +393,7 @@ def test_questionnaire_pages_through_the_safety_questions(page, audit, transacti
 
 def test_questionnaire_import_as_a_deployment_admin(page, audit, demo_operator, offsite_requests):
     log_in(page, "olivia@example.org", PASSWORD)
+    enter_code(page, current_code(User.objects.get(email="olivia@example.org")))
     expect(page.get_by_role("heading", level=1)).to_have_text("Olivia's circle")
     refused = page.goto("/checkins/questionnaires/import/")
     assert refused is not None and refused.status == 403
@@ -406,6 +415,33 @@ def test_questionnaire_import_as_a_deployment_admin(page, audit, demo_operator, 
     page.get_by_role("button", name="Import", exact=True).click()
     expect(page.locator(".messages")).to_contain_text("Imported WHO-5, clinic wording")
     audit.check("import, with an imported wording")
+
+    audit.assert_clean()
+    assert offsite_requests == []
+
+
+def test_two_factor_pages(page, audit, demo_riley, offsite_requests):
+    """Setting it up (Riley), then the code page with a wrong code and a right one (Olivia)."""
+    log_in(page, "riley@example.org", PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Riley's circle")
+    audit.visit("/accounts/settings/two-factor/")
+    expect(page.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    audit.check("two-factor set-up, with errors")
+    page.get_by_role("button", name="Log out").click()
+
+    olivia = User.objects.get(email="olivia@example.org")
+    log_in(page, olivia.email, PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter your code")
+    audit.check("the code page")
+    page.get_by_label("Code").fill("000000")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("alert").first).to_be_visible()
+    audit.check("the code page, with a wrong code")
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=35), tick=True):
+        enter_code(page, current_code(olivia))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Olivia's circle")
+        audit.visit("/accounts/settings/two-factor/")
 
     audit.assert_clean()
     assert offsite_requests == []

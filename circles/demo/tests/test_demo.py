@@ -1,7 +1,16 @@
 """`manage.py demo`: every persona, Riley's realistic circle, and idempotence."""
 
-from django.core.management import call_command
+import datetime as dt
+import io
+import re
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
 from django.db.models import Max, Min
+from django.test import Client
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from circles.accounts.models import User
 from circles.demo.personas import PERSONAS
@@ -45,3 +54,42 @@ def test_rileys_ties_were_added_when_her_contact_log_begins(db):
     for tie in riley.ties.all():
         assert abs((first_contact - tie.created_at).days) <= 1
         assert tie.status_changes.get().changed_at == tie.created_at == tie.status_since
+
+
+def test_casey_and_olivia_sign_in_with_the_code_make_run_prints(db, settings):
+    """Their roles need two-factor sign-in; the demo's fixed secrets keep them usable for a newcomer."""
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, 5, tzinfo=dt.UTC), tick=False):
+        out = io.StringIO()
+        call_command("demo", stdout=out)
+        printed = out.getvalue()
+        for email in ("casey@example.org", "olivia@example.org"):
+            assert f"{email}: authenticator secret" in printed
+            shown = re.search(rf"{email}.*?code right now: (\d{{6}})", printed, re.S).group(1)
+            code = io.StringIO()
+            call_command("demo_totp", email, stdout=code)
+            assert code.getvalue().strip() == shown
+
+            client = Client()
+            client.post("/accounts/login/", {"username": email, "password": settings.CIRCLES_DEMO_PASSWORD})
+            assert client.get("/network/")["Location"].startswith("/accounts/login/code/")
+            assert client.post("/accounts/login/code/", {"code": shown}).status_code == 302
+            assert client.get("/network/").status_code == 200
+        assert "otpauth://totp/Circles%3Acasey%40example.org?secret=" in printed
+
+
+def test_demo_recovery_codes_come_back_with_each_run(db, settings):
+    call_command("demo", stdout=io.StringIO())
+    casey = User.objects.get(email="casey@example.org")
+    client = Client()
+    client.post("/accounts/login/", {"username": casey.email, "password": settings.CIRCLES_DEMO_PASSWORD})
+    assert client.post("/accounts/login/code/", {"code": "democasey1"}).status_code == 302
+    call_command("demo", stdout=io.StringIO())
+    assert StaticToken.objects.filter(device__user=casey, token="democasey1").exists()
+    assert TOTPDevice.objects.filter(user=casey).count() == 1
+
+
+def test_demo_codes_are_refused_under_production_settings(db, settings):
+    call_command("demo", stdout=io.StringIO())
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="never given under production"):
+        call_command("demo_totp", "casey@example.org")

@@ -74,6 +74,9 @@ def test_every_section_has_the_members_rows_and_no_one_elses_private_words(riley
     riley.refresh_from_db()
     assert riley.password not in text and riley.session_secret not in text
     assert riley.tokens.get().token_hash not in text
+    assert riley.totpdevice_set.get().key not in text
+    recovery_codes = riley.staticdevice_set.get().token_set.values_list("token", flat=True)
+    assert recovery_codes and all(code not in text for code in recovery_codes)
     assert all(invitation.nonce not in text for invitation in riley.invitations.all())
     assert "token_hash" not in text and "nonce" not in text and '"password"' not in text
 
