@@ -5,6 +5,7 @@ import functools
 
 import pytest
 from django.contrib.auth.hashers import make_password
+from django.utils import timezone
 
 from circles.demo.personas import PERSONAS
 
@@ -27,6 +28,7 @@ def make_persona(key: str):
         display_name=persona.display_name,
         timezone=persona.timezone,
         password=_password_hash(),
+        email_verified_at=timezone.now(),
     )
     for role in persona.roles:
         do_grant_role(user, role)
@@ -111,3 +113,21 @@ def _fast_static(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shared_cache(settings):
+    """Rate-limit counters in Redis outlive a test's transaction (the database cache rolls back with it):
+    each test starts with none, as CI runs the PostgreSQL suite with CACHE_URL set to Redis."""
+    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+        from django.core.cache import cache
+
+        cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_in_a_temporary_file(settings, tmp_path_factory):
+    """Checkpoints written by tests (the worker's periodic jobs) never land in the development trail's
+    own file beside manage.py, where a test's "0 rows" line would hide a real truncation."""
+    settings.AUDIT_CHECKPOINT_PATH = str(tmp_path_factory.getbasetemp() / "audit-checkpoints.jsonl")

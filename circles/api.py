@@ -12,6 +12,7 @@ from circles.accounts.api import router as accounts_router
 from circles.accounts.auth import TokenAuth
 from circles.alerts.api import router as alerts_router
 from circles.checkins.api import router as checkins_router
+from circles.lib.ratelimit import RateLimited
 from circles.network.api import router as network_router
 from circles.records.api import router as records_router
 from circles.sharing.api import router as sharing_router
@@ -78,6 +79,13 @@ def on_unauthenticated(request, exc):
     return api.create_response(
         request, error_body(_("Sign in, or send a personal access token as a Bearer token.")), status=401
     )
+
+
+@api.exception_handler(RateLimited)
+def on_rate_limited(request, exc):
+    response = api.create_response(request, error_body(exc.message), status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(HttpError)

@@ -95,9 +95,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "circles.lib.middleware.SessionIdleRefreshMiddleware",
+    "circles.accounts.sessions.SessionLimitsMiddleware",
     "circles.lib.middleware.UserTimezoneMiddleware",
     "circles.lib.middleware.PrivateNoStoreMiddleware",
+    "circles.lib.ratelimit.RateLimitedMiddleware",
     # Last, as django-axes asks, so it sees the outcome of every login attempt.
     "axes.middleware.AxesMiddleware",
 ]
@@ -161,7 +162,7 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_MINUTES", 60) * 60
 
-# Idle timeout: a session's lifetime restarts with activity (SessionIdleRefreshMiddleware), so it
+# Idle timeout: a session's lifetime restarts with activity (circles/accounts/sessions.py), so it
 # ends after this many minutes without any; and however active, it ends SESSION_ABSOLUTE_MINUTES after
 # sign-in. Professionals and organization administrators get the shorter STAFF figures (automatic
 # logoff, HIPAA 164.312(a)(2)(iii)).

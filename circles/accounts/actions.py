@@ -1,21 +1,89 @@
-"""Changes to accounts: sign-up, roles, tokens, signing out everywhere. (Export and erasure of everything
-a person has are circles/records.)"""
+"""Changes to accounts: sign-up, roles, tokens, passwords, signing out everywhere. (Export and erasure of
+everything a person has are circles/records.)
+
+Every change to how someone signs in is audited (action codes "account.*") and, where someone else could
+have made it, the person is told by email (circles/accounts/notices.py).
+"""
+
+from datetime import timedelta
 
 from django.contrib.auth import logout
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from circles.accounts.models import PersonalAccessToken, Role, User, new_session_secret
+from circles.accounts.models import PendingAccountEmail, PersonalAccessToken, Role, User, new_session_secret
+from circles.accounts.notices import send_account_notice
+from circles.audit.models import Outcome
+from circles.audit.trail import record
 
 
 @transaction.atomic
-def do_sign_up(*, email: str, password: str, display_name: str, timezone_name: str) -> User:
-    """Creates an account that starts as a member: everyone can map their own circle."""
+def do_sign_up(
+    *, email: str, password: str, display_name: str, timezone_name: str, verified: bool = True
+) -> User:
+    """Creates an account that starts as a member: everyone can map their own circle.
+
+    An account made from the sign-up page is not `verified` until its owner follows the emailed link.
+    """
     user = User.objects.create_user(
-        email=email, password=password, display_name=display_name, timezone=timezone_name
+        email=email,
+        password=password,
+        display_name=display_name,
+        timezone=timezone_name,
+        email_verified_at=timezone.now() if verified else None,
     )
     do_grant_role(user, Role.Kind.MEMBER)
     return user
+
+
+@transaction.atomic
+def do_request_sign_up(
+    *, email: str, password: str, display_name: str, timezone_name: str, next_path: str = ""
+) -> None:
+    """The sign-up page's one answer, whoever asks: "we sent you a link".
+
+    A new address gets an unverified account and a link to confirm it; an address that already has an
+    account gets an email saying someone tried to sign up with it (sent by the worker, which decides
+    which). The password is hashed either way, so the answer takes as long whether or not the address
+    is taken.
+    """
+    address = email.strip().lower()
+    if User.objects.filter(email=address).exists():
+        make_password(password)  # the same slow hash as a new account, for the same answer time
+    else:
+        do_sign_up(
+            email=address,
+            password=password,
+            display_name=display_name,
+            timezone_name=timezone_name,
+            verified=False,
+        )
+    PendingAccountEmail.objects.create(
+        kind=PendingAccountEmail.Kind.VERIFY_ADDRESS, address=address, next_path=next_path
+    )
+
+
+def do_request_address_confirmation(email: str) -> None:
+    """Another confirmation link (for an unconfirmed account) or the "you already have an account" note."""
+    PendingAccountEmail.objects.create(
+        kind=PendingAccountEmail.Kind.VERIFY_ADDRESS, address=email.strip().lower()
+    )
+
+
+def do_request_password_reset(email: str) -> None:
+    """Queues a reset link for the address; the worker sends it only if an active account has it."""
+    PendingAccountEmail.objects.create(
+        kind=PendingAccountEmail.Kind.PASSWORD_RESET, address=email.strip().lower()
+    )
+
+
+@transaction.atomic
+def do_verify_address(user: User) -> None:
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+        record("account.address_verified", user, subject=user)
 
 
 def do_grant_role(user: User, kind: str) -> Role:
@@ -23,27 +91,92 @@ def do_grant_role(user: User, kind: str) -> Role:
     return role
 
 
-def do_create_token(user: User, name: str) -> tuple[PersonalAccessToken, str]:
-    """Returns the stored token and the raw value, which is shown once and never again."""
+@transaction.atomic
+def do_create_token(
+    user: User, name: str, *, scope: str = PersonalAccessToken.Scope.READ, days: int | None = None
+) -> tuple[PersonalAccessToken, str]:
+    """Returns the stored token and the raw value, which is shown once and never again.
+
+    Callers make sure the request is a browser session with a recent password or second factor: a token
+    never makes a token.
+    """
     raw, token_hash = PersonalAccessToken.generate()
-    token = PersonalAccessToken.objects.create(
-        user=user, name=name, token_hash=token_hash, hint=raw[: len("circ_") + 4]
+    created = timezone.now()
+    token = PersonalAccessToken(
+        user=user,
+        name=name,
+        token_hash=token_hash,
+        hint=raw[: len("circ_") + 4],
+        scope=scope,
+        created_at=created,
     )
+    if days is not None:
+        token.expires_at = created + timedelta(days=days)
+    token.save()
+    record("account.token.create", user, subject=user, object_ref=f"token:{token.pk};scope:{scope}")
+    send_account_notice(user, "token_created", {"token": token})
     return token, raw
 
 
+@transaction.atomic
 def do_revoke_token(token: PersonalAccessToken, *, acting_user: User) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+        token.revoked_because = PersonalAccessToken.RevokedBecause.OWNER
+        token.save(update_fields=["revoked_at", "revoked_because"])
+        record("account.token.revoke", acting_user, subject=token.user_id, object_ref=f"token:{token.pk}")
 
 
+def _revoke_every_token(user: User, because: str) -> int:
+    return PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_because=because
+    )
+
+
+@transaction.atomic
 def do_sign_out_everywhere(request, *, acting_user: User) -> None:
-    """Ends every session of the account, this one included, by changing the session secret.
-
-    Personal access tokens are not sessions: they stay until revoked one by one.
-    """
+    """Ends every session of the account, this one included, by changing the session secret, and stops
+    every personal access token: whoever holds a copied token is signed out too."""
     acting_user.session_secret = new_session_secret()
     acting_user.save(update_fields=["session_secret"])
+    revoked = _revoke_every_token(acting_user, PersonalAccessToken.RevokedBecause.SIGN_OUT_EVERYWHERE)
+    record(
+        "account.signout_everywhere", acting_user, subject=acting_user, object_ref=f"tokens_revoked:{revoked}"
+    )
     if hasattr(request, "session"):
         logout(request)
+
+
+@transaction.atomic
+def do_change_password(user: User, new_password: str, *, reset: bool = False) -> None:
+    """A new password (from the settings page, or from a reset link when `reset`): every other session
+    ends (the session hash covers the password), every token stops, and the person is told by email.
+
+    A reset link also confirms the address, since only its owner could follow it.
+    """
+    user.set_password(new_password)
+    fields = ["password"]
+    if reset and user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        fields.append("email_verified_at")
+    user.save(update_fields=fields)
+    because = (
+        PersonalAccessToken.RevokedBecause.PASSWORD_RESET
+        if reset
+        else PersonalAccessToken.RevokedBecause.PASSWORD_CHANGE
+    )
+    revoked = _revoke_every_token(user, because)
+    action = "account.password.reset" if reset else "account.password.change"
+    record(action, user, subject=user, object_ref=f"tokens_revoked:{revoked}")
+    send_account_notice(user, "password_changed", {"reset": reset, "tokens_revoked": revoked})
+
+
+def record_sign_in(user: User, *, succeeded: bool) -> None:
+    """A sign-in to the account, or a wrong password for it (nothing is recorded for an unknown address)."""
+    outcome = Outcome.ALLOWED if succeeded else Outcome.DENIED
+    record("account.signin", user if succeeded else None, subject=user, outcome=outcome)
+
+
+def record_password_reentry_failed(user: User) -> None:
+    """A wrong password where Circles asked for it again before a serious step (export, erasure)."""
+    record("account.password.reentry", user, subject=user, outcome=Outcome.DENIED)

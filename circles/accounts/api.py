@@ -2,10 +2,13 @@
 everything a person has: circles/records/api.py.)"""
 
 import datetime as dt
+from typing import Literal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
+from ninja.errors import HttpError
 from pydantic import Field
 
 from circles.accounts.access import access_token
@@ -14,7 +17,8 @@ from circles.accounts.actions import (
     do_revoke_token,
     do_sign_out_everywhere,
 )
-from circles.accounts.forms import ProfileForm
+from circles.accounts.auth import is_recently_authenticated, mark_recently_authenticated
+from circles.accounts.forms import ProfileForm, check_password_again
 from circles.lib.schema import InputSchema
 
 router = Router(tags=["account"])
@@ -35,15 +39,25 @@ class ProfileIn(InputSchema):
 
 class TokenIn(InputSchema):
     name: str = Field(min_length=1, max_length=80)
+    scope: Literal["read", "write"] = Field(default="read", description="`read` (GET only) or `write`.")
+    days: int = Field(default=90, ge=1, le=365, description="Days until the token stops working.")
+    password: str | None = Field(
+        default=None,
+        description="The account's password, unless it or a second factor was given in this session "
+        "in the last 10 minutes.",
+    )
 
 
 class TokenOut(Schema):
     id: int
     name: str
     hint: str
+    scope: str
     created_at: dt.datetime
+    expires_at: dt.datetime
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
+    revoked_because: str
 
 
 class NewTokenOut(TokenOut):
@@ -92,10 +106,22 @@ def list_tokens(request):
 
 @router.post("/tokens", response={201: NewTokenOut}, summary="Create a personal access token")
 def create_token(request, payload: TokenIn):
+    if getattr(request, "auth_token", None) is not None:
+        raise HttpError(403, _("A token cannot make tokens. Make one in your settings, signed in."))
     name = payload.name.strip()
     if not name:
         raise ValidationError({"name": _("Please give the token a name.")})
-    token, raw = do_create_token(request.auth, name)
+    if payload.days > settings.TOKEN_MAX_DAYS:
+        raise ValidationError(
+            {"days": _("A token can last at most %(days)s days.") % {"days": settings.TOKEN_MAX_DAYS}}
+        )
+    if not is_recently_authenticated(request):
+        try:
+            check_password_again(request.auth, payload.password or "")
+        except ValidationError as error:
+            raise ValidationError({"password": error.messages}) from error
+        mark_recently_authenticated(request)
+    token, raw = do_create_token(request.auth, name, scope=payload.scope, days=payload.days)
     return Status(201, NewTokenOut(**TokenOut.from_orm(token).dict(), token=raw))
 
 

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
 from circles.accounts.models import PersonalAccessToken, hash_token
@@ -19,20 +21,30 @@ def login_username(request, credentials) -> str:
     return str((credentials or {}).get("username") or "").strip().lower()
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class TokenAuth(HttpBearer):
+    """A live token: not revoked, not expired, and for a read-only token only a request that reads."""
+
     def authenticate(self, request, token):
         if not token.startswith("circ_"):
             return None
         try:
-            pat = PersonalAccessToken.objects.live().select_related("user").get(token_hash=hash_token(token))
+            pat = PersonalAccessToken.objects.select_related("user").get(token_hash=hash_token(token))
         except PersonalAccessToken.DoesNotExist:
             return None
-        if not pat.user.is_active:
-            return None
+        if not pat.is_live or not pat.user.is_active:
+            raise HttpError(
+                401, _("This token has expired or was revoked. Make a new one on the settings page.")
+            )
+        if request.method not in SAFE_METHODS and not pat.can_write:
+            raise HttpError(403, _("This token can only read. Make a read-and-change token to make changes."))
         now = timezone.now()
         if pat.last_used_at is None or now - pat.last_used_at > LAST_USED_RESOLUTION:
             PersonalAccessToken.objects.filter(pk=pat.pk).update(last_used_at=now)
         request.user = pat.user
+        request.auth_token = pat
         return pat.user
 
 

@@ -8,10 +8,15 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
-from circles.accounts.models import User
+from circles.accounts.actions import record_password_reentry_failed
+from circles.accounts.models import PersonalAccessToken, User
+from circles.lib import ratelimit
+from circles.lib.client import current_client_address
+from circles.lib.validators import refuse_invisible_characters
 
 
 def _offset(minutes: int) -> str:
@@ -56,6 +61,7 @@ class SignUpForm(forms.Form):
     display_name = forms.CharField(
         label=_("Name you go by"),
         max_length=80,
+        validators=[refuse_invisible_characters],
         help_text=_("A first name or nickname is fine. Only people you invite will see it."),
     )
     email = forms.EmailField(label=_("Email address"), max_length=254)
@@ -79,15 +85,8 @@ class SignUpForm(forms.Form):
         return name
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email=email).exists():
-            raise forms.ValidationError(
-                _(
-                    "We could not create an account with this address. "
-                    "If it is yours, log in or reset your password."
-                )
-            )
-        return email
+        # Whether the address already has an account is never said here (see do_request_sign_up).
+        return self.cleaned_data["email"].strip().lower()
 
     def clean(self):
         data = super().clean()
@@ -114,7 +113,16 @@ class EmailLoginForm(AuthenticationForm):
     error_messages = {
         "invalid_login": _("That email address and password do not match an account. Please try again."),
         "inactive": _("This account is not active."),
+        "unverified": _(
+            "Please confirm your email address first: follow the link we sent you. "
+            "No email? Ask for a new link below."
+        ),
     }
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if user.email_verified_at is None:
+            raise forms.ValidationError(self.error_messages["unverified"], code="unverified")
 
 
 class ProfileForm(forms.ModelForm):
@@ -126,18 +134,79 @@ class ProfileForm(forms.ModelForm):
         labels = {"display_name": _("Name you go by")}
 
 
+TOKEN_LIFETIME_CHOICES = [
+    (7, _("7 days")),
+    (30, _("30 days")),
+    (90, _("90 days")),
+    (365, _("1 year")),
+]
+
+
 class TokenForm(forms.Form):
     name = forms.CharField(
         label=_("What is this token for?"),
         max_length=80,
         help_text=_("For example “my phone app”. You can revoke it at any time."),
     )
+    scope = forms.ChoiceField(
+        label=_("What may it do?"),
+        choices=PersonalAccessToken.Scope.choices,
+        initial=PersonalAccessToken.Scope.READ,
+        widget=forms.RadioSelect,
+        help_text=_("Choose “Read only” unless the app must add or change things for you."),
+    )
+    days = forms.TypedChoiceField(
+        label=_("Stops working after"),
+        choices=TOKEN_LIFETIME_CHOICES,
+        coerce=int,
+        initial=90,
+    )
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("A token can do what you can, so we ask for your password first."),
+    )
+
+    def __init__(self, *args, user: User, ask_password: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.ask_password = ask_password
+        self.fields["days"].choices = [  # type: ignore[attr-defined]
+            (days, label) for days, label in TOKEN_LIFETIME_CHOICES if days <= settings.TOKEN_MAX_DAYS
+        ]
+        if not ask_password:
+            del self.fields["password"]
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if not name:
             raise forms.ValidationError(_("Please give the token a name."))
         return name
+
+    def clean_password(self):
+        password = self.cleaned_data.get("password") or ""
+        check_password_again(self.user, password)
+        return password
+
+
+def check_password_again(user: User, password: str) -> None:
+    """Checks a password asked for again before a serious step (a token, an export, erasure).
+
+    Wrong tries are audited and counted per account and per client address together with the account;
+    past RATE_LIMIT_PASSWORD_REENTRY even the right password is refused for a while, so it cannot be
+    guessed by trying many.
+    """
+    rate = settings.RATE_LIMIT_PASSWORD_REENTRY
+    whos = [f"user:{user.pk}", f"user:{user.pk}:client:{current_client_address()}"]
+    if ratelimit.over_limit("password-reentry", whos, rate):
+        raise ratelimit.RateLimited(ratelimit.too_many_tries_message(rate), ratelimit.seconds_left(rate))
+    if not password or not user.check_password(password):
+        for who in whos:
+            ratelimit.hit("password-reentry", who, rate)
+        record_password_reentry_failed(user)
+        raise forms.ValidationError(_("That is not your password. Please try again."))
 
 
 class CurrentPasswordForm(forms.Form):
@@ -159,6 +228,17 @@ class CurrentPasswordForm(forms.Form):
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError(_("That is not your password. Please try again."))
+        check_password_again(self.user, password)
         return password
+
+
+class PasswordChangeForm(DjangoPasswordChangeForm):
+    """The current password, then the new one twice; a wrong current password counts like any other."""
+
+    def clean_old_password(self):
+        check_password_again(self.user, self.cleaned_data.get("old_password") or "")
+        return self.cleaned_data["old_password"]
+
+
+class ResendVerificationForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"), max_length=254)

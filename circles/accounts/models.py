@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -11,6 +12,8 @@ from django.db import models
 from django.utils.crypto import salted_hmac
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
+
+from circles.lib.validators import refuse_invisible_characters
 
 
 def default_timezone() -> str:
@@ -27,6 +30,7 @@ class UserManager(BaseUserManager["User"]):
     def create_user(self, email, password=None, **fields):
         if not email:
             raise ValueError("An email address is required")
+        fields.setdefault("email_verified_at", now())
         user = self.model(email=self.normalize_email(email).lower(), **fields)
         user.set_password(password)
         user.save(using=self._db)
@@ -46,11 +50,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     """An account. Signs in with an email address; may hold several roles."""
 
     email = models.EmailField(_("email address"), unique=True, max_length=254)
-    display_name = models.CharField(_("name you go by"), max_length=80)
+    display_name = models.CharField(
+        _("name you go by"), max_length=80, validators=[refuse_invisible_characters]
+    )
     timezone = models.CharField(_("timezone"), max_length=64, default=default_timezone)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=now)
+    # Set when the person follows the link emailed at sign-up (or resets the password by email); until
+    # then the account cannot sign in. Accounts made by staff or the demo are verified when made.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
     # Part of every session's auth hash: replacing it signs the account out on every device.
     session_secret = models.CharField(max_length=64, default=new_session_secret, editable=False)
 
@@ -113,19 +122,40 @@ def hash_token(raw: str) -> str:
 
 class PersonalAccessTokenQuerySet(models.QuerySet["PersonalAccessToken"]):
     def live(self):
-        return self.filter(revoked_at__isnull=True)
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now())
+
+
+def default_token_expiry():
+    return now() + timedelta(days=settings.TOKEN_DEFAULT_DAYS)
 
 
 class PersonalAccessToken(models.Model):
-    """A token for the API. Only its hash is stored; the token itself is shown once."""
+    """A token for the API. Only its hash is stored; the token itself is shown once.
+
+    A token expires, may be limited to reading, and stops working when its owner revokes it, changes or
+    resets the password, or signs out everywhere. It can never make another token.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read only")
+        WRITE = "write", _("Read and change")
+
+    class RevokedBecause(models.TextChoices):
+        OWNER = "owner", _("revoked by you")
+        PASSWORD_CHANGE = "password_change", _("your password was changed")
+        PASSWORD_RESET = "password_reset", _("your password was reset")
+        SIGN_OUT_EVERYWHERE = "sign_out_everywhere", _("you signed out everywhere")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tokens")
     name = models.CharField(_("name"), max_length=80)
     token_hash = models.CharField(max_length=64, unique=True)
     hint = models.CharField(max_length=12)
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.READ)
     created_at = models.DateTimeField(default=now)
+    expires_at = models.DateTimeField(default=default_token_expiry)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_because = models.CharField(max_length=24, choices=RevokedBecause.choices, blank=True)
 
     objects = PersonalAccessTokenQuerySet.as_manager()
 
@@ -143,4 +173,36 @@ class PersonalAccessToken(models.Model):
 
     @property
     def is_live(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and self.expires_at > now()
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == self.Scope.WRITE
+
+
+class PendingAccountEmail(models.Model):
+    """An email about signing in, waiting for the worker: the link to confirm an address, a password
+    reset link, or "someone tried to sign up with your address".
+
+    The request that asks for one does the same work whether or not the address has an account (one
+    INSERT), so neither its answer nor its timing tells an outsider which addresses are registered. The
+    worker looks the account up, makes the link at sending time, and deletes the row once sent.
+    """
+
+    class Kind(models.TextChoices):
+        VERIFY_ADDRESS = "verify_address"
+        PASSWORD_RESET = "password_reset"  # noqa: S105 — a kind of email, not a password
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    address = models.EmailField(max_length=254)
+    # Where to go after confirming (an invitation link); checked to be on this site before it is stored.
+    next_path = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [models.Index(fields=["next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"

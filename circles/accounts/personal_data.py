@@ -8,14 +8,19 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from circles.accounts.models import PersonalAccessToken, Role, User
+from circles.accounts.models import PendingAccountEmail, PersonalAccessToken, Role, User
 from circles.lib.fhir import urn
 from circles.lib.personal_data import PersonalData, Row, row
 
 
 def profile(user: User) -> list[Row]:
     # Never the password hash or the session secret.
-    return [row(user, ["id", "email", "display_name", "timezone", "date_joined", "last_login"])]
+    return [
+        row(
+            user,
+            ["id", "email", "display_name", "timezone", "date_joined", "email_verified_at", "last_login"],
+        )
+    ]
 
 
 def roles(user: User) -> list[Row]:
@@ -25,7 +30,20 @@ def roles(user: User) -> list[Row]:
 def access_tokens(user: User) -> list[Row]:
     # Never the token's hash: only what the tokens page shows.
     return [
-        row(token, ["id", "name", "hint", "created_at", "last_used_at", "revoked_at"])
+        row(
+            token,
+            [
+                "id",
+                "name",
+                "hint",
+                "scope",
+                "created_at",
+                "expires_at",
+                "last_used_at",
+                "revoked_at",
+                "revoked_because",
+            ],
+        )
         for token in PersonalAccessToken.objects.filter(user=user).order_by("id")
     ]
 
@@ -82,6 +100,7 @@ def erase(user: User) -> None:
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
         model.objects.filter(username__iexact=user.email).delete()
     Session.objects.filter(session_key__in=_sessions_of(user)).delete()
+    PendingAccountEmail.objects.filter(address=user.email).delete()
 
 
 PERSONAL_DATA = PersonalData(
@@ -101,6 +120,8 @@ PERSONAL_DATA = PersonalData(
         "the cool-off only, and removed on erasure.",
         AccessFailureLog: "Failed log-ins under an address, which anyone may have typed; removed on erasure.",
         AccessAttemptExpiration: "When a failed-log-in count expires; no data about anyone.",
+        PendingAccountEmail: "An address-confirmation or password-reset email waiting for the worker; "
+        "deleted once sent, and on erasure.",
         StaticToken: "One-time recovery codes: secrets that sign in, counted in recovery_codes but never "
         "exported; deleted with the account.",
     },

@@ -7,6 +7,9 @@ app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("signup/sent/", views.signup_sent, name="signup_sent"),
+    path("signup/resend/", views.resend_verification, name="resend_verification"),
+    path("verify/<str:token>/", views.verify_address, name="verify_address"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("login/code/", twofactor_views.login_code, name="login_code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -28,6 +31,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("settings/", views.settings_page, name="settings"),
+    path("settings/password/", views.password_change, name="password_change"),
     path("settings/two-factor/", twofactor_views.twofactor_settings, name="twofactor"),
     path("settings/tokens/", views.tokens, name="tokens"),
     path("settings/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),

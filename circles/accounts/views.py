@@ -1,58 +1,127 @@
-"""Account pages: sign-up, login, password reset, settings and API tokens. (Your data: circles/records.)"""
+"""Account pages: sign-up, login, password reset and change, settings and API tokens. (Your data:
+circles/records.)"""
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from circles.accounts.access import access_token
 from circles.accounts.actions import (
+    do_change_password,
     do_create_token,
+    do_request_address_confirmation,
+    do_request_password_reset,
+    do_request_sign_up,
     do_revoke_token,
     do_sign_out_everywhere,
-    do_sign_up,
+    do_verify_address,
 )
-from circles.accounts.forms import EmailLoginForm, ProfileForm, SignUpForm, TokenForm
+from circles.accounts.auth import is_recently_authenticated, mark_recently_authenticated
+from circles.accounts.forms import (
+    EmailLoginForm,
+    PasswordChangeForm,
+    ProfileForm,
+    ResendVerificationForm,
+    SignUpForm,
+    TokenForm,
+)
+from circles.accounts.outbox import user_for_verification_token
+from circles.lib import ratelimit
+from circles.lib.client import client_address
 
 
 def locked_out(request, credentials=None, *args, **kwargs):
-    """What django-axes shows while an account or address is throttled."""
+    """What django-axes shows while an account is throttled from this address."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return render(request, "accounts/locked_out.html", {"cooloff_minutes": minutes}, status=429)
+
+
+def rate_limited(request, error: ratelimit.RateLimited):
+    response = render(request, "rate_limited.html", {"message": error.message}, status=429)
+    response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def check_rate(request, bucket: str, rate: str, email: str = "") -> None:
+    """Counts a request that sends an email or checks a password, per client address and per address."""
+    whos = [f"client:{client_address(request)}"] + ([f"email:{email.strip().lower()}"] if email else [])
+    ratelimit.limit(bucket, whos, rate)
+
+
+def _safe_next(request, next_url: str) -> str:
+    if url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_url
+    return ""
 
 
 def signup(request):
     if request.user.is_authenticated:
         return redirect("home")
     # An invitation link sends people here with ?next= (back to the invitation) and their address.
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = ""
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next") or "")
     form = SignUpForm(request.POST or None, initial={"email": request.GET.get("email", "")[:254]})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        user = do_sign_up(
+        try:
+            check_rate(request, "signup", settings.RATE_LIMIT_SIGNUP, data["email"])
+        except ratelimit.RateLimited as error:
+            return rate_limited(request, error)
+        # The same answer whether or not the address already has an account: the email says which.
+        do_request_sign_up(
             email=data["email"],
             password=data["password"],
             display_name=data["display_name"],
             timezone_name=data["timezone"],
+            next_path=next_url if next_url.startswith("/") else "",
         )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        if next_url:
-            messages.success(request, _("Welcome to Circles."))
-            return redirect(next_url)
-        messages.success(request, _("Welcome to Circles. Start by adding the people in your life."))
-        return redirect("network:tie_create")
+        request.session["circles_signup_address"] = data["email"]
+        return redirect("accounts:signup_sent")
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/signup.html", {"form": form, "next": next_url}, status=status)
+
+
+def signup_sent(request):
+    address = request.session.get("circles_signup_address", "")
+    form = ResendVerificationForm(initial={"email": address})
+    return render(request, "accounts/signup_sent.html", {"address": address, "form": form})
+
+
+@require_POST
+def resend_verification(request):
+    form = ResendVerificationForm(request.POST)
+    if not form.is_valid():
+        return render(request, "accounts/signup_sent.html", {"form": form}, status=400)
+    email = form.cleaned_data["email"]
+    try:
+        check_rate(request, "signup", settings.RATE_LIMIT_SIGNUP, email)
+    except ratelimit.RateLimited as error:
+        return rate_limited(request, error)
+    do_request_address_confirmation(email)
+    request.session["circles_signup_address"] = email
+    messages.success(request, _("If this address needs confirming, a new link is on its way."))
+    return redirect("accounts:signup_sent")
+
+
+def verify_address(request, token: str):
+    user = user_for_verification_token(token)
+    if user is None:
+        form = ResendVerificationForm()
+        return render(request, "accounts/verify_failed.html", {"form": form}, status=400)
+    do_verify_address(user)
+    messages.success(request, _("Thank you: your email address is confirmed. Please sign in."))
+    next_url = _safe_next(request, request.GET.get("next", ""))
+    login_url = reverse("accounts:login")
+    return redirect(f"{login_url}?next={next_url}" if next_url else login_url)
 
 
 class LoginView(auth_views.LoginView):
@@ -67,17 +136,32 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """Asks the worker to send a link. No account is looked up here, so the answer and its timing are the
+    same whether or not the address has one."""
+
     template_name = "accounts/password_reset.html"
-    email_template_name = "accounts/email/password_reset.txt"
-    subject_template_name = "accounts/email/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
-    extra_email_context = {"expiry_minutes": settings.PASSWORD_RESET_TIMEOUT // 60}
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        try:
+            check_rate(self.request, "password-reset", settings.RATE_LIMIT_PASSWORD_RESET, email)
+        except ratelimit.RateLimited as error:
+            return rate_limited(self.request, error)
+        do_request_password_reset(email)
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
     post_reset_login = False
+
+    def form_valid(self, form):
+        # Every session and token ends, the change is audited and the person is told by email.
+        do_change_password(form.user, form.cleaned_data["new_password1"], reset=True)
+        self.request.session.pop(auth_views.INTERNAL_RESET_SESSION_TOKEN, None)
+        return HttpResponseRedirect(self.get_success_url())
 
 
 @login_required
@@ -92,18 +176,44 @@ def settings_page(request):
 
 
 @login_required
+def password_change(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    try:
+        valid = request.method == "POST" and form.is_valid()
+    except ratelimit.RateLimited as error:
+        return rate_limited(request, error)
+    if valid:
+        do_change_password(request.user, form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, request.user)  # this session stays; every other one ends
+        mark_recently_authenticated(request)
+        messages.success(
+            request,
+            _("Your password is changed. Every other device is signed out and your tokens stopped working."),
+        )
+        return redirect("accounts:settings")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/password_change.html", {"form": form}, status=status)
+
+
+@login_required
 def tokens(request):
-    form = TokenForm(request.POST or None)
+    ask_password = not is_recently_authenticated(request)
+    form = TokenForm(request.POST or None, user=request.user, ask_password=ask_password)
     new_token = None
-    if request.method == "POST" and form.is_valid():
-        _token, new_token = do_create_token(request.user, form.cleaned_data["name"])
-        form = TokenForm()
+    try:
+        valid = request.method == "POST" and form.is_valid()
+    except ratelimit.RateLimited as error:
+        return rate_limited(request, error)
+    if valid:
+        if ask_password:
+            mark_recently_authenticated(request)
+        data = form.cleaned_data
+        _token, new_token = do_create_token(
+            request.user, data["name"], scope=data["scope"], days=data["days"]
+        )
+        form = TokenForm(user=request.user, ask_password=False)
     status = 400 if request.method == "POST" and new_token is None else 200
-    context = {
-        "form": form,
-        "new_token": new_token,
-        "tokens": request.user.tokens.all(),
-    }
+    context = {"form": form, "new_token": new_token, "tokens": request.user.tokens.all()}
     return render(request, "accounts/tokens.html", context, status=status)
 
 
@@ -120,5 +230,7 @@ def token_revoke(request, token_id: int):
 @require_POST
 def sign_out_everywhere(request):
     do_sign_out_everywhere(request, acting_user=request.user)
-    messages.success(request, _("You are signed out on every device, this one included."))
+    messages.success(
+        request, _("You are signed out on every device, this one included, and your tokens stopped working.")
+    )
     return redirect("accounts:login")

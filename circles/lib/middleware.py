@@ -1,7 +1,6 @@
 """Request-wide behaviour: each person's timezone, no caching of personal pages, the Permissions-Policy
 header, and a clear 413 for a body too large."""
 
-import time
 import zoneinfo
 
 from django.conf import settings
@@ -27,29 +26,6 @@ class UserTimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
-
-
-class SessionIdleRefreshMiddleware:
-    """Keeps an active session alive: its expiry (the idle timeout) restarts on activity.
-
-    Saving the session on every request would turn every read into a write; once a minute is
-    precise enough for an idle timeout counted in minutes.
-    """
-
-    REFRESH_SECONDS = 60
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        session = getattr(request, "session", None)
-        user = getattr(request, "user", None)
-        if session is not None and user is not None and user.is_authenticated and not session.is_empty():
-            now = int(time.time())
-            if now - session.get("_seen", 0) >= self.REFRESH_SECONDS:
-                session["_seen"] = now  # marks the session modified: saved, cookie renewed
-        return response
 
 
 class PrivateNoStoreMiddleware:

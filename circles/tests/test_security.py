@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
@@ -42,7 +43,11 @@ def manage_in_production(*args: str, **env: str) -> subprocess.CompletedProcess:
     """Runs a manage.py command in a fresh process under production settings."""
     environment = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL"}}
     environment.update(
-        CIRCLES_ENV="production", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="circles.example.org"
+        CIRCLES_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(60),
+        ALLOWED_HOSTS="circles.example.org",
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        AUDIT_HMAC_KEYS="k1:" + secrets.token_urlsafe(32),
     )
     environment.update(env)
     return subprocess.run(  # noqa: S603

@@ -1,12 +1,15 @@
 """Signing up as a new member."""
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
 from django.contrib.auth.hashers import identify_hasher
+from django.test import Client
 
 from circles.accounts.models import User
+from circles.accounts.outbox import send_pending_account_emails
 
 VALID = {
     "display_name": "Jo",
@@ -17,13 +20,58 @@ VALID = {
 }
 
 
-def test_sign_up_signs_in_as_a_member_and_starts_mapping(client, db):
+def confirmation_link(outbox) -> str:
+    send_pending_account_emails()
+    body = outbox[-1].body
+    found = re.search(r"http://[^\s]+/accounts/verify/[^\s]+", body)
+    assert found, body
+    return found.group(0)
+
+
+def test_sign_up_then_confirm_the_address_then_sign_in(client, db, mailoutbox):
     response = client.post("/accounts/signup/", VALID)
-    assert response.status_code == 302 and response["Location"] == "/network/ties/new/"
+    assert response.status_code == 302 and response["Location"] == "/accounts/signup/sent/"
+    assert "jo@example.org" in client.get(response["Location"]).content.decode()
     user = User.objects.get()
     assert (user.email, user.timezone, user.role_kinds) == ("jo@example.org", "Europe/Madrid", ["member"])
     assert identify_hasher(user.password).algorithm == "argon2"
+    assert user.email_verified_at is None
+    # Until the address is confirmed, the account cannot sign in.
+    refused = client.post("/accounts/login/", {"username": "jo@example.org", "password": VALID["password"]})
+    assert refused.status_code == 400 and "confirm your email address" in refused.content.decode()
+    link = confirmation_link(mailoutbox)
+    assert mailoutbox[-1].to == ["jo@example.org"] and "Confirm your email address" in mailoutbox[-1].subject
+    landed = client.get(link.replace("http://127.0.0.1:8000", ""))
+    assert landed.status_code == 302 and landed["Location"] == "/accounts/login/"
+    user.refresh_from_db()
+    assert user.email_verified_at is not None
+    assert (
+        client.post(
+            "/accounts/login/", {"username": "jo@example.org", "password": VALID["password"]}
+        ).status_code
+        == 302
+    )
     assert client.get("/network/").status_code == 200
+
+
+def test_an_invitation_link_survives_the_confirmation(client, db, mailoutbox):
+    client.post(
+        "/accounts/signup/?next=/sharing/invitations/abc/", {**VALID, "next": "/sharing/invitations/abc/"}
+    )
+    link = confirmation_link(mailoutbox)
+    landed = client.get(link.replace("http://127.0.0.1:8000", ""))
+    assert landed["Location"] == "/accounts/login/?next=/sharing/invitations/abc/"
+
+
+def test_a_forged_or_old_confirmation_link_is_refused(client, db, mailoutbox):
+    with time_machine.travel(dt.datetime(2026, 11, 1, tzinfo=dt.UTC), tick=False):
+        client.post("/accounts/signup/", VALID)
+        link = confirmation_link(mailoutbox).replace("http://127.0.0.1:8000", "")
+    assert client.get(link[:-3] + "xyz/").status_code == 400
+    with time_machine.travel(dt.datetime(2026, 11, 5, tzinfo=dt.UTC), tick=False):
+        response = client.get(link)
+    assert response.status_code == 400 and "Send a new link" in response.content.decode()
+    assert User.objects.get().email_verified_at is None
 
 
 def test_weak_passwords_are_refused(client, db):
@@ -56,11 +104,42 @@ def test_mismatched_passwords_and_missing_fields(client, db):
     assert 'aria-invalid="true"' in body and "id_password_again_error" in body
 
 
-def test_an_address_in_use_is_refused_without_saying_whose(client, riley):
-    response = client.post("/accounts/signup/", {**VALID, "email": "RILEY@example.org"})
-    assert response.status_code == 400
-    assert "could not create an account" in response.context["form"].errors["email"][0]
-    assert User.objects.count() == 1
+def test_an_address_in_use_gets_the_same_answer_and_its_owner_an_email(client, riley, mailoutbox):
+    """Whether an address has an account must not show: the answer is the same, and only the owner of
+    the address learns that someone tried."""
+    taken = client.post("/accounts/signup/", {**VALID, "email": "RILEY@example.org"})
+    free = Client().post("/accounts/signup/", {**VALID, "email": "new@example.org"})
+    assert (
+        (taken.status_code, taken["Location"])
+        == (free.status_code, free["Location"])
+        == (302, "/accounts/signup/sent/")
+    )
+    assert User.objects.count() == 2
+    riley.refresh_from_db()
+    assert riley.display_name != VALID["display_name"]  # nothing about the existing account changed
+    send_pending_account_emails()
+    to_riley = [m for m in mailoutbox if m.to == [riley.email]]
+    assert len(to_riley) == 1 and "Someone tried to sign up" in to_riley[0].subject
+    assert "/accounts/verify/" not in to_riley[0].body
+
+
+def test_sign_up_is_rate_limited_per_address_and_per_client(client, db):
+    for n in range(5):
+        assert client.post("/accounts/signup/", {**VALID, "email": f"jo{n}@example.org"}).status_code == 302
+    refused = client.post("/accounts/signup/", {**VALID, "email": "jo9@example.org"})
+    assert refused.status_code == 429 and "Too many tries" in refused.content.decode()
+    assert refused["Retry-After"]
+    # The same address from elsewhere is limited too.
+    for n in range(5):
+        Client(REMOTE_ADDR=f"198.51.100.{n}").post(
+            "/accounts/signup/", {**VALID, "email": "same@example.org"}
+        )
+    assert (
+        Client(REMOTE_ADDR="198.51.100.99")
+        .post("/accounts/signup/", {**VALID, "email": "same@example.org"})
+        .status_code
+        == 429
+    )
 
 
 def test_signed_in_people_skip_sign_up(riley, client_for):

@@ -100,6 +100,7 @@ def worker_env(database: dict, sink: SmtpSink, **overrides) -> dict[str, str]:
         ALERT_WEBHOOK_ALLOW_PRIVATE="true",
         SITE_URL="http://127.0.0.1:8000",
         PYTHONFAULTHANDLER="1",  # a worker that hangs shows where (Worker.dump_stacks)
+        AUDIT_CHECKPOINT_PATH=settings.AUDIT_CHECKPOINT_PATH,  # the test's own file (conftest.py)
     )
     env.update({key: str(value) for key, value in overrides.items()})
     return env

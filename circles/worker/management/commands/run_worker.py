@@ -1,7 +1,8 @@
 """The background worker: `python manage.py run_worker`. Stops cleanly on SIGTERM or Ctrl-C.
 
 Each loop delivers the alert notifications and escalation timers that are due (circles/alerts/
-delivery.py), runs the periodic jobs whose time has come, then waits for new work: PostgreSQL wakes
+delivery.py) and the account emails waiting (address confirmation, password reset: circles/accounts/
+outbox.py), runs the periodic jobs whose time has come, then waits for new work: PostgreSQL wakes
 it at once with NOTIFY; on SQLite it looks again after ALERT_POLL_SECONDS. Any number of workers can
 run against PostgreSQL; on SQLite run one.
 """
@@ -18,6 +19,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
+from circles.accounts.outbox import send_pending_account_emails
 from circles.alerts import delivery
 from circles.worker.jobs import PeriodicRunner
 from circles.worker.models import WorkerHeartbeat
@@ -55,7 +57,8 @@ class Command(BaseCommand):
                     if not in_test_transaction:
                         close_old_connections()  # reconnect if the database went away between loops
                     done = delivery.work_due(name)
-                    ran = runner.run_due()
+                    emailed = send_pending_account_emails()
+                    ran = runner.run_due() + emailed
                     if time.monotonic() - last_beat >= HEARTBEAT_SECONDS or once:
                         heartbeat.jobs_run += ran + done.handled
                         WorkerHeartbeat.objects.update_or_create(

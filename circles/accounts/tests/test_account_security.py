@@ -1,0 +1,78 @@
+"""Sign-ins, wrong passwords and session limits: audited, throttled and shown to the person."""
+
+import datetime as dt
+import json
+
+import time_machine
+from django.test import Client
+
+from circles.audit.models import AuditEvent, Outcome
+from conftest import PASSWORD
+
+
+def log_in(client, email, password, address="203.0.113.5"):
+    return client.post("/accounts/login/", {"username": email, "password": password}, REMOTE_ADDR=address)
+
+
+def test_sign_ins_and_wrong_passwords_are_audited_with_the_address_and_shown_to_the_person(riley):
+    log_in(Client(), riley.email, "wrong-password", "198.51.100.4")
+    log_in(Client(), "nobody@example.org", "wrong-password", "198.51.100.4")  # nobody's data: no row
+    client = Client()
+    assert log_in(client, riley.email, PASSWORD, "203.0.113.5").status_code == 302
+    rows = list(
+        AuditEvent.objects.filter(action="account.signin").values_list(
+            "subject_id", "outcome", "client_address"
+        )
+    )
+    assert rows == [(riley.pk, Outcome.DENIED, "198.51.100.4"), (riley.pk, Outcome.ALLOWED, "203.0.113.5")]
+    page = client.get("/sharing/access/").content.decode()
+    assert (
+        "New sign-in from 203.0.113.5" in page
+        and "A wrong password for your account, from 198.51.100.4" in page
+    )
+    api = client.get("/api/v1/access-history").json()["items"]
+    assert {item["description"] for item in api} >= {"New sign-in from 203.0.113.5"}
+    assert {item["actor_name"] for item in api} == {"You", "Someone"}
+
+
+def test_password_reentry_is_throttled_and_audited(riley, client_for):
+    """25 wrong tries in 8 s, then the right one returned the whole export; now the sixth try waits."""
+    client = client_for(riley)
+    for _try in range(5):
+        wrong = client.post(
+            "/api/v1/account/export", data=json.dumps({"password": "guess"}), content_type="application/json"
+        )
+        assert wrong.status_code == 400
+    right = client.post(
+        "/api/v1/account/export", data=json.dumps({"password": PASSWORD}), content_type="application/json"
+    )
+    assert right.status_code == 429 and "Too many tries" in right.json()["message"] and right["Retry-After"]
+    page = client.post("/accounts/data/export/", {"format": "json", "password": PASSWORD})
+    assert page.status_code == 429
+    assert AuditEvent.objects.filter(action="account.password.reentry", outcome=Outcome.DENIED).count() == 5
+    assert not AuditEvent.objects.filter(action="account.export").exists()
+
+
+def test_a_session_ends_at_its_absolute_lifetime_however_active(riley):
+    start = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        client = Client()
+        log_in(client, riley.email, PASSWORD)
+        for _hour in range(12):
+            clock.shift(dt.timedelta(minutes=59))
+            assert client.get("/network/").status_code == 200  # active all day: 11 h 48 min
+        clock.shift(dt.timedelta(minutes=15))  # twelve hours since signing in, 15 minutes idle
+        ended = client.get("/network/")
+        assert ended.status_code == 302 and ended["Location"].startswith("/accounts/login/")
+        assert "signed out after 12 hours" in client.get(ended["Location"]).content.decode()
+
+
+def test_professionals_are_signed_out_after_fifteen_idle_minutes(casey, riley):
+    start = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        staff, member = Client(), Client()
+        staff.force_login(casey, backend="django.contrib.auth.backends.ModelBackend")
+        member.force_login(riley, backend="django.contrib.auth.backends.ModelBackend")
+        clock.shift(dt.timedelta(minutes=16))
+        assert staff.get("/accounts/settings/").status_code == 302
+        assert member.get("/accounts/settings/").status_code == 200
