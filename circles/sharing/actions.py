@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from circles.accounts.actions import do_grant_role
 from circles.accounts.models import Role
 from circles.audit.trail import record
+from circles.lib import ratelimit
 from circles.lib.client import current_client_address
 from circles.lib.time import user_zone
 from circles.network.models import Interaction, InteractionKind, InteractionQuality, Tie, TieStatus
@@ -58,9 +59,20 @@ def _send_invitation(invitation: Invitation, origin: str) -> None:
     transaction.on_commit(send)
 
 
+def _limit_invitation_sends(acting_user, email: str) -> None:
+    """An invitation is an email to someone else: per member, per invited address and per client address,
+    only so many an hour (RATE_LIMIT_INVITATION_SEND), so Circles cannot be used to flood an inbox."""
+    ratelimit.limit(
+        "invitation-send",
+        [f"user:{acting_user.pk}", f"email:{email.strip().lower()}", f"client:{current_client_address()}"],
+        settings.RATE_LIMIT_INVITATION_SEND,
+    )
+
+
 @transaction.atomic
 def do_invite_supporter(tie: Tie, email: str, *, origin: str, acting_user) -> Invitation:
     """A new invitation for the tie (any earlier pending one is cancelled), emailed at once."""
+    _limit_invitation_sends(acting_user, email)
     now = timezone.now()
     _cancel_pending(tie, acting_user=acting_user)
     invitation = Invitation.objects.create(
@@ -74,6 +86,7 @@ def do_invite_supporter(tie: Tie, email: str, *, origin: str, acting_user) -> In
 @transaction.atomic
 def do_resend_invitation(invitation: Invitation, *, origin: str, acting_user) -> Invitation:
     """Sends a fresh link with a fresh expiry; the link in earlier emails stops working."""
+    _limit_invitation_sends(acting_user, invitation.email)
     now = timezone.now()
     _cancel_pending(invitation.tie, acting_user=acting_user, keep=invitation)
     invitation.nonce = new_nonce()

@@ -9,7 +9,6 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
-from circles.audit.models import AuditEvent
 from circles.lib.schema import InputSchema
 from circles.network.access import access_tie
 from circles.network.models import Tie, TieStatus
@@ -29,7 +28,7 @@ from circles.sharing.fhir import consent_resource
 from circles.sharing.forms import ConsentForm, EncouragementForm, InvitationForm
 from circles.sharing.models import Consent, Invitation
 from circles.sharing.statement import REDISCLOSURE_NOTICE
-from circles.sharing.views import describe_event
+from circles.sharing.views import describe_actor, describe_event, history_events
 
 router = Router(tags=["sharing"])
 
@@ -276,7 +275,7 @@ class AccessPage(Schema):
 
 @router.get("/access-history", response=AccessPage, summary="Who looked at what of yours, newest first")
 def access_history(request, offset: int = Query(0, ge=0, le=10**9)):
-    events = AuditEvent.objects.filter(subject=request.user).exclude(actor=request.user).order_by("-id")
+    events = history_events(request.user)
     page = list(events.select_related("actor")[offset : offset + ACCESS_PAGE_SIZE])
     return {
         "count": events.count(),
@@ -285,7 +284,7 @@ def access_history(request, offset: int = Query(0, ge=0, le=10**9)):
             {
                 "at": event.at,
                 "actor_id": event.actor_id,
-                "actor_name": event.actor.display_name if event.actor else None,
+                "actor_name": describe_actor(event, request.user),
                 "action": event.action,
                 "description": describe_event(event),
                 "outcome": event.outcome,

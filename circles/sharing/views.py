@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -224,20 +225,40 @@ def consent_fhir(request, consent_id: int):
 @login_required
 def access_history(request):
     """Who looked at what of mine, and when (refused attempts included)."""
-    events = (
-        AuditEvent.objects.filter(subject=request.user)
-        .exclude(actor=request.user)
-        .select_related("actor")
-        .order_by("-id")
-    )
+    events = history_events(request.user).select_related("actor")
     page = Paginator(events, ACCESS_ROWS_PER_PAGE).get_page(request.GET.get("page"))
     for event in page.object_list:
         event.description = describe_event(event)
+        event.who = describe_actor(event, request.user)
     return render(request, "sharing/access_history.html", {"page": page})
+
+
+def history_events(user):
+    """What the person's access history lists, newest first: everything others did with their data,
+    and everything done to their account itself (sign-ins, tokens, passwords), whoever did it."""
+    return (
+        AuditEvent.objects.filter(subject=user)
+        .filter(~Q(actor_id=user.pk) | Q(actor__isnull=True) | Q(action__startswith="account."))
+        .order_by("-id")
+    )
+
+
+def describe_actor(event: AuditEvent, user) -> str:
+    if event.actor_id == user.pk:
+        return str(_("You"))
+    if event.actor is not None:
+        return event.actor.display_name
+    if event.action == "alert.ask":
+        return str(_("Circles, for your crisis ladder"))
+    if event.action.startswith("account."):
+        return str(_("Someone"))
+    return str(_("An account that no longer exists"))
 
 
 def describe_event(event: AuditEvent) -> str:
     """An audit row in plain words, for the member reading their access history."""
+    if event.action.startswith("account."):
+        return describe_account_event(event)
     if scopes := logic.scopes_in_ref(event.object_ref):
         return "; ".join(
             str(logic.SCOPE_BY_CODE[code].label) for code in scopes if code in logic.SCOPE_BY_CODE
@@ -263,6 +284,34 @@ def describe_event(event: AuditEvent) -> str:
         "alert.answer": _("Said they are reaching out (an alert)"),
         "alert.change": _("One of your alerts (to change it)"),
     }.get(event.action, event.action)
+
+
+ACCOUNT_EVENTS = {
+    ("account.signin", "allowed"): _("New sign-in from %(address)s"),
+    ("account.signin", "denied"): _("A wrong password for your account, from %(address)s"),
+    ("account.signin.second_factor_failed", "denied"): _("A wrong two-factor code, from %(address)s"),
+    ("account.signout_everywhere", "allowed"): _("Signed out everywhere; tokens stopped"),
+    ("account.password.change", "allowed"): _("Password changed, from %(address)s"),
+    ("account.password.reset", "allowed"): _("Password reset by email, from %(address)s"),
+    ("account.password.reentry", "denied"): _("A wrong password where Circles asked for it again"),
+    ("account.token.create", "allowed"): _("Token created, from %(address)s"),
+    ("account.token.revoke", "allowed"): _("Token revoked"),
+    ("account.twofactor.enable", "allowed"): _("Two-factor sign-in turned on"),
+    ("account.twofactor.disable", "allowed"): _("Two-factor sign-in turned off"),
+    ("account.twofactor.recovery_code_used", "allowed"): _(
+        "A recovery code was used to sign in, from %(address)s"
+    ),
+    ("account.twofactor.recovery_codes_new", "allowed"): _("New recovery codes made"),
+    ("account.address_verified", "allowed"): _("Email address confirmed"),
+    ("account.export", "allowed"): _("All your data downloaded"),
+}
+
+
+def describe_account_event(event: AuditEvent) -> str:
+    words = ACCOUNT_EVENTS.get((event.action, event.outcome))
+    if words is None:
+        return event.action
+    return str(words) % {"address": event.client_address or _("an unknown address")}
 
 
 # --- Invitations, from the invited person's side -------------------------------------------------

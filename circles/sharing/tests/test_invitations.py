@@ -9,6 +9,7 @@ from django.core import mail
 from django.test import TestCase
 from django.utils import timezone
 
+from circles.accounts.outbox import send_pending_account_emails
 from circles.network.tests.factories import make_tie
 from circles.sharing.actions import do_cancel_invitation, do_resend_invitation
 from circles.sharing.models import Invitation
@@ -164,7 +165,16 @@ def test_a_new_account_accepts_after_signing_up(riley, tie, client):
             "timezone": "UTC",
         },
     )
-    assert response.status_code == 302 and response["Location"] == link
+    assert response.status_code == 302 and response["Location"] == "/accounts/signup/sent/"
+    # The address is confirmed first; the confirmation link leads back to the invitation.
+    send_pending_account_emails()
+    confirm = re.search(r"http://[^/\s]+(/accounts/verify/\S+)", mail.outbox[-1].body).group(1)
+    landed = client.get(confirm)
+    assert landed["Location"] == f"/accounts/login/?next={link}"
+    signed_in = client.post(
+        landed["Location"], {"username": "newcomer@example.org", "password": "a-long-new-passphrase-7"}
+    )
+    assert signed_in.status_code == 302 and signed_in["Location"] == link
     assert client.post(link).status_code == 302
     tie.refresh_from_db()
     assert tie.supporter.email == "newcomer@example.org"
@@ -237,3 +247,18 @@ def test_an_invitation_from_a_member_with_an_unknown_timezone_still_opens(riley,
     riley.save(update_fields=["timezone"])
     page = client_for(None).get(f"/invitation/{invitation.token}/")
     assert page.status_code == 200 and "UTC" in page.content.decode()
+
+
+def test_invitation_emails_are_rate_limited(riley, tie, client_for):
+    """An invitation is an email to someone else: re-sending it again and again must not flood an inbox."""
+    client = client_for(riley)
+    assert client.post(f"/sharing/ties/{tie.pk}/invite/", {"email": "sam@example.org"}).status_code == 302
+    invitation = Invitation.objects.get()
+    for _again in range(9):
+        assert client.post(f"/sharing/invitations/{invitation.pk}/resend/").status_code == 302
+    refused = client.post(f"/sharing/invitations/{invitation.pk}/resend/")
+    assert refused.status_code == 429 and "Too many tries" in refused.content.decode()
+    api = client.post(f"/api/v1/invitations/{invitation.pk}/resend")
+    assert api.status_code == 429 and "Too many tries" in api.json()["message"]
+    invitation.refresh_from_db()
+    assert invitation.send_count == 10
