@@ -8,6 +8,7 @@ from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
 from circles.accounts.models import PersonalAccessToken, hash_token
+from circles.accounts.twofactor import has_second_factor, needs_second_factor
 
 # Writing last_used_at on every request would turn each API read into a write; once a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -38,6 +39,9 @@ class TokenAuth(HttpBearer):
             raise HttpError(
                 401, _("This token has expired or was revoked. Make a new one on the settings page.")
             )
+        if needs_second_factor(pat.user) and not has_second_factor(pat.user):
+            # A token made before two-factor sign-in was required must not be a way around it.
+            raise HttpError(403, _("Set up two-factor sign-in in your settings before using a token."))
         if request.method not in SAFE_METHODS and not pat.can_write:
             raise HttpError(403, _("This token can only read. Make a read-and-change token to make changes."))
         now = timezone.now()
