@@ -186,7 +186,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "circles.accounts.views.locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
-AXES_CLIENT_IP_CALLABLE = "circles.lib.client.client_address"
+AXES_CLIENT_IP_CALLABLE = "circles.lib.client.client_address_group"
 AXES_USERNAME_CALLABLE = "circles.accounts.auth.login_username"
 # How many reverse proxies of ours stand in front of the app and append to X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
@@ -204,6 +204,12 @@ RATE_LIMIT_SIGNUP = env("RATE_LIMIT_SIGNUP", "5/3600")
 RATE_LIMIT_PASSWORD_RESET = env("RATE_LIMIT_PASSWORD_RESET", "3/3600")
 RATE_LIMIT_INVITATION_SEND = env("RATE_LIMIT_INVITATION_SEND", "10/3600")
 RATE_LIMIT_PASSWORD_REENTRY = env("RATE_LIMIT_PASSWORD_REENTRY", "5/900")
+# Not a limit: past this many wrong passwords for one account from anywhere, its owner is emailed.
+RATE_LIMIT_SIGNIN_FAILURES = env("RATE_LIMIT_SIGNIN_FAILURES", "20/3600")
+for _name in ("SIGNUP", "PASSWORD_RESET", "INVITATION_SEND", "PASSWORD_REENTRY", "SIGNIN_FAILURES"):
+    _count, _slash, _seconds = globals()[f"RATE_LIMIT_{_name}"].partition("/")
+    if not (_count.isdigit() and _seconds.isdigit() and int(_count) > 0 and int(_seconds) > 0):
+        raise ImproperlyConfigured(f"RATE_LIMIT_{_name} must be 'count/seconds', both at least 1")
 
 # --- Cache: rate-limit counters must be seen by every web process on every machine, never kept in one
 # process's memory. Redis in production (CACHE_URL=redis://…); the database otherwise (`make run`

@@ -7,6 +7,7 @@ have made it, the person is told by email (circles/accounts/notices.py).
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -16,6 +17,7 @@ from circles.accounts.models import PendingAccountEmail, PersonalAccessToken, Ro
 from circles.accounts.notices import send_account_notice
 from circles.audit.models import Outcome
 from circles.audit.trail import record
+from circles.lib import ratelimit
 
 
 @transaction.atomic
@@ -43,15 +45,17 @@ def do_request_sign_up(
 ) -> None:
     """The sign-up page's one answer, whoever asks: "we sent you a link".
 
-    A new address gets an unverified account and a link to confirm it; an address that already has an
-    account gets an email saying someone tried to sign up with it (sent by the worker, which decides
-    which). The password is hashed either way, so the answer takes as long whether or not the address
-    is taken.
+    A new address gets an unconfirmed account and a link to confirm it; an address whose account is not
+    confirmed yet takes the newest sign-up's password, name and timezone (nobody can use it yet); an
+    address with a confirmed account gets an email saying someone tried to sign up with it (the worker
+    decides which). The password is hashed either way, so the answer takes as long whatever the address.
+
+    Confirming needs the link *and* the password chosen here (verify_address), so someone who signs up
+    with another person's address first can never end up holding the account.
     """
     address = email.strip().lower()
-    if User.objects.filter(email=address).exists():
-        make_password(password)  # the same slow hash as a new account, for the same answer time
-    else:
+    existing = User.objects.filter(email=address).first()
+    if existing is None:
         do_sign_up(
             email=address,
             password=password,
@@ -59,6 +63,12 @@ def do_request_sign_up(
             timezone_name=timezone_name,
             verified=False,
         )
+    elif existing.email_verified_at is None:
+        existing.set_password(password)
+        existing.display_name, existing.timezone = display_name, timezone_name
+        existing.save(update_fields=["password", "display_name", "timezone"])
+    else:
+        make_password(password)  # the same slow hash as a new account, for the same answer time
     PendingAccountEmail.objects.create(
         kind=PendingAccountEmail.Kind.VERIFY_ADDRESS, address=address, next_path=next_path
     )
@@ -80,9 +90,12 @@ def do_request_password_reset(email: str) -> None:
 
 @transaction.atomic
 def do_verify_address(user: User) -> None:
+    """The owner followed the emailed link and gave the password: the account can be used. Any session
+    started before (there should be none) ends."""
     if user.email_verified_at is None:
         user.email_verified_at = timezone.now()
-        user.save(update_fields=["email_verified_at"])
+        user.session_secret = new_session_secret()
+        user.save(update_fields=["email_verified_at", "session_secret"])
         record("account.address_verified", user, subject=user)
 
 
@@ -180,3 +193,14 @@ def record_sign_in(user: User, *, succeeded: bool) -> None:
 def record_password_reentry_failed(user: User) -> None:
     """A wrong password where Circles asked for it again before a serious step (export, erasure)."""
     record("account.password.reentry", user, subject=user, outcome=Outcome.DENIED)
+
+
+def warn_of_many_wrong_passwords(user: User) -> None:
+    """Lock-out counts an account and a client address together, so nobody can lock Riley out; someone
+    trying from many addresses is not locked out either. Past RATE_LIMIT_SIGNIN_FAILURES wrong passwords
+    for one account from anywhere, its owner is told once per window, so a slow guess does not go unseen."""
+    rate = ratelimit.Rate.parse(settings.RATE_LIMIT_SIGNIN_FAILURES)
+    if ratelimit.hit("signin-failures", f"user:{user.pk}", rate) == rate.count:
+        send_account_notice(
+            user, "many_wrong_passwords", {"count": rate.count, "hours": max(1, rate.seconds // 3600)}
+        )

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import password_validation
+from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.utils.timezone import now
@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from circles.accounts.actions import record_password_reentry_failed
 from circles.accounts.models import PersonalAccessToken, User
 from circles.lib import ratelimit
-from circles.lib.client import current_client_address
+from circles.lib.client import address_group, current_client_address
 from circles.lib.validators import refuse_invisible_characters
 
 
@@ -199,7 +199,7 @@ def check_password_again(user: User, password: str) -> None:
     guessed by trying many.
     """
     rate = settings.RATE_LIMIT_PASSWORD_REENTRY
-    whos = [f"user:{user.pk}", f"user:{user.pk}:client:{current_client_address()}"]
+    whos = [f"user:{user.pk}", f"user:{user.pk}:client:{address_group(current_client_address())}"]
     if ratelimit.over_limit("password-reentry", whos, rate):
         raise ratelimit.RateLimited(ratelimit.too_many_tries_message(rate), ratelimit.seconds_left(rate))
     if not password or not user.check_password(password):
@@ -238,6 +238,29 @@ class PasswordChangeForm(DjangoPasswordChangeForm):
     def clean_old_password(self):
         check_password_again(self.user, self.cleaned_data.get("old_password") or "")
         return self.cleaned_data["old_password"]
+
+
+class ConfirmAddressForm(forms.Form):
+    """The password chosen at sign-up, asked on the page the confirmation link opens."""
+
+    password = forms.CharField(
+        label=_("The password you chose"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+
+    def __init__(self, *args, request, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request, self.email = request, email
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        # authenticate() so that wrong passwords count towards the same lock-out as the sign-in page.
+        if authenticate(self.request, username=self.email, password=password) is None:
+            raise forms.ValidationError(
+                _("That is not the password chosen when this account was made. Please try again.")
+            )
+        return password
 
 
 class ResendVerificationForm(forms.Form):

@@ -4,7 +4,7 @@ and the session remembers when it began, for its absolute lifetime."""
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
-from circles.accounts.actions import record_sign_in
+from circles.accounts.actions import record_sign_in, warn_of_many_wrong_passwords
 from circles.accounts.auth import mark_recently_authenticated
 from circles.accounts.models import User
 from circles.accounts.sessions import start_session_clock
@@ -24,3 +24,4 @@ def sign_in_failed(sender, credentials, request=None, **kwargs):
     user = User.objects.filter(email=address).first() if address else None
     if user is not None:
         record_sign_in(user, succeeded=False)
+        warn_of_many_wrong_passwords(user)

@@ -17,7 +17,8 @@ STAFF_ROLES = frozenset({Role.Kind.PROFESSIONAL, Role.Kind.ORG_ADMIN})
 
 
 def is_staff_role(user) -> bool:
-    return any(kind in STAFF_ROLES for kind in user.role_kinds)
+    """Professionals, organization administrators and deployment administrators."""
+    return user.is_superuser or any(kind in STAFF_ROLES for kind in user.role_kinds)
 
 
 def limits_for(user) -> tuple[int, int]:

@@ -41,8 +41,9 @@ class SessionState(enum.Enum):
 
 
 def needs_second_factor(user: User) -> bool:
-    """Whether this account's roles require two-factor sign-in."""
-    return any(user.has_role(kind) for kind in ROLES_THAT_NEED_IT)
+    """Whether this account's roles require two-factor sign-in: professionals, organization
+    administrators, and deployment administrators (who change what every member sees)."""
+    return user.is_superuser or any(user.has_role(kind) for kind in ROLES_THAT_NEED_IT)
 
 
 def app_device(user: User) -> TOTPDevice | None:
@@ -77,7 +78,7 @@ def session_state(request) -> SessionState:
     has_app, must = flags
     if has_app:
         return SessionState.OWES_CODE
-    return SessionState.MUST_ENROL if must else SessionState.FREE
+    return SessionState.MUST_ENROL if must or user.is_superuser else SessionState.FREE
 
 
 # --- Enrolment

@@ -3,13 +3,13 @@ circles/records.)"""
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -26,6 +26,7 @@ from circles.accounts.actions import (
 )
 from circles.accounts.auth import is_recently_authenticated, mark_recently_authenticated
 from circles.accounts.forms import (
+    ConfirmAddressForm,
     EmailLoginForm,
     PasswordChangeForm,
     ProfileForm,
@@ -35,7 +36,7 @@ from circles.accounts.forms import (
 )
 from circles.accounts.outbox import user_for_verification_token
 from circles.lib import ratelimit
-from circles.lib.client import client_address
+from circles.lib.client import client_address_group
 
 
 def locked_out(request, credentials=None, *args, **kwargs):
@@ -52,7 +53,7 @@ def rate_limited(request, error: ratelimit.RateLimited):
 
 def check_rate(request, bucket: str, rate: str, email: str = "") -> None:
     """Counts a request that sends an email or checks a password, per client address and per address."""
-    whos = [f"client:{client_address(request)}"] + ([f"email:{email.strip().lower()}"] if email else [])
+    whos = [f"client:{client_address_group(request)}"] + ([f"email:{email.strip().lower()}"] if email else [])
     ratelimit.limit(bucket, whos, rate)
 
 
@@ -113,15 +114,34 @@ def resend_verification(request):
 
 
 def verify_address(request, token: str):
+    """The emailed link, then the password chosen at sign-up: both together confirm the address and sign
+    the person in. The link alone is not enough, so whoever signed up first with someone else's address
+    cannot end up holding the account when its owner follows the link."""
     user = user_for_verification_token(token)
     if user is None:
-        form = ResendVerificationForm()
-        return render(request, "accounts/verify_failed.html", {"form": form}, status=400)
-    do_verify_address(user)
-    messages.success(request, _("Thank you: your email address is confirmed. Please sign in."))
-    next_url = _safe_next(request, request.GET.get("next", ""))
+        return render(request, "accounts/verify_failed.html", {"form": ResendVerificationForm()}, status=400)
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next") or "")
+    if user.email_verified_at is not None:
+        messages.info(request, _("Your email address is already confirmed. Please sign in."))
+        return redirect(_login_url(next_url))
+    form = ConfirmAddressForm(request.POST or None, request=request, email=user.email)
+    if request.method == "POST" and form.is_valid():
+        do_verify_address(user)
+        user.refresh_from_db()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        if next_url:
+            messages.success(request, _("Welcome to Circles."))
+            return redirect(next_url)
+        messages.success(request, _("Welcome to Circles. Start by adding the people in your life."))
+        return redirect("network:tie_create")
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "address": user.email, "next": next_url}
+    return render(request, "accounts/verify_address.html", context, status=status)
+
+
+def _login_url(next_url: str) -> str:
     login_url = reverse("accounts:login")
-    return redirect(f"{login_url}?next={next_url}" if next_url else login_url)
+    return f"{login_url}?{urlencode({'next': next_url})}" if next_url else login_url
 
 
 class LoginView(auth_views.LoginView):

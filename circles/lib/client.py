@@ -1,6 +1,7 @@
 """The client's network address, for login throttling, consent signatures and the audit trail."""
 
 import contextvars
+import ipaddress
 
 from django.conf import settings
 
@@ -40,3 +41,23 @@ def client_address(request) -> str:
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def address_group(address: str) -> str:
+    """The unit a limit counts by: an IPv4 address, or the /64 network of an IPv6 one.
+
+    One IPv6 connection usually has a whole /64 to itself, so counting single addresses would let it
+    take a fresh address for every try.
+    """
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False).network_address)
+    return str(parsed)
+
+
+def client_address_group(request) -> str:
+    """client_address() counted as address_group(): what login lock-out and rate limits count by."""
+    return address_group(client_address(request))

@@ -19,7 +19,7 @@ from circles.accounts.actions import do_grant_role
 from circles.accounts.models import Role
 from circles.audit.trail import record
 from circles.lib import ratelimit
-from circles.lib.client import current_client_address
+from circles.lib.client import address_group, current_client_address
 from circles.lib.time import user_zone
 from circles.network.models import Interaction, InteractionKind, InteractionQuality, Tie, TieStatus
 from circles.sharing import logic
@@ -64,7 +64,11 @@ def _limit_invitation_sends(acting_user, email: str) -> None:
     only so many an hour (RATE_LIMIT_INVITATION_SEND), so Circles cannot be used to flood an inbox."""
     ratelimit.limit(
         "invitation-send",
-        [f"user:{acting_user.pk}", f"email:{email.strip().lower()}", f"client:{current_client_address()}"],
+        [
+            f"user:{acting_user.pk}",
+            f"email:{email.strip().lower()}",
+            f"client:{address_group(current_client_address())}",
+        ],
         settings.RATE_LIMIT_INVITATION_SEND,
     )
 

@@ -12,6 +12,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from circles.audit.models import AuditEvent
@@ -287,23 +288,25 @@ def describe_event(event: AuditEvent) -> str:
 
 
 ACCOUNT_EVENTS = {
-    ("account.signin", "allowed"): _("New sign-in from %(address)s"),
-    ("account.signin", "denied"): _("A wrong password for your account, from %(address)s"),
-    ("account.signin.second_factor_failed", "denied"): _("A wrong two-factor code, from %(address)s"),
-    ("account.signout_everywhere", "allowed"): _("Signed out everywhere; tokens stopped"),
-    ("account.password.change", "allowed"): _("Password changed, from %(address)s"),
-    ("account.password.reset", "allowed"): _("Password reset by email, from %(address)s"),
-    ("account.password.reentry", "denied"): _("A wrong password where Circles asked for it again"),
-    ("account.token.create", "allowed"): _("Token created, from %(address)s"),
-    ("account.token.revoke", "allowed"): _("Token revoked"),
-    ("account.twofactor.enable", "allowed"): _("Two-factor sign-in turned on"),
-    ("account.twofactor.disable", "allowed"): _("Two-factor sign-in turned off"),
-    ("account.twofactor.recovery_code_used", "allowed"): _(
+    ("account.signin", "allowed"): gettext_lazy("New sign-in from %(address)s"),
+    ("account.signin", "denied"): gettext_lazy("A wrong password for your account, from %(address)s"),
+    ("account.signin.second_factor_failed", "denied"): gettext_lazy(
+        "A wrong two-factor code, from %(address)s"
+    ),
+    ("account.signout_everywhere", "allowed"): gettext_lazy("Signed out everywhere; tokens stopped"),
+    ("account.password.change", "allowed"): gettext_lazy("Password changed, from %(address)s"),
+    ("account.password.reset", "allowed"): gettext_lazy("Password reset by email, from %(address)s"),
+    ("account.password.reentry", "denied"): gettext_lazy("A wrong password where Circles asked for it again"),
+    ("account.token.create", "allowed"): gettext_lazy("Token created, from %(address)s"),
+    ("account.token.revoke", "allowed"): gettext_lazy("Token revoked"),
+    ("account.twofactor.enable", "allowed"): gettext_lazy("Two-factor sign-in turned on"),
+    ("account.twofactor.disable", "allowed"): gettext_lazy("Two-factor sign-in turned off"),
+    ("account.twofactor.recovery_code_used", "allowed"): gettext_lazy(
         "A recovery code was used to sign in, from %(address)s"
     ),
-    ("account.twofactor.recovery_codes_new", "allowed"): _("New recovery codes made"),
-    ("account.address_verified", "allowed"): _("Email address confirmed"),
-    ("account.export", "allowed"): _("All your data downloaded"),
+    ("account.twofactor.recovery_codes_new", "allowed"): gettext_lazy("New recovery codes made"),
+    ("account.address_verified", "allowed"): gettext_lazy("Email address confirmed"),
+    ("account.export", "allowed"): gettext_lazy("All your data downloaded"),
 }
 
 

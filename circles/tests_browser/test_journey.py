@@ -3,7 +3,10 @@
 import re
 
 import pytest
+from django.core import mail
 from playwright.sync_api import expect
+
+from circles.accounts.outbox import send_pending_account_emails
 
 pytestmark = pytest.mark.browser
 
@@ -26,6 +29,13 @@ def sign_up(page):
     page.get_by_label("Password:", exact=True).fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    # The worker sends the link; here the test sends it, then follows it as the person would.
+    send_pending_account_emails()
+    link = re.search(r"https?://[^/\s]+(/accounts/verify/\S+)", mail.outbox[-1].body).group(1)
+    page.goto(link)
+    page.get_by_label("The password you chose").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm and sign in").click()
 
 
 def add_tie(page, name, relationship, closeness, stance, strain, *, another):

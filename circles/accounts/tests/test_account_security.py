@@ -76,3 +76,37 @@ def test_professionals_are_signed_out_after_fifteen_idle_minutes(casey, riley):
         clock.shift(dt.timedelta(minutes=16))
         assert staff.get("/accounts/settings/").status_code == 302
         assert member.get("/accounts/settings/").status_code == 200
+
+
+def test_a_deployment_administrator_needs_two_factor_sign_in_and_short_sessions(db):
+    """Superusers change what every member sees (questionnaire wording): a password alone is not enough."""
+    from circles.accounts.models import User
+
+    operator = User.objects.create_superuser("operator@example.org", PASSWORD, display_name="Dana")
+    client = Client()
+    assert log_in(client, operator.email, PASSWORD).status_code == 302
+    response = client.get("/checkins/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/settings/two-factor/")
+    assert client.session.get_expiry_age() == 15 * 60
+
+
+def test_guessing_from_many_addresses_is_not_locked_out_but_the_owner_is_told(
+    riley, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(25):
+            log_in(Client(), riley.email, f"guess-{n}", f"198.51.100.{n}")
+    warnings = [m for m in mail.outbox if m.to == [riley.email]]
+    assert len(warnings) == 1 and "20 times in the last hour" in warnings[0].body
+    assert (
+        log_in(Client(), riley.email, PASSWORD, "203.0.113.9").status_code == 302
+    )  # Riley is not locked out
+
+
+def test_an_ipv6_client_cannot_dodge_the_lockout_by_changing_address_within_its_network(riley):
+    for n in range(5):
+        log_in(Client(), riley.email, "wrong-password", f"2001:db8:1:2::{n + 1:x}")
+    assert log_in(Client(), riley.email, PASSWORD, "2001:db8:1:2:ffff::1").status_code == 429
+    assert log_in(Client(), riley.email, PASSWORD, "2001:db8:1:3::1").status_code == 302

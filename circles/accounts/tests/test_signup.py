@@ -41,26 +41,57 @@ def test_sign_up_then_confirm_the_address_then_sign_in(client, db, mailoutbox):
     assert refused.status_code == 400 and "confirm your email address" in refused.content.decode()
     link = confirmation_link(mailoutbox)
     assert mailoutbox[-1].to == ["jo@example.org"] and "Confirm your email address" in mailoutbox[-1].subject
-    landed = client.get(link.replace("http://127.0.0.1:8000", ""))
-    assert landed.status_code == 302 and landed["Location"] == "/accounts/login/"
+    path = link.replace("http://127.0.0.1:8000", "")
+    page = client.get(path)
+    assert page.status_code == 200 and "type the password you chose" in page.content.decode()
+    wrong = client.post(path, {"password": "not-the-one-chosen"})
+    assert wrong.status_code == 400 and User.objects.get().email_verified_at is None
+    done = client.post(path, {"password": VALID["password"]})
+    assert done.status_code == 302 and done["Location"] == "/network/ties/new/"
     user.refresh_from_db()
     assert user.email_verified_at is not None
-    assert (
-        client.post(
-            "/accounts/login/", {"username": "jo@example.org", "password": VALID["password"]}
-        ).status_code
-        == 302
+    assert client.get("/network/").status_code == 200  # signed in
+    # The link has done its work: followed again, it sends to the sign-in page.
+    assert Client().get(path)["Location"] == "/accounts/login/"
+
+
+def test_signing_up_first_with_someone_elses_address_never_gets_the_account(db, mailoutbox):
+    """An attacker signs up with the victim's address and a password of their own, and never sees the
+    email. When the victim signs up and follows the link, the account is hers, with her password."""
+    Client().post(
+        "/accounts/signup/",
+        {
+            **VALID,
+            "display_name": "Attacker",
+            "password": "attackers-own-pass-1",
+            "password_again": "attackers-own-pass-1",
+        },
     )
-    assert client.get("/network/").status_code == 200
+    victim = Client()
+    victim.post("/accounts/signup/", VALID)
+    send_pending_account_emails()
+    links = re.findall(r"http://127.0.0.1:8000(/accounts/verify/\S+)", " ".join(m.body for m in mailoutbox))
+    assert len(links) == 2
+    # Neither link opens the account with the attacker's password.
+    for path in links:
+        assert Client().post(path, {"password": "attackers-own-pass-1"}).status_code == 400
+    assert victim.post(links[-1], {"password": VALID["password"]}).status_code == 302
+    user = User.objects.get()
+    assert user.display_name == "Jo" and user.check_password(VALID["password"])
+    attacker = Client().post(
+        "/accounts/login/", {"username": VALID["email"], "password": "attackers-own-pass-1"}
+    )
+    assert attacker.status_code == 400
 
 
 def test_an_invitation_link_survives_the_confirmation(client, db, mailoutbox):
     client.post(
         "/accounts/signup/?next=/sharing/invitations/abc/", {**VALID, "next": "/sharing/invitations/abc/"}
     )
-    link = confirmation_link(mailoutbox)
-    landed = client.get(link.replace("http://127.0.0.1:8000", ""))
-    assert landed["Location"] == "/accounts/login/?next=/sharing/invitations/abc/"
+    link = confirmation_link(mailoutbox).replace("http://127.0.0.1:8000", "")
+    assert link.endswith("?next=%2Fsharing%2Finvitations%2Fabc%2F")
+    done = client.post(link, {"password": VALID["password"]})
+    assert done["Location"] == "/sharing/invitations/abc/"
 
 
 def test_a_forged_or_old_confirmation_link_is_refused(client, db, mailoutbox):

@@ -174,3 +174,29 @@ def test_checkpoints_can_go_to_the_log_and_be_checked_from_there(trail, settings
     _tamper("DELETE FROM audit_auditevent WHERE id > %s", [trail[3].pk])
     with pytest.raises(CommandError, match=rf"the newest 1 rows after #{trail[3].pk} are missing"):
         call_command("verify_audit", "--checkpoints", str(exported))
+
+
+def test_a_missing_or_stale_checkpoint_is_a_problem_once_the_trail_is_old_enough(riley, tmp_path, settings):
+    """Deleting the checkpoint file, or stopping the worker that writes it, must not let a truncation
+    pass as "intact"."""
+    import datetime as dt
+
+    import pytest
+    import time_machine
+    from django.core.management import CommandError, call_command
+
+    from circles.audit.trail import record
+
+    settings.AUDIT_CHECKPOINT_PATH = str(tmp_path / "gone.jsonl")
+    start = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        record("checkin.view", riley, subject=riley)
+        call_command("verify_audit")  # a new deployment: no checkpoint yet, and that is fine
+        clock.shift(dt.timedelta(hours=3))
+        with pytest.raises(CommandError, match="no checkpoint file"):
+            call_command("verify_audit")
+        call_command("audit_checkpoint")
+        call_command("verify_audit")
+        clock.shift(dt.timedelta(hours=3))
+        with pytest.raises(CommandError, match="more than twice AUDIT_CHECKPOINT_MINUTES"):
+            call_command("verify_audit")

@@ -1,10 +1,12 @@
 """`manage.py verify_audit`: walks the keyed audit hash chain, names the first row that does not match, and
 compares the table with the latest signed checkpoint, naming rows cut from the end."""
 
+import datetime as dt
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from circles.audit import checkpoint
 from circles.audit.models import AuditEvent
@@ -46,7 +48,7 @@ class Command(BaseCommand):
         path = path or settings.AUDIT_CHECKPOINT_PATH
         if not Path(path).exists():
             self.stdout.write(f"No checkpoint file at {path} yet: only the chain was checked.")
-            return []
+            return self._overdue(f"there is no checkpoint file at {path}")
         try:
             kept = checkpoint.read(path)
         except OSError as error:
@@ -54,10 +56,16 @@ class Command(BaseCommand):
         problems = [f"Checkpoint {path} {reason}; that line is not trusted." for reason in kept.untrusted]
         if kept.latest is None:
             self.stdout.write(f"No trusted checkpoint in {path}: only the chain was checked.")
-            return problems
+            return problems + self._overdue(f"there is no trusted checkpoint in {path}")
         mismatch = checkpoint.compare(kept.latest)
         if mismatch is not None:
             problems.append(mismatch)
+        elif timezone.now() - kept.latest.at > self._grace():
+            problems.append(
+                f"The latest trusted checkpoint in {path} is from {kept.latest.at:%Y-%m-%d %H:%M} UTC, "
+                "more than twice AUDIT_CHECKPOINT_MINUTES ago: rows cut from the end since then would go "
+                "unseen. Is the worker running, and can it write the file?"
+            )
         else:
             latest = kept.latest
             self.stdout.write(
@@ -65,3 +73,18 @@ class Command(BaseCommand):
                 f"{latest.at:%Y-%m-%d %H:%M} UTC: {latest.rows} rows up to #{latest.last_id})."
             )
         return problems
+
+    @staticmethod
+    def _grace() -> dt.timedelta:
+        return dt.timedelta(minutes=2 * settings.AUDIT_CHECKPOINT_MINUTES)
+
+    def _overdue(self, why: str) -> list[str]:
+        """Without a checkpoint, a trail cut from the end looks whole: that is a problem once the trail is
+        older than two checkpoint intervals (a new deployment has had no time to write one)."""
+        oldest = AuditEvent.objects.order_by("id").values_list("at", flat=True).first()
+        if oldest is None or timezone.now() - oldest <= self._grace():
+            return []
+        return [
+            f"The trail has rows since {oldest:%Y-%m-%d %H:%M} UTC but {why}: rows cut from the end would go "
+            "unseen. Is the worker running, and can it write AUDIT_CHECKPOINT_PATH?"
+        ]
