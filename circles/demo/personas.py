@@ -27,7 +27,7 @@ PERSONAS = (
     Persona("jamie", "Jamie", ("supporter",), "supporter: Riley's peer mentor, second on the ladder"),
     Persona("casey", "Casey", ("professional",), "professional: a counselor"),
     Persona(
-        "olivia", "Olivia", ("org_admin",), "organization administrator: can import questionnaire wording"
+        "olivia", "Olivia", ("org_admin",), "organization administrator (signs in with a second factor)"
     ),
     Persona("mallory", "Mallory", ("member",), "an outsider with a circle of their own"),
 )

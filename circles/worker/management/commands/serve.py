@@ -32,8 +32,8 @@ class Command(BaseCommand):
         for persona in PERSONAS:
             self.stdout.write(f"  {persona.email:<26} {persona.description}")
         self.stdout.write(
-            "Emails (password resets, invitations, alerts to the crisis ladder, export and erasure\n"
-            "confirmations) and text messages are printed here. Try it: log in as riley, press\n"
+            "Emails (sign-up confirmation links, password resets, invitations, alerts to the crisis\n"
+            "ladder, account notices) and text messages are printed here. Try it: log in as riley, press\n"
             "“I need help now”, then “Yes, ask them now”; Sam's email with the answer link appears below.\n"
             "Press Ctrl-C to stop.\n"
         )
