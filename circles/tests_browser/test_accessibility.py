@@ -13,6 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from circles.accounts.actions import do_sign_up
@@ -71,7 +72,10 @@ def demo_riley(transactional_db):
 def demo_operator(transactional_db):
     """The demo, and whoever runs it: a superuser, the only one who may import questionnaire wording."""
     build_demo(password=PASSWORD)
-    return User.objects.create_superuser("operator@example.org", PASSWORD, display_name="Dana")
+    operator = User.objects.create_superuser("operator@example.org", PASSWORD, display_name="Dana")
+    # A deployment administrator signs in with a second factor too.
+    TOTPDevice.objects.create(user=operator, name="Authenticator app", confirmed=True)
+    return operator
 
 
 # (instrument, every so many weeks): filled in over eight weeks when the demo gives Riley none.
@@ -401,6 +405,7 @@ def test_questionnaire_import_as_a_deployment_admin(page, audit, demo_operator, 
     page.context.clear_cookies()
 
     log_in(page, "operator@example.org", PASSWORD)
+    enter_code(page, current_code(demo_operator))
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     audit.visit("/checkins/questionnaires/import/")
     submit_empty(page, "Import")
