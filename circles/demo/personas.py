@@ -26,9 +26,7 @@ PERSONAS = (
     Persona("sam", "Sam", ("supporter",), "supporter: Riley's sponsor, first on Riley's crisis ladder"),
     Persona("jamie", "Jamie", ("supporter",), "supporter: Riley's peer mentor, second on the ladder"),
     Persona("casey", "Casey", ("professional",), "professional: a counselor"),
-    Persona(
-        "olivia", "Olivia", ("org_admin",), "organization administrator (signs in with a second factor)"
-    ),
+    Persona("olivia", "Olivia", ("org_admin",), "organization administrator (signs in with a second factor)"),
     Persona("mallory", "Mallory", ("member",), "an outsider with a circle of their own"),
 )
 PERSONA_BY_KEY = {persona.key: persona for persona in PERSONAS}
