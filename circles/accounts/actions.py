@@ -184,8 +184,15 @@ def do_change_password(user: User, new_password: str, *, reset: bool = False) ->
     send_account_notice(user, "password_changed", {"reset": reset, "tokens_revoked": revoked})
 
 
-def record_sign_in(user: User, *, succeeded: bool) -> None:
-    """A sign-in to the account, or a wrong password for it (nothing is recorded for an unknown address)."""
+def record_sign_in(user: User, *, succeeded: bool, password_only: bool = False) -> None:
+    """A sign-in to the account, or a wrong password for it (nothing is recorded for an unknown address).
+
+    `password_only`: the right password for an account with two-factor sign-in, which is not a sign-in
+    until the code is given.
+    """
+    if password_only:
+        record("account.signin.password", user, subject=user)
+        return
     outcome = Outcome.ALLOWED if succeeded else Outcome.DENIED
     record("account.signin", user if succeeded else None, subject=user, outcome=outcome)
 

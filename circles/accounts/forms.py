@@ -235,6 +235,12 @@ class CurrentPasswordForm(forms.Form):
 class PasswordChangeForm(DjangoPasswordChangeForm):
     """The current password, then the new one twice; a wrong current password counts like any other."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = _("At least 10 characters; avoid common passwords.")
+        self.fields["new_password2"].label = _("New password again")
+        self.fields["new_password2"].help_text = ""
+
     def clean_old_password(self):
         check_password_again(self.user, self.cleaned_data.get("old_password") or "")
         return self.cleaned_data["old_password"]

@@ -8,11 +8,14 @@ from circles.accounts.actions import record_sign_in, warn_of_many_wrong_password
 from circles.accounts.auth import mark_recently_authenticated
 from circles.accounts.models import User
 from circles.accounts.sessions import start_session_clock
+from circles.accounts.twofactor import has_second_factor
 
 
 @receiver(user_logged_in, dispatch_uid="circles.accounts.signed_in")
 def signed_in(sender, request, user, **kwargs):
-    record_sign_in(user, succeeded=True)
+    # With two-factor sign-in the password is only the first step: the sign-in is recorded once the
+    # code is given (twofactor_views.login_code), and this step as "right password, code asked".
+    record_sign_in(user, succeeded=True, password_only=has_second_factor(user))
     if request is not None and hasattr(request, "session"):
         start_session_clock(request, user)
         mark_recently_authenticated(request)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django_otp import login as otp_login
 
 from circles.accounts import twofactor
+from circles.accounts.actions import record_sign_in
 from circles.accounts.auth import is_recently_authenticated, mark_recently_authenticated
 from circles.accounts.forms import CurrentPasswordForm
 
@@ -65,6 +66,7 @@ def login_code(request):
             request.session.cycle_key()
             otp_login(request, check.device)
             mark_recently_authenticated(request)
+            record_sign_in(request.user, succeeded=True)
             if check.used_recovery_code:
                 left = twofactor.recovery_codes_left(request.user)
                 messages.warning(

@@ -12,7 +12,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from circles.audit.models import AuditEvent
@@ -289,11 +289,14 @@ def describe_event(event: AuditEvent) -> str:
 
 ACCOUNT_EVENTS = {
     ("account.signin", "allowed"): gettext_lazy("New sign-in from %(address)s"),
+    ("account.signin.password", "allowed"): gettext_lazy(
+        "The right password from %(address)s; the two-factor code was asked next"
+    ),
     ("account.signin", "denied"): gettext_lazy("A wrong password for your account, from %(address)s"),
     ("account.signin.second_factor_failed", "denied"): gettext_lazy(
         "A wrong two-factor code, from %(address)s"
     ),
-    ("account.signout_everywhere", "allowed"): gettext_lazy("Signed out everywhere; tokens stopped"),
+    ("account.signout_everywhere", "allowed"): gettext_lazy("Signed out everywhere"),
     ("account.password.change", "allowed"): gettext_lazy("Password changed, from %(address)s"),
     ("account.password.reset", "allowed"): gettext_lazy("Password reset by email, from %(address)s"),
     ("account.password.reentry", "denied"): gettext_lazy("A wrong password where Circles asked for it again"),
@@ -314,7 +317,18 @@ def describe_account_event(event: AuditEvent) -> str:
     words = ACCOUNT_EVENTS.get((event.action, event.outcome))
     if words is None:
         return event.action
-    return str(words) % {"address": event.client_address or _("an unknown address")}
+    text = str(words) % {"address": event.client_address or _("an unknown address")}
+    facts = dict(part.split(":", 1) for part in event.object_ref.split(";") if ":" in part)
+    if event.action == "account.token.create" and facts.get("scope") == "read":
+        text += str(_(" (read only)"))
+    elif event.action == "account.token.create" and facts.get("scope") == "write":
+        text += str(_(" (read and change)"))
+    stopped = int(facts.get("tokens_revoked", "0") or 0)
+    if stopped:
+        text += "; " + ngettext("%(count)s token stopped", "%(count)s tokens stopped", stopped) % {
+            "count": stopped
+        }
+    return text
 
 
 # --- Invitations, from the invited person's side -------------------------------------------------

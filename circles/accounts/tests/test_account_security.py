@@ -110,3 +110,26 @@ def test_an_ipv6_client_cannot_dodge_the_lockout_by_changing_address_within_its_
         log_in(Client(), riley.email, "wrong-password", f"2001:db8:1:2::{n + 1:x}")
     assert log_in(Client(), riley.email, PASSWORD, "2001:db8:1:2:ffff::1").status_code == 429
     assert log_in(Client(), riley.email, PASSWORD, "2001:db8:1:3::1").status_code == 302
+
+
+def test_with_two_factor_the_password_alone_is_not_listed_as_a_sign_in(casey, client_for):
+    """Someone with Casey's password but not her phone must not look like a successful sign-in."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=casey, name="Authenticator app", confirmed=True)
+    log_in(Client(), casey.email, PASSWORD, "198.51.100.8")
+    actions = list(AuditEvent.objects.filter(subject=casey).values_list("action", flat=True))
+    assert actions == ["account.signin.password"]
+    page = client_for(casey).get("/sharing/access/").content.decode()
+    assert "The right password from 198.51.100.8; the two-factor code was asked next" in page
+    assert "New sign-in from 198.51.100.8" not in page
+
+
+def test_a_password_change_says_how_many_tokens_stopped(riley, client_for):
+    from circles.accounts.actions import do_change_password, do_create_token
+
+    do_create_token(riley, "one", scope="read")
+    do_create_token(riley, "two", scope="write")
+    do_change_password(riley, "another-long-passphrase-77")
+    page = client_for(riley).get("/sharing/access/").content.decode()
+    assert "2 tokens stopped" in page and "Token created, from" in page and "(read only)" in page
