@@ -18,6 +18,7 @@ import segno
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django_otp.models import Device
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -151,6 +152,7 @@ class CodeCheck:
     device: Device | None = None  # the device that accepted the code
     used_recovery_code: bool = False
     wait_until: datetime | None = None  # set when too many wrong codes ask for a pause first
+    just_used: bool = False  # the right code for now, but it has been used once already
 
     @property
     def accepted(self) -> bool:
@@ -180,13 +182,20 @@ def check_code(user: User, code: str) -> CodeCheck:
         if not allowed:
             return CodeCheck(wait_until=(why or {}).get("locked_until"))
         if not device.verify_token(code):
-            return CodeCheck()
+            return CodeCheck(just_used=isinstance(device, TOTPDevice) and _was_just_used(device, code))
         if isinstance(device, StaticDevice):
             left = device.token_set.count()
             record("account.twofactor.recovery_code_used", user, subject=user, object_ref=f"left:{left}")
             send_account_notice(user, "twofactor_recovery_code_used", {"codes_left": left})
             return CodeCheck(device=device, used_recovery_code=True)
         return CodeCheck(device=device)
+
+
+def _was_just_used(device: TOTPDevice, code: str) -> bool:
+    """Whether the code is right for this moment but was used already (django-otp accepts each code once):
+    typical right after setting it up, or signing in twice within 30 seconds."""
+    checker = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return device.last_t >= checker.t() - device.tolerance and checker.verify(int(code), device.tolerance)
 
 
 def check_pending_code(device: TOTPDevice, code: str) -> CodeCheck:

@@ -86,6 +86,11 @@ def login_code(request):
             form.add_error(
                 "code",
                 _(
+                    "That code was just used, and each code works once. Wait for the next code in your "
+                    "app (a few seconds), then type it."
+                )
+                if check.just_used
+                else _(
                     "That code did not work. Try the newest code in your app (check that your phone's "
                     "clock is right), or one of your recovery codes."
                 ),

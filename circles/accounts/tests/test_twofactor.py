@@ -324,3 +324,20 @@ def test_the_session_key_changes_when_the_code_is_given(riley, clock):
     before = client.cookies["sessionid"].value
     client.post(CODE_PAGE, {"code": code_for(device)})
     assert client.cookies["sessionid"].value != before
+
+
+def test_a_code_already_used_says_to_wait_for_the_next_one(riley, clock):
+    """Signing in twice within 30 seconds (say, right after setting it up) gives the same code twice;
+    it works once, and the page says why the second time fails."""
+    device, _codes = enrol(riley)
+    clock.shift(30)
+    first = Client()
+    log_in(first, riley)
+    code = code_for(device)
+    assert first.post(CODE_PAGE, {"code": code}).status_code == 302
+    second = Client()
+    log_in(second, riley)
+    refused = second.post(CODE_PAGE, {"code": code})
+    assert refused.status_code == 400 and "was just used" in refused.content.decode()
+    clock.shift(31)
+    assert second.post(CODE_PAGE, {"code": code_for(device)}).status_code == 302
