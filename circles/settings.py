@@ -350,6 +350,8 @@ CIRCLES_DEMO_PASSWORD = env("CIRCLES_DEMO_PASSWORD", "circles-demo-2026")
 
 # --- Background worker: how often it wakes for its periodic jobs.
 WORKER_POLL_SECONDS = float(env("WORKER_POLL_SECONDS", "5"))
+# /healthz answers 503 when no worker has written a heartbeat (every 5 s) for this long.
+WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 30)
 
 LOGGING = {
     "version": 1,
