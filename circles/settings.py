@@ -293,6 +293,9 @@ INVITATION_EXPIRY_DAYS = env_int("INVITATION_EXPIRY_DAYS", 7)
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 ALERT_ANSWER_LINK_HOURS = env_int("ALERT_ANSWER_LINK_HOURS", 24)
 ALERT_ANSWERED_OPEN_HOURS = env_int("ALERT_ANSWERED_OPEN_HOURS", 24)
+# A message to the ladder still unsent after this long: the member's alert page says sending is
+# delayed and offers the phone numbers and emails they saved for the people on their ladder.
+ALERT_DELAYED_SECONDS = env_int("ALERT_DELAYED_SECONDS", 60)
 # Delivery: a claimed notification is the worker's for the lease; failures retry with capped
 # exponential backoff and jitter until ALERT_MAX_ATTEMPTS, then the notification is marked dead.
 ALERT_LEASE_SECONDS = env_int("ALERT_LEASE_SECONDS", 60)

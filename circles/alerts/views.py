@@ -1,5 +1,10 @@
 """Alert pages: the help page and SOS, the member's live alert page, the ladder and rules, and answering."""
 
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -7,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.csrf import csrf_failure as default_csrf_failure
 from django.views.decorators.cache import never_cache
@@ -22,11 +27,12 @@ from circles.alerts.access import (
     own_alerts,
 )
 from circles.alerts.forms import AddPersonForm, AlertSettingsForm, SosForm, WindowForm
-from circles.alerts.models import OPEN_STATUSES, Alert, AlertStatus, NotificationStatus, Rung
+from circles.alerts.models import OPEN_STATUSES, Alert, AlertStatus, NotificationStatus, Rung, RungPerson
 from circles.alerts.rules import alert_settings
 from circles.checkins.actions import do_ask_for_help
 from circles.checkins.crisis import crisis_resources
 from circles.lib.forms import form_page
+from circles.network.models import Tie, TieStatus
 from circles.sharing.access import access_shared_data, access_supported_members
 from circles.sharing.shared import present
 from circles.sharing.statement import REDISCLOSURE_NOTICE
@@ -113,13 +119,74 @@ def _asked_rows(alert):
     return list(rows.values())
 
 
+def sending_is_delayed(alert: Alert, now: dt.datetime) -> bool:
+    """A message to the ladder has waited longer than ALERT_DELAYED_SECONDS without going out.
+
+    A worker that is down, stuck or failing looks the same to the member: nobody has been told yet.
+    """
+    if alert.status not in (AlertStatus.ACTIVE, AlertStatus.UNANSWERED):
+        return False
+    waited_since = now - dt.timedelta(seconds=settings.ALERT_DELAYED_SECONDS)
+    return any(
+        n.status == NotificationStatus.PENDING and n.created_at <= waited_since
+        for n in alert.notifications.all()
+    )
+
+
+@dataclass(frozen=True)
+class DirectContact:
+    """Someone on the member's ladder and the ways to reach them the member saved on the tie."""
+
+    name: str
+    phone: str  # as the member typed it
+    call_href: str
+    text_href: str
+    email: str
+    email_href: str
+    tie_id: int
+
+
+def direct_contacts(alert: Alert) -> list[DirectContact]:
+    """The people on the member's ladder, then others this alert asked, in order; ended ties left out.
+
+    Only the phone and email the member recorded on their own ties: never a supporter's account address.
+    """
+    ladder_ties = RungPerson.objects.filter(rung__member_id=alert.member_id).order_by("rung__position", "id")
+    order = [*ladder_ties.values_list("tie_id", flat=True), *(n.tie_id for n in alert.notifications.all())]
+    ties = Tie.objects.filter(member_id=alert.member_id, pk__in={t for t in order if t}).exclude(
+        status=TieStatus.ENDED
+    )
+    by_id = {tie.pk: tie for tie in ties.only("display_name", "phone", "email")}
+    contacts = []
+    for tie_id in dict.fromkeys(order):
+        tie = by_id.get(tie_id) if tie_id else None
+        if tie is None:
+            continue
+        number = logic.dialable(tie.phone)
+        contacts.append(
+            DirectContact(
+                name=tie.display_name,
+                phone=tie.phone.strip() if number else "",
+                call_href=f"tel:{number}" if number else "",
+                text_href=f"sms:{number}" if number else "",
+                email=tie.email,
+                email_href=f"mailto:{quote(tie.email, safe='@+')}" if tie.email else "",
+                tie_id=tie.pk,
+            )
+        )
+    return contacts
+
+
 def _detail_context(alert):
+    delayed = sending_is_delayed(alert, timezone.now())
     return {
         "alert": alert,
         "asked": _asked_rows(alert),
         "answers": list(alert.acknowledgements.all()),
         "resources": _resources(),
         "statuses": AlertStatus,
+        "delayed": delayed,
+        "direct_contacts": direct_contacts(alert) if delayed else [],
     }
 
 
