@@ -7,12 +7,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, Subquery
 
 from circles.alerts import logic
 from circles.alerts.models import Alert, AlertSettings, Rung
 from circles.alerts.outbox import raise_alert
-from circles.checkins.models import SafetySignal
+from circles.checkins.models import CheckIn, SafetySignal
 from circles.lib.time import local_today
 from circles.network.health import load_adherence
 from circles.network.models import Commitment, Interaction
@@ -21,10 +21,6 @@ from circles.network.models import Commitment, Interaction
 def alert_settings(member) -> AlertSettings:
     """The member's settings, unsaved defaults when they never changed any."""
     return AlertSettings.objects.filter(member=member).first() or AlertSettings(member=member)
-
-
-def _has_ladder(member) -> bool:
-    return Rung.objects.filter(member=member).exists()
 
 
 def on_safety_signal(signal: SafetySignal) -> None:
@@ -36,13 +32,53 @@ def on_safety_signal(signal: SafetySignal) -> None:
     SafetySignal.objects.filter(pk=signal.pk).update(handled_at=signal.created_at)
 
 
+# The check-in rules and what each reads from AlertSettings; a run is at most this many days long.
+CHECKIN_RULE_FIELDS = (
+    "return_to_use_on",
+    "craving_on",
+    "craving_level",
+    "craving_days",
+    "low_mood_on",
+    "low_mood_level",
+    "low_mood_days",
+)
+LONGEST_RUN = max(logic.THRESHOLD_BY_FIELD[field].high for field in ("craving_days", "low_mood_days"))
+
+
+def _checkin_rule_inputs(member, today: dt.date) -> tuple[bool, AlertSettings, list[dict]]:
+    """Whether the member has a ladder, their rules and their recent check-ins, in one query.
+
+    Every check-in runs these rules, so the ladder and the settings ride along, as subqueries the
+    database evaluates once, with the recent days (the longest run a member may choose, whatever they
+    chose). No row means no check-in in those days: then no rule can hold.
+    """
+    own_settings = AlertSettings.objects.filter(member=member)
+    rows = list(
+        CheckIn.objects.filter(member=member, day__gt=today - dt.timedelta(days=LONGEST_RUN + 1))
+        .annotate(
+            has_ladder=Exists(Rung.objects.filter(member=member)),
+            **{f"rule_{field}": Subquery(own_settings.values(field)) for field in CHECKIN_RULE_FIELDS},
+        )
+        .values("day", "craving", "mood", "has_ladder", *(f"rule_{field}" for field in CHECKIN_RULE_FIELDS))
+    )
+    if not rows:
+        return False, AlertSettings(member=member), []
+    first = rows[0]
+    chosen = {field: first[f"rule_{field}"] for field in CHECKIN_RULE_FIELDS}
+    rules = AlertSettings(
+        member=member, **{field: value for field, value in chosen.items() if value is not None}
+    )
+    return bool(first["has_ladder"]), rules, rows
+
+
 def on_checkin(checkin) -> None:
     """Craving, low mood and return-to-use rules, for a check-in just saved (in its transaction)."""
     member = checkin.member
-    if not _has_ladder(member):
+    today = local_today(member)
+    has_ladder, rules, rows = _checkin_rule_inputs(member, today)
+    if not has_ladder:
         return
-    rules = alert_settings(member)
-    if checkin.used and rules.return_to_use_on and checkin.day >= local_today(member) - dt.timedelta(days=1):
+    if checkin.used and rules.return_to_use_on and checkin.day >= today - dt.timedelta(days=1):
         raise_alert(member, logic.RETURN_TO_USE, facts={"day": checkin.day.isoformat()})
     wanted = []
     if rules.craving_on:
@@ -51,10 +87,7 @@ def on_checkin(checkin) -> None:
         wanted.append((logic.LOW_MOOD, "mood", rules.low_mood_level, rules.low_mood_days, False))
     if not wanted:
         return
-    today = local_today(member)
-    longest = max(days for *_, days, _high in wanted)
-    rows = member.checkins.filter(day__gt=today - dt.timedelta(days=longest + 1), day__lte=today)
-    values = {row["day"]: row for row in rows.values("day", "craving", "mood")}
+    values = {row["day"]: row for row in rows if row["day"] <= today}
     # The run ends today, or yesterday when today has no check-in yet.
     end = today if today in values else today - dt.timedelta(days=1)
     for kind, field, level, days, high in wanted:

@@ -14,9 +14,11 @@ from circles.checkins.models import Assessment, CheckIn
 def access_checkin(user, day: dt.date, write: bool = False) -> CheckIn:
     # Addressed by the member's own day, so there is never someone else's record to refuse.
     try:
-        return CheckIn.objects.get(member=user, day=day)
+        checkin = CheckIn.objects.get(member=user, day=day)
     except CheckIn.DoesNotExist:
         raise Http404 from None
+    checkin.member = user  # already loaded: its timezone decides what "today" is for this check-in
+    return checkin
 
 
 def access_assessment(user, assessment_id: int, write: bool = False) -> Assessment:

@@ -24,20 +24,47 @@ from circles.lib.time import local_today
 
 
 @transaction.atomic
-def do_save_checkin(checkin: CheckIn, struggling_for: Iterable, *, acting_user) -> CheckIn:
-    """Records or changes a day's check-in (already validated). A day before today is marked late."""
+def do_save_checkin(checkin: CheckIn, struggling_for: Iterable | None, *, acting_user) -> CheckIn:
+    """Records or changes a day's check-in (already validated). A day before today is marked late.
+
+    `struggling_for` is the ties the struggle is meant for; None leaves a changed check-in's as they are.
+    Only what changed is written, and nothing just written is read back: the check-in is on the hot
+    path of every member's day (pinned by tests/test_query_counts.py).
+    """
     checkin.member = acting_user
     if checkin.pk is None:
         checkin.late = checkin.day < local_today(acting_user)
-    try:
-        with transaction.atomic():
-            checkin.save()
-    except IntegrityError:  # two taps on Save: the first one recorded the day
-        raise ValidationError({"day": _("You have already checked in for this day.")}) from None
-    checkin.struggling_for.set(list(struggling_for))
+        try:
+            with transaction.atomic():
+                checkin.save()
+        except IntegrityError:  # two taps on Save: the first one recorded the day
+            raise ValidationError({"day": _("You have already checked in for this day.")}) from None
+        ties = list(struggling_for or ())
+        if ties:
+            checkin.struggling_for.add(*ties)
+    else:
+        # A change keeps its member and day, so the one-check-in-a-day rule cannot be broken here.
+        checkin.save()
+        ties = _change_struggling_for(checkin, struggling_for)
+    checkin.saved_ties = ties
     # Same transaction: an alert a receiver raises (circles/alerts) exists before the response returns.
     announce(CheckInSaved(checkin))
     return checkin
+
+
+def _change_struggling_for(checkin: CheckIn, struggling_for: Iterable | None) -> list:
+    """Writes only the ties added or taken away; reads the current ones from a prefetch when there is one."""
+    current = list(checkin.struggling_for.all())
+    if struggling_for is None:
+        return current
+    wanted = list(struggling_for)
+    wanted_ids = {tie.pk for tie in wanted}
+    current_ids = {tie.pk for tie in current}
+    if gone := current_ids - wanted_ids:
+        checkin.struggling_for.remove(*gone)
+    if added := wanted_ids - current_ids:
+        checkin.struggling_for.add(*added)
+    return wanted
 
 
 def checkin_settings(member) -> CheckInSettings:

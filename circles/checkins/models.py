@@ -46,6 +46,9 @@ class CheckIn(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # The ties it was just saved with (do_save_checkin), so an answer need not read back what was written.
+    saved_ties: list | None = None
+
     class Meta:
         ordering = ["-day"]
         constraints = [models.UniqueConstraint(fields=["member", "day"], name="one_checkin_per_day")]

@@ -69,7 +69,10 @@ def my_circle(request):
 def _checkin_page(request, day: dt.date):
     today = local_today(request.user)
     problem = timing.checkin_day_problem(day, today)
-    existing = CheckIn.objects.filter(member=request.user, day=day).first()
+    # With its ties: the form shows them and saving writes only the ones that changed.
+    existing = CheckIn.objects.filter(member=request.user, day=day).prefetch_related("struggling_for").first()
+    if existing:
+        existing.member = request.user
     if problem:
         return render(request, "checkins/checkin_closed.html", {"day": day, "problem": problem}, status=404)
     if existing and not existing.is_editable(today):
