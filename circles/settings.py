@@ -298,7 +298,8 @@ ALERT_ANSWERED_OPEN_HOURS = env_int("ALERT_ANSWERED_OPEN_HOURS", 24)
 ALERT_DELAYED_SECONDS = env_int("ALERT_DELAYED_SECONDS", 60)
 # Delivery: a claimed notification is the worker's for the lease; failures retry with capped
 # exponential backoff and jitter until ALERT_MAX_ATTEMPTS, then the notification is marked dead.
-ALERT_LEASE_SECONDS = env_int("ALERT_LEASE_SECONDS", 60)
+# Short, so a dead worker's rows are due again within seconds; a live worker renews it while it sends.
+ALERT_LEASE_SECONDS = env_int("ALERT_LEASE_SECONDS", 10)
 # The defaults keep trying for about half an hour (12 attempts, waits from 5 s up to 5 minutes).
 ALERT_MAX_ATTEMPTS = env_int("ALERT_MAX_ATTEMPTS", 12)
 ALERT_RETRY_BASE_SECONDS = float(env("ALERT_RETRY_BASE_SECONDS", "5"))

@@ -6,17 +6,25 @@ any number of machines take different rows. SQLite has one writer at a time, so 
 there. A worker that dies after claiming loses nothing: when the lease runs out the row is due again
 and the next claim retries it (at-least-once; a death between sending and recording is the one way a
 message goes out twice).
+
+The lease is short (ALERT_LEASE_SECONDS, 10 s by default) so that what a dead worker held is due again
+within seconds. A live worker keeps what it is sending: it renews the lease just before each send, and
+its `LeaseKeeper` thread renews it every third of the lease while the send is in flight.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from circles.alerts import channels, logic
@@ -40,6 +48,85 @@ BATCH = 5  # small, so that the sends of one claim finish well inside its lease
 
 def lease() -> dt.timedelta:
     return dt.timedelta(seconds=settings.ALERT_LEASE_SECONDS)
+
+
+def in_flight_limit() -> float:
+    """Seconds one send keeps its lease renewed. A send still going after that is taken to be stuck:
+    its lease runs out and the next claim sends it again (the duplicate the docs warn of)."""
+    return 2 * max(settings.EMAIL_TIMEOUT, settings.ALERT_HTTP_TIMEOUT) + settings.ALERT_LEASE_SECONDS
+
+
+def _still_claimed(notification: Notification, worker: str):
+    """The row as long as nobody else has claimed it since: a claim names its worker and counts an attempt."""
+    return Notification.objects.filter(
+        pk=notification.pk,
+        status=NotificationStatus.PENDING,
+        claimed_by=worker,
+        attempts=notification.attempts,
+    )
+
+
+class LeaseKeeper:
+    """Renews the leases of the rows this worker is sending, every third of the lease, on its own thread.
+
+    So a slow send that is still alive keeps its row while a dead worker's rows fall due within one
+    lease. Renewal of a row stops when its send ends, or after `in_flight_limit()` if it never does.
+    """
+
+    def __init__(self, worker: str) -> None:
+        self.worker = worker
+        self._lock = threading.Lock()
+        self._in_flight: dict[int, tuple[int, float]] = {}  # id: (attempt number, monotonic time to stop)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="alerts-lease-keeper", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(settings.ALERT_LEASE_SECONDS / 3):
+                try:
+                    self.renew()
+                except DatabaseError:  # the database is away: the sending side deals with it
+                    log.warning("alerts: could not renew leases; trying again", exc_info=True)
+                    connection.close()
+        finally:
+            connection.close()  # this thread's own connection
+
+    @contextmanager
+    def sending(self, notification: Notification) -> Iterator[None]:
+        with self._lock:
+            stop_at = time.monotonic() + in_flight_limit()
+            self._in_flight[notification.pk] = (notification.attempts, stop_at)
+        try:
+            yield
+        finally:
+            # Taking the lock waits for a renewal under way, so none lands after the outcome (a retry
+            # time, say) is recorded.
+            with self._lock:
+                self._in_flight.pop(notification.pk, None)
+
+    def renew(self) -> int:
+        """Moves the lease of every row in flight a full lease ahead; returns how many it renewed."""
+        with self._lock:
+            now_monotonic = time.monotonic()
+            rows = [(pk, n) for pk, (n, stop_at) in self._in_flight.items() if stop_at > now_monotonic]
+            if not rows:
+                return 0
+            mine = Q()
+            for pk, attempts in rows:
+                mine |= Q(pk=pk, attempts=attempts)
+            now = timezone.now()
+            return Notification.objects.filter(
+                mine, status=NotificationStatus.PENDING, claimed_by=self.worker
+            ).update(due_at=now + lease())
 
 
 def _claim_ids(queryset, worker: str, now: dt.datetime, **changes) -> list[int]:
@@ -86,13 +173,14 @@ def _consent_still_live(notification: Notification, now) -> bool:
     return consent is not None and ALERTS in consent.scopes
 
 
-def deliver_one(notification: Notification, worker: str) -> str:
-    """Sends a claimed notification and records the outcome; returns the status it ended in."""
+def deliver_one(notification: Notification, worker: str, keeper: LeaseKeeper | None = None) -> str:
+    """Sends a claimed notification and records the outcome; returns the status it ended in.
+
+    Just before sending, the lease is renewed in full — unless another worker claimed the row after
+    this one's lease ran out (earlier sends of the batch were slow), in which case it is left to them.
+    """
     started = timezone.now()
-    still_ours = Notification.objects.filter(
-        pk=notification.pk, status=NotificationStatus.PENDING, claimed_by=worker, due_at__gt=started
-    ).exists()
-    if not still_ours:  # the lease ran out while earlier sends were slow: another worker has it now
+    if not _still_claimed(notification, worker).update(due_at=started + lease()):
         DeliveryAttempt.objects.filter(notification=notification, number=notification.attempts).update(
             finished_at=started, ok=False, error="the lease ran out before sending; left to another claim"
         )
@@ -101,7 +189,8 @@ def deliver_one(notification: Notification, worker: str) -> str:
     withdrawn = not _consent_still_live(notification, started)
     if not withdrawn:
         try:
-            channels.deliver(notification)
+            with keeper.sending(notification) if keeper else nullcontext():
+                channels.deliver(notification)
         except channels.DeliveryFailed as failure:
             error = failure
         except Exception as failure:  # a bug in a channel must not stop the worker or lose the row
@@ -168,8 +257,11 @@ class Round:
         return self.sent + self.failed + self.timers
 
 
-def work_due(worker: str, *, max_rows: int = 200) -> Round:
-    """Handles what is due now: escalation timers first, then notifications, up to `max_rows`."""
+def work_due(worker: str, *, max_rows: int = 200, keeper: LeaseKeeper | None = None) -> Round:
+    """Handles what is due now: escalation timers first, then notifications, up to `max_rows`.
+
+    `keeper` (run_worker starts one) renews each send's lease while it is in flight.
+    """
     done = Round()
     while done.handled < max_rows:
         now = timezone.now()
@@ -181,7 +273,7 @@ def work_due(worker: str, *, max_rows: int = 200) -> Round:
             done.timers += 1
         claimed = claim_notifications(worker, now)
         for notification in claimed:
-            if deliver_one(notification, worker) == NotificationStatus.SENT:
+            if deliver_one(notification, worker, keeper) == NotificationStatus.SENT:
                 done.sent += 1
             else:
                 done.failed += 1

@@ -281,6 +281,49 @@ def test_killing_the_worker_at_random_loses_no_alert_and_repeats_at_most_one_per
     assert not Notification.objects.filter(id__in=ids).exclude(status=NotificationStatus.SENT).exists()
 
 
+def test_a_slow_send_keeps_its_short_lease_and_a_killed_workers_sos_goes_out_within_seconds(
+    database_for_worker, tmp_path, sam
+):
+    lease = 2
+    members = members_asking(sam, 2)
+    with SmtpSink() as sink:
+        # The mail server answers as slowly as the test likes (well inside EMAIL_TIMEOUT).
+        env = worker_env(database_for_worker, sink, ALERT_LEASE_SECONDS=lease, EMAIL_TIMEOUT=60)
+        first, second = Worker(env, tmp_path / "first.log"), Worker(env, tmp_path / "second.log")
+        try:
+            sink.hold()
+            first.start()
+            slow = raise_sos(members[:1])
+            assert sink.wait_until_holding(1, DEADLINE), first.output()
+            if connection.vendor == "postgresql":  # SQLite runs one worker; PostgreSQL any number
+                second.start()
+            time.sleep(4 * lease)  # the send outlasts its lease four times over; the first worker renews it
+            sink.release()
+            wait_for(all_sent(slow), "the slow email recorded as sent", first)
+            assert sink.deliveries() == {key: 1 for key in keys(slow)}, "a renewed lease was taken anyway"
+            assert Notification.objects.get(pk=slow[0]).attempts == 1
+
+            second.stop()
+            sink.hold()
+            sos = raise_sos(members[1:])
+            assert sink.wait_until_holding(1, DEADLINE), first.output()
+            first.kill()  # SIGKILL in the middle of sending the SOS
+            killed_at = time.monotonic()
+            sink.release()
+            second.start()  # a restarted worker
+            wait_for(all_sent(sos), "the SOS sent by the restarted worker", second)
+        finally:
+            first.stop()
+            second.stop()
+        (key,) = keys(sos)
+        arrivals = [message.at for message in sink.received if message.delivery == key]
+    late = arrivals[-1] - killed_at
+    print(f"\nSOS delivered {late:.1f} s after its worker was killed (lease {lease} s)")  # noqa: T201
+    # One lease, plus the new worker's start-up (Django, migrations check) on a loaded machine.
+    assert late < lease + 15
+    assert len(arrivals) <= 2  # at most the one duplicate a kill mid-send can make
+
+
 # --- b. The mail server down for a while, then back --------------------------------------------
 
 RETRY_BASE, RETRY_CAP = 0.2, 2.0

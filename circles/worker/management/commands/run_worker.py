@@ -43,6 +43,9 @@ class Command(BaseCommand):
         name = f"{socket.gethostname()}:{os.getpid()}"
         runner = PeriodicRunner()
         waker = delivery.Waker(stop)
+        keeper = delivery.LeaseKeeper(name)  # renews the lease of each send while it is in flight
+        if not connection.in_atomic_block:  # tests run the worker inside a transaction, without it
+            keeper.start()
         heartbeat, _ = WorkerHeartbeat.objects.update_or_create(
             name=name, defaults={"started_at": timezone.now(), "last_seen_at": timezone.now()}
         )
@@ -56,7 +59,7 @@ class Command(BaseCommand):
                 try:
                     if not in_test_transaction:
                         close_old_connections()  # reconnect if the database went away between loops
-                    done = delivery.work_due(name)
+                    done = delivery.work_due(name, keeper=keeper)
                     emailed = send_pending_account_emails()
                     ran = runner.run_due() + emailed
                     if time.monotonic() - last_beat >= HEARTBEAT_SECONDS or once:
@@ -88,6 +91,7 @@ class Command(BaseCommand):
                 else:
                     stop.wait(settings.ALERT_POLL_SECONDS)
         finally:
+            keeper.stop()
             waker.close()
             try:
                 WorkerHeartbeat.objects.filter(name=name).delete()
