@@ -5,7 +5,8 @@ from django.utils import timezone
 
 
 class WorkerHeartbeat(models.Model):
-    """One row per running worker process, refreshed on every loop; removed when it stops cleanly."""
+    """One row per running worker process, refreshed every few seconds by its own thread (heartbeat.py);
+    removed when it stops cleanly."""
 
     name = models.CharField(max_length=200, unique=True)  # host:pid
     started_at = models.DateTimeField(default=timezone.now)

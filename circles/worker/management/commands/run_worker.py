@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import threading
-import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -21,6 +20,7 @@ from django.utils import timezone
 
 from circles.accounts.outbox import send_pending_account_emails
 from circles.alerts import delivery
+from circles.worker.heartbeat import HeartbeatWriter
 from circles.worker.jobs import PeriodicRunner
 from circles.worker.models import WorkerHeartbeat
 
@@ -44,14 +44,16 @@ class Command(BaseCommand):
         runner = PeriodicRunner()
         waker = delivery.Waker(stop)
         keeper = delivery.LeaseKeeper(name)  # renews the lease of each send while it is in flight
-        if not connection.in_atomic_block:  # tests run the worker inside a transaction, without it
-            keeper.start()
-        heartbeat, _ = WorkerHeartbeat.objects.update_or_create(
+        WorkerHeartbeat.objects.update_or_create(
             name=name, defaults={"started_at": timezone.now(), "last_seen_at": timezone.now()}
         )
+        heartbeat = HeartbeatWriter(name, HEARTBEAT_SECONDS)
+        threads = not connection.in_atomic_block  # tests run the worker inside a transaction, without them
+        if threads:
+            keeper.start()
+            heartbeat.start()
         self.stdout.write(f"worker {name} started")
         self.stdout.flush()
-        last_beat = 0.0
         outage_wait = 0.5
         try:
             while not stop.is_set():
@@ -62,13 +64,9 @@ class Command(BaseCommand):
                     done = delivery.work_due(name, keeper=keeper)
                     emailed = send_pending_account_emails()
                     ran = runner.run_due() + emailed
-                    if time.monotonic() - last_beat >= HEARTBEAT_SECONDS or once:
-                        heartbeat.jobs_run += ran + done.handled
-                        WorkerHeartbeat.objects.update_or_create(
-                            name=name,
-                            defaults={"last_seen_at": timezone.now(), "jobs_run": heartbeat.jobs_run},
-                        )
-                        last_beat = time.monotonic()
+                    heartbeat.count(ran + done.handled)
+                    if not threads or once:
+                        heartbeat.beat()
                     outage_wait = 0.5
                 except DatabaseError:
                     if in_test_transaction or once:
@@ -91,6 +89,7 @@ class Command(BaseCommand):
                 else:
                     stop.wait(settings.ALERT_POLL_SECONDS)
         finally:
+            heartbeat.stop()
             keeper.stop()
             waker.close()
             try:
