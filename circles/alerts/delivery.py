@@ -23,7 +23,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -38,6 +38,7 @@ from circles.alerts.models import (
     SkipReason,
 )
 from circles.alerts.outbox import WAKE_CHANNEL, ask_rung
+from circles.lib.repeating import RepeatingThread
 from circles.sharing.logic import ALERTS
 from circles.sharing.models import Consent
 
@@ -77,28 +78,15 @@ class LeaseKeeper:
         self.worker = worker
         self._lock = threading.Lock()
         self._in_flight: dict[int, tuple[int, float]] = {}  # id: (attempt number, monotonic time to stop)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread = RepeatingThread(
+            "alerts-lease-keeper", every=lambda: settings.ALERT_LEASE_SECONDS / 3, work=self.renew
+        )
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="alerts-lease-keeper", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.wait(settings.ALERT_LEASE_SECONDS / 3):
-                try:
-                    self.renew()
-                except DatabaseError:  # the database is away: the sending side deals with it
-                    log.warning("alerts: could not renew leases; trying again", exc_info=True)
-                    connection.close()
-        finally:
-            connection.close()  # this thread's own connection
+        self._thread.stop()
 
     @contextmanager
     def sending(self, notification: Notification) -> Iterator[None]:

@@ -5,15 +5,12 @@ main loop, a long periodic pass or a slow send would make a live worker look dea
 heartbeat says only whether the process is alive and can reach the database.
 """
 
-import logging
 import threading
 
-from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from circles.lib.repeating import RepeatingThread
 from circles.worker.models import WorkerHeartbeat
-
-log = logging.getLogger(__name__)
 
 
 class HeartbeatWriter:
@@ -22,8 +19,7 @@ class HeartbeatWriter:
         self.every = every
         self._jobs_run = 0
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread = RepeatingThread("worker-heartbeat", every=lambda: every, work=self.beat)
 
     def count(self, jobs: int) -> None:
         """Adds jobs done by the main loop; the next beat records the total."""
@@ -38,21 +34,7 @@ class HeartbeatWriter:
         )
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="worker-heartbeat", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.wait(self.every):
-                try:
-                    self.beat()
-                except DatabaseError:  # the database is away: the heartbeat goes stale, as it should
-                    log.warning("worker: could not write the heartbeat; trying again", exc_info=True)
-                    connection.close()
-        finally:
-            connection.close()  # this thread's own connection
+        self._thread.stop()
