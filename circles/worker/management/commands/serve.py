@@ -28,6 +28,7 @@ class Command(BaseCommand):
         worker = subprocess.Popen([*manage, "run_worker"], env=env)  # noqa: S603 — our own command line
         web = subprocess.Popen([*manage, "runserver", "--noreload", f"127.0.0.1:{port}"], env=env)  # noqa: S603
         self.stdout.write(self.style.SUCCESS(f"\nCircles is running at {url}"))
+        self.stdout.write(f"Background worker: process {worker.pid} (it sends alerts and emails).")
         self.stdout.write(f"Demo logins (password: {settings.CIRCLES_DEMO_PASSWORD}):")
         for persona in PERSONAS:
             self.stdout.write(f"  {persona.email:<26} {persona.description}")
@@ -46,8 +47,19 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        worker_reported = False
         try:
-            while not stopping and web.poll() is None and worker.poll() is None:
+            while not stopping and web.poll() is None:
+                if worker.poll() is not None and not worker_reported:
+                    # The web server stays up, as in production when every worker is down: the pages
+                    # and the crisis resources still work, /healthz answers 503, and after
+                    # ALERT_DELAYED_SECONDS a member's alert page says sending is delayed.
+                    worker_reported = True
+                    self.stderr.write(
+                        f"\nThe background worker stopped (exit code {worker.returncode}): alerts and emails "
+                        "wait, saved, until a worker runs again.\nStart one in another terminal with:\n"
+                        f"  SITE_URL={env['SITE_URL']} {' '.join(manage)} run_worker\n"
+                    )
                 time.sleep(0.2)
         finally:
             for process in (web, worker):
@@ -60,4 +72,4 @@ class Command(BaseCommand):
                     process.kill()
             self.stdout.write("Circles stopped.")
         if not stopping:
-            raise CommandError("The web server or the worker exited unexpectedly; see the messages above.")
+            raise CommandError("The web server exited unexpectedly; see the messages above.")
