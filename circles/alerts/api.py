@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Literal
 
 from django.core import signing
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
@@ -21,6 +21,7 @@ from circles.alerts.access import (
 )
 from circles.alerts.models import Alert, AlertSettings
 from circles.alerts.rules import alert_settings
+from circles.alerts.views import delivery_delay
 from circles.checkins.api import CrisisResourceOut
 from circles.checkins.crisis import crisis_resources
 from circles.lib.schema import InputSchema
@@ -61,9 +62,27 @@ class AlertOut(Schema):
     answers: list[AnswerOut]
 
 
+class DirectContactOut(Schema):
+    tie_id: int
+    name: str
+    phone: str = Field(description="As you saved it on the tie; empty when there is none")
+    call_href: str = Field(description="tel: link, empty without a phone number")
+    text_href: str = Field(description="sms: link, empty without a phone number")
+    email: str = Field(description="As you saved it on the tie; empty when there is none")
+    email_href: str = Field(description="mailto: link, empty without an email")
+
+
 class AlertDetailOut(AlertOut):
     asked: list[AskedOut]
     crisis_resources: list[CrisisResourceOut]
+    sending_delayed: bool = Field(
+        description="A message to your ladder has waited ALERT_DELAYED_SECONDS (60 by default) or longer "
+        "without going out: reach the people below directly, or the crisis resources"
+    )
+    direct_contacts: list[DirectContactOut] = Field(
+        description="While sending is delayed: the people on your ladder (then others this alert asked), "
+        "in order, with the phone number and email you saved on each tie; otherwise empty"
+    )
 
 
 def _alert_out(alert: Alert) -> dict:
@@ -98,7 +117,14 @@ def _detail_out(alert: Alert) -> dict:
         for n in alert.notifications.all()
     ]
     resources = [vars(r) for r in crisis_resources(translation.get_language())]
-    return {**_alert_out(alert), "asked": asked, "crisis_resources": resources}
+    delayed, contacts = delivery_delay(alert, timezone.now())
+    return {
+        **_alert_out(alert),
+        "asked": asked,
+        "crisis_resources": resources,
+        "sending_delayed": delayed,
+        "direct_contacts": [vars(contact) for contact in contacts],
+    }
 
 
 class SosIn(InputSchema):

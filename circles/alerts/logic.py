@@ -10,9 +10,10 @@ import datetime as dt
 import hashlib
 import hmac
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -166,6 +167,48 @@ def dialable(phone: str) -> str:
         return ""
     return ("+" if phone.strip().startswith(("+", "00")) else "") + digits.removeprefix(
         "00" if phone.strip().startswith("00") else ""
+    )
+
+
+def sending_is_delayed(
+    still_asking: bool, pending_since: Iterable[dt.datetime], now: dt.datetime, after_seconds: float
+) -> bool:
+    """Whether the member should be told sending is delayed: an alert still asking its ladder has a
+    message that has waited `after_seconds` (ALERT_DELAYED_SECONDS) or more without going out.
+
+    `pending_since` is when each message not yet sent was created. A worker that is down, stuck or
+    failing looks the same to the member: nobody has been told yet.
+    """
+    if not still_asking:
+        return False
+    waited_since = now - dt.timedelta(seconds=after_seconds)
+    return any(created_at <= waited_since for created_at in pending_since)
+
+
+@dataclass(frozen=True)
+class DirectContact:
+    """Someone on the member's ladder and the ways to reach them the member saved on the tie."""
+
+    name: str
+    phone: str  # as the member typed it; empty when it holds no digits to dial
+    call_href: str
+    text_href: str
+    email: str
+    email_href: str
+    tie_id: int
+
+
+def direct_contact(tie_id: int, name: str, phone: str, email: str) -> DirectContact:
+    """The tel:, sms: and mailto: links for the phone number and email saved on a tie (empty: none)."""
+    number = dialable(phone)
+    return DirectContact(
+        name=name,
+        phone=phone.strip() if number else "",
+        call_href=f"tel:{number}" if number else "",
+        text_href=f"sms:{number}" if number else "",
+        email=email,
+        email_href=f"mailto:{quote(email, safe='@+')}" if email else "",
+        tie_id=tie_id,
     )
 
 

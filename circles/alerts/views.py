@@ -1,8 +1,6 @@
 """Alert pages: the help page and SOS, the member's live alert page, the ladder and rules, and answering."""
 
 import datetime as dt
-from dataclasses import dataclass
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -120,33 +118,18 @@ def _asked_rows(alert):
 
 
 def sending_is_delayed(alert: Alert, now: dt.datetime) -> bool:
-    """A message to the ladder has waited longer than ALERT_DELAYED_SECONDS without going out.
-
-    A worker that is down, stuck or failing looks the same to the member: nobody has been told yet.
-    """
-    if alert.status not in (AlertStatus.ACTIVE, AlertStatus.UNANSWERED):
-        return False
-    waited_since = now - dt.timedelta(seconds=settings.ALERT_DELAYED_SECONDS)
-    return any(
-        n.status == NotificationStatus.PENDING and n.created_at <= waited_since
-        for n in alert.notifications.all()
+    """logic.sending_is_delayed for an alert fetched with its notifications (access_own_alert)."""
+    return logic.sending_is_delayed(
+        still_asking=alert.status in (AlertStatus.ACTIVE, AlertStatus.UNANSWERED),
+        pending_since=(
+            n.created_at for n in alert.notifications.all() if n.status == NotificationStatus.PENDING
+        ),
+        now=now,
+        after_seconds=settings.ALERT_DELAYED_SECONDS,
     )
 
 
-@dataclass(frozen=True)
-class DirectContact:
-    """Someone on the member's ladder and the ways to reach them the member saved on the tie."""
-
-    name: str
-    phone: str  # as the member typed it
-    call_href: str
-    text_href: str
-    email: str
-    email_href: str
-    tie_id: int
-
-
-def direct_contacts(alert: Alert) -> list[DirectContact]:
+def direct_contacts(alert: Alert) -> list[logic.DirectContact]:
     """The people on the member's ladder, then others this alert asked, in order; ended ties left out.
 
     Only the phone and email the member recorded on their own ties: never a supporter's account address.
@@ -157,28 +140,22 @@ def direct_contacts(alert: Alert) -> list[DirectContact]:
         status=TieStatus.ENDED
     )
     by_id = {tie.pk: tie for tie in ties.only("display_name", "phone", "email")}
-    contacts = []
-    for tie_id in dict.fromkeys(order):
-        tie = by_id.get(tie_id) if tie_id else None
-        if tie is None:
-            continue
-        number = logic.dialable(tie.phone)
-        contacts.append(
-            DirectContact(
-                name=tie.display_name,
-                phone=tie.phone.strip() if number else "",
-                call_href=f"tel:{number}" if number else "",
-                text_href=f"sms:{number}" if number else "",
-                email=tie.email,
-                email_href=f"mailto:{quote(tie.email, safe='@+')}" if tie.email else "",
-                tie_id=tie.pk,
-            )
-        )
-    return contacts
+    return [
+        logic.direct_contact(tie.pk, tie.display_name, tie.phone, tie.email)
+        for tie_id in dict.fromkeys(order)
+        if tie_id and (tie := by_id.get(tie_id)) is not None
+    ]
+
+
+def delivery_delay(alert: Alert, now: dt.datetime) -> tuple[bool, list[logic.DirectContact]]:
+    """Whether sending is delayed and, if so, the direct ways to reach the ladder: what the member's alert
+    page shows and GET /api/v1/alerts/{id} reports, from this one place."""
+    delayed = sending_is_delayed(alert, now)
+    return delayed, direct_contacts(alert) if delayed else []
 
 
 def _detail_context(alert):
-    delayed = sending_is_delayed(alert, timezone.now())
+    delayed, contacts = delivery_delay(alert, timezone.now())
     return {
         "alert": alert,
         "asked": _asked_rows(alert),
@@ -186,7 +163,7 @@ def _detail_context(alert):
         "resources": _resources(),
         "statuses": AlertStatus,
         "delayed": delayed,
-        "direct_contacts": direct_contacts(alert) if delayed else [],
+        "direct_contacts": contacts,
     }
 
 
