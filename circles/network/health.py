@@ -3,11 +3,11 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Sum
 
 from circles.lib.time import local_today, start_of_local_day, user_zone
-from circles.network import logic
-from circles.network.models import Cadence, Commitment, Interaction, Tie, TieStatus
+from circles.network import logic, rollup
+from circles.network.models import Cadence, Commitment, Interaction, Tie, TieStatus, WeeklyContact
 
 CHART_WEEKS = 12
 
@@ -50,30 +50,37 @@ def load_adherence(member, commitments: list[Commitment]) -> dict[int, logic.Adh
     return {c.pk: logic.adherence(c.schedule, dates_by_tie.get(c.tie_id, []), today) for c in active}
 
 
-def weekly_contact(member, mondays: list[dt.date], zone) -> list[logic.WeekOfContact]:
-    """Contacts per pillar in each week starting on the given local Mondays: one query, counted in SQL."""
-    week_starts = [start_of_local_day(monday, zone) for monday in mondays]
-    week_counts = {}
-    for i, start in enumerate(week_starts):
-        within = Q(occurred_at__gte=start)
-        if i + 1 < len(week_starts):
-            within &= Q(occurred_at__lt=week_starts[i + 1])
-        week_counts[f"week{i}"] = Count("id", filter=within)
-    weekly_rows = (
-        Interaction.objects.filter(member=member, occurred_at__gte=week_starts[0])
-        .values("tie__pillar")
-        .annotate(**week_counts)
-    )
+def weekly_contact(
+    member, mondays: list[dt.date], zone, *, counted: bool = False
+) -> list[logic.WeekOfContact]:
+    """Contacts per pillar in each week starting on the given local Mondays, from the contact rollup.
+
+    One query over at most one row per tie and week shown, however long the history; one more to check
+    the rollup was counted in the member's zone, unless the caller has (`counted`). Contact in a week
+    after the last Monday (a clock a little ahead) counts in the last week, as it always has.
+    """
+    if not counted:
+        rollup.ensure_counted(member, zone)
     weeks = [logic.WeekOfContact(monday, {pillar: 0 for pillar in logic.PILLARS}) for monday in mondays]
-    for pillar_row in weekly_rows:
-        pillar = pillar_row["tie__pillar"]
-        for i, week in enumerate(weeks):
-            week.counts[pillar] = week.counts.get(pillar, 0) + pillar_row[f"week{i}"]  # type: ignore[literal-required]
+    index = {monday: i for i, monday in enumerate(mondays)}
+    rows = (
+        WeeklyContact.objects.filter(member=member, week_start__gte=mondays[0])
+        .values_list("tie__pillar", "week_start")
+        .annotate(contacts=Sum("count"))
+        .order_by()
+    )
+    for pillar, monday, contacts in rows:
+        week = weeks[index.get(monday, len(weeks) - 1)]
+        week.counts[pillar] = week.counts.get(pillar, 0) + contacts
     return weeks
 
 
 def load_network(member) -> NetworkView:
-    """Everything the network page and the health API show, in five queries whatever the size."""
+    """Everything the network page and the health API show, in five queries whatever the size.
+
+    The latest contact per tie and the weeks come from the contact rollup (circles/network/rollup.py);
+    the last 28 days' count per tie is counted from the log, to the day, over those 28 days only.
+    """
     zone = user_zone(member)
     today = local_today(member)
     window_start = start_of_local_day(today - dt.timedelta(days=logic.ADHERENCE_WINDOW_DAYS - 1), zone)
@@ -81,22 +88,25 @@ def load_network(member) -> NetworkView:
     mondays = [this_monday - dt.timedelta(weeks=CHART_WEEKS - 1 - i) for i in range(CHART_WEEKS)]
 
     ties = list(Tie.objects.filter(member=member))
+    if stale := rollup.stale_ties(ties, zone):  # a new time zone, or ties made in bulk: count them once
+        rollup.recount_ties(stale)
+        ties = list(Tie.objects.filter(member=member))
     commitments = list(Commitment.objects.filter(member=member).select_related("tie"))
-    # Last contact and the last 28 days' count, per tie.
-    summary = {
-        row["tie_id"]: row
-        for row in Interaction.objects.filter(member=member)
-        .values("tie_id")
-        .annotate(last=Max("occurred_at"), recent=Count("id", filter=Q(occurred_at__gte=window_start)))
-    }
-    weeks = weekly_contact(member, mondays, zone)
-    facts = []
-    for tie in ties:
-        tie_summary = summary.get(tie.pk)
-        last = tie_summary["last"].astimezone(zone).date() if tie_summary else None
-        facts.append(
-            tie.facts(last_contact=last, contacts_28_days=tie_summary["recent"] if tie_summary else 0)
+    # The last 28 days' count per tie: bounded by 28 days of contact (the (member, occurred_at) index).
+    recent = dict(
+        Interaction.objects.filter(member=member, occurred_at__gte=window_start)
+        .values_list("tie_id")
+        .annotate(Count("id"))
+        .order_by()
+    )
+    weeks = weekly_contact(member, mondays, zone, counted=True)
+    facts = [
+        tie.facts(
+            last_contact=tie.last_contact_at.astimezone(zone).date() if tie.last_contact_at else None,
+            contacts_28_days=recent.get(tie.pk, 0),
         )
+        for tie in ties
+    ]
     adherence = load_adherence(member, commitments)
     commitment_facts = [
         logic.CommitmentFacts(id=commitment.pk, title=commitment.title, adherence=adherence[commitment.pk])

@@ -5,12 +5,13 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 from circles.lib.encryption import EncryptedCharField, EncryptedTextField
+from circles.lib.time import user_zone
 from circles.lib.validators import refuse_invisible_characters
 from circles.network import logic
 
@@ -173,7 +174,8 @@ class TieQuerySet(models.QuerySet["Tie"]):
         return self.exclude(status=TieStatus.ENDED)
 
     def with_last_contact(self):
-        return self.annotate(last_contact=models.Max("interactions__occurred_at"))
+        """`last_contact`: when the latest contact with each tie happened (kept on the tie, not summed)."""
+        return self.annotate(last_contact=models.F("last_contact_at"))
 
 
 class Tie(models.Model):
@@ -253,6 +255,11 @@ class Tie(models.Model):
     status_since = models.DateTimeField(default=timezone.now, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # Kept by circles/network/rollup.py as contacts are logged, changed or removed, never by a form:
+    # the latest contact's time, and the time zone the tie's WeeklyContact rows were counted in
+    # (blank: not counted yet). Rows counted in another zone than the member's are counted again.
+    last_contact_at = models.DateTimeField(null=True, blank=True, editable=False)
+    contacts_zone = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = TieQuerySet.as_manager()
 
@@ -268,6 +275,16 @@ class Tie(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "pillar_override" in update_fields:
             kwargs["update_fields"] = {*update_fields, "pillar"}
+        if self._state.adding:
+            # No contact yet: nothing to count, in the zone the member is in now.
+            self.contacts_zone = user_zone(self.member).key
+        elif update_fields is None:
+            # A tie read before a contact was logged must not put back the old latest contact.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in ROLLUP_FIELDS
+            ]
         super().save(*args, **kwargs)
 
     def clean(self):
@@ -301,6 +318,9 @@ class Tie(models.Model):
             last_contact=last_contact,
             contacts_28_days=contacts_28_days,
         )
+
+
+ROLLUP_FIELDS = ("last_contact_at", "contacts_zone")
 
 
 class TieStatusChange(models.Model):
@@ -339,8 +359,51 @@ class InteractionQuality(models.TextChoices):
     HARD = logic.HARD, _("Hard")
 
 
+class InteractionQuerySet(models.QuerySet["Interaction"]):
+    """Writes in bulk recount the ties they touch (circles/network/rollup.py), in the same transaction."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        from circles.network import rollup
+
+        objs = list(objs)
+        with transaction.atomic(using=self.db):
+            made = super().bulk_create(objs, *args, **kwargs)
+            rollup.recount_ties({obj.tie_id for obj in objs})
+        return made
+
+    def update(self, **kwargs):
+        from circles.network import rollup
+
+        if not ({"tie", "tie_id", "occurred_at"} & set(kwargs)):
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db):
+            ties = set(self.values_list("tie_id", flat=True))
+            changed = super().update(**kwargs)
+            ties |= {kwargs.get("tie_id") or getattr(kwargs.get("tie"), "pk", None)} - {None}
+            rollup.recount_ties(ties)
+        return changed
+
+    update.alters_data = True  # type: ignore[attr-defined]
+
+    def delete(self):
+        from circles.network import rollup
+
+        with transaction.atomic(using=self.db):
+            ties = set(self.values_list("tie_id", flat=True))
+            deleted = super().delete()
+            rollup.recount_ties(ties)
+        return deleted
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
 class Interaction(models.Model):
-    """One contact the member had with a tie."""
+    """One contact the member had with a tie.
+
+    Saving or deleting one keeps the contact rollup (WeeklyContact, Tie.last_contact_at) exact in the
+    same transaction; so does writing them in bulk through Interaction.objects.
+    """
 
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="interactions"
@@ -373,6 +436,8 @@ class Interaction(models.Model):
     message = EncryptedCharField(_("message"), max_length=500, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = InteractionQuerySet.as_manager()
+
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [
@@ -385,6 +450,20 @@ class Interaction(models.Model):
     def __str__(self) -> str:
         return _("%(kind)s with %(name)s") % {"kind": self.get_kind_display(), "name": self.tie}
 
+    def save(self, *args, **kwargs):
+        from circles.network import rollup
+
+        with transaction.atomic():
+            with rollup.contact_change(self):
+                super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        from circles.network import rollup
+
+        with transaction.atomic():
+            with rollup.contact_change(self, deleting=True):
+                return super().delete(*args, **kwargs)
+
     def clean(self):
         super().clean()
         if self.tie_id and self.member_id and self.tie.member_id != self.member_id:
@@ -394,6 +473,30 @@ class Interaction(models.Model):
                 {"occurred_at": _("Please check the date: contact can be logged up to ten years back.")}
             )
         refuse_ended_tie(self)
+
+
+class WeeklyContact(models.Model):
+    """How many contacts with a tie fell in one of the member's own weeks (Monday to Sunday, local time).
+
+    A rollup of Interaction, kept exact as contacts are logged, changed, moved or removed
+    (circles/network/rollup.py), so the pages that chart contact per week read a few rows per week
+    instead of counting every contact ever logged. Rebuilt from the log by `manage.py rebuild_contacts`.
+    """
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    tie = models.ForeignKey(Tie, on_delete=models.CASCADE, related_name="weekly_contacts")
+    week_start = models.DateField()  # a Monday in the zone named by tie.contacts_zone
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tie", "week_start"], name="network_weeklycontact_one_per_week"),
+            models.CheckConstraint(condition=models.Q(count__gt=0), name="network_weeklycontact_not_empty"),
+        ]
+        indexes = [models.Index(fields=["member", "week_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.tie_id} week of {self.week_start}: {self.count}"
 
 
 class Cadence(models.TextChoices):

@@ -11,6 +11,7 @@ from circles.network.models import (
     Tie,
     TieStatus,
     TieStatusChange,
+    WeeklyContact,
 )
 
 TIE_FIELDS = [
@@ -64,6 +65,14 @@ def contacts(user) -> list[Row]:
             entry.update(message=interaction.message, from_supporter=True)
         rows.append(entry)
     return rows
+
+
+def weekly_contact_counts(user) -> list[Row]:
+    """How many contacts with each tie fell in each of the member's weeks: counted from the contact log."""
+    return [
+        row(week, ["tie_id", "week_start", "count"])
+        for week in WeeklyContact.objects.filter(member=user).order_by("tie_id", "week_start")
+    ]
 
 
 def encouragement_sent(user) -> list[Row]:
@@ -130,6 +139,7 @@ PERSONAL_DATA = PersonalData(
         Tie: ties,
         TieStatusChange: tie_status_changes,
         Interaction: contacts,
+        WeeklyContact: weekly_contact_counts,
         Commitment: commitments,
     },
     extra_sections=[encouragement_sent],
