@@ -366,7 +366,7 @@ class InteractionQuerySet(models.QuerySet["Interaction"]):
         from circles.network import rollup
 
         objs = list(objs)
-        with transaction.atomic(using=self.db):
+        with transaction.atomic(using=self.db, savepoint=False):
             made = super().bulk_create(objs, *args, **kwargs)
             rollup.recount_ties({obj.tie_id for obj in objs})
         return made
@@ -376,7 +376,7 @@ class InteractionQuerySet(models.QuerySet["Interaction"]):
 
         if not ({"tie", "tie_id", "occurred_at"} & set(kwargs)):
             return super().update(**kwargs)
-        with transaction.atomic(using=self.db):
+        with transaction.atomic(using=self.db, savepoint=False):
             ties = set(self.values_list("tie_id", flat=True))
             changed = super().update(**kwargs)
             ties |= {kwargs.get("tie_id") or getattr(kwargs.get("tie"), "pk", None)} - {None}
@@ -388,7 +388,7 @@ class InteractionQuerySet(models.QuerySet["Interaction"]):
     def delete(self):
         from circles.network import rollup
 
-        with transaction.atomic(using=self.db):
+        with transaction.atomic(using=self.db, savepoint=False):
             ties = set(self.values_list("tie_id", flat=True))
             deleted = super().delete()
             rollup.recount_ties(ties)
@@ -453,16 +453,14 @@ class Interaction(models.Model):
     def save(self, *args, **kwargs):
         from circles.network import rollup
 
-        with transaction.atomic():
-            with rollup.contact_change(self):
-                super().save(*args, **kwargs)
+        with transaction.atomic(savepoint=False), rollup.contact_change(self):
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         from circles.network import rollup
 
-        with transaction.atomic():
-            with rollup.contact_change(self, deleting=True):
-                return super().delete(*args, **kwargs)
+        with transaction.atomic(savepoint=False), rollup.contact_change(self, deleting=True):
+            return super().delete(*args, **kwargs)
 
     def clean(self):
         super().clean()

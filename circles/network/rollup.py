@@ -125,7 +125,7 @@ def contact_change(interaction: Interaction, *, deleting: bool = False) -> Itera
 def recount_ties(tie_ids: Iterable[int]) -> None:
     """Counts the ties' contacts again from the log: their weeks, their latest contact, their zone."""
     ids = sorted(set(tie_ids) - {None})
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         for first in range(0, len(ids), TIES_PER_STATEMENT):
             _recount(ids[first : first + TIES_PER_STATEMENT])
 
