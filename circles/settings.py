@@ -307,6 +307,26 @@ ALERT_RETRY_CAP_SECONDS = float(env("ALERT_RETRY_CAP_SECONDS", "300"))
 ALERT_HTTP_TIMEOUT = float(env("ALERT_HTTP_TIMEOUT", "10"))
 # How often an idle worker looks for due rows (PostgreSQL also wakes it at once with NOTIFY).
 ALERT_POLL_SECONDS = float(env("ALERT_POLL_SECONDS", "0.2"))
+# Sending inside one worker: this many threads, and at most so many sends at once to one webhook host,
+# to the mail server or the SMS provider, and for one member's alerts, so one slow destination or one
+# member's ladder never takes every thread. A destination whose sends fail this many times in a row
+# (no answer in time, no connection, a server error) is backed off: its messages wait, growing up to
+# the cap in seconds, while the others go on (docs/alerts.md, "One bad destination").
+ALERT_SEND_THREADS = env_int("ALERT_SEND_THREADS", 8)
+ALERT_SEND_PER_HOST = env_int("ALERT_SEND_PER_HOST", 2)
+ALERT_SEND_PER_PROVIDER = env_int("ALERT_SEND_PER_PROVIDER", 6)
+ALERT_SEND_PER_MEMBER = env_int("ALERT_SEND_PER_MEMBER", 2)
+ALERT_DESTINATION_FAILURES = env_int("ALERT_DESTINATION_FAILURES", 5)
+ALERT_DESTINATION_BLOCK_CAP_SECONDS = float(env("ALERT_DESTINATION_BLOCK_CAP_SECONDS", "60"))
+for _name in ("THREADS", "PER_HOST", "PER_PROVIDER", "PER_MEMBER"):
+    if globals()[f"ALERT_SEND_{_name}"] < 1:
+        raise ImproperlyConfigured(f"ALERT_SEND_{_name} must be a whole number, at least 1")
+if ALERT_DESTINATION_FAILURES < 1:
+    raise ImproperlyConfigured("ALERT_DESTINATION_FAILURES must be a whole number, at least 1")
+if ALERT_SEND_THREADS > 64:  # each thread holds a database connection
+    raise ImproperlyConfigured("ALERT_SEND_THREADS must be at most 64")
+if ALERT_DESTINATION_BLOCK_CAP_SECONDS <= 0:
+    raise ImproperlyConfigured("ALERT_DESTINATION_BLOCK_CAP_SECONDS must be more than 0")
 # Webhooks to this machine or a private network are refused in production (server-side request forgery).
 ALERT_WEBHOOK_ALLOW_PRIVATE = env_bool("ALERT_WEBHOOK_ALLOW_PRIVATE", not PRODUCTION)
 # Text messages: "twilio" (Twilio's REST API) or "console" (printed; the default without credentials).

@@ -7,6 +7,7 @@ acknowledgement link. Never a check-in detail, a score or a reason.
 from __future__ import annotations
 
 import base64
+import functools
 import ipaddress
 import json
 import logging
@@ -21,9 +22,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpEmailBackend
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.module_loading import import_string
 
 from circles.alerts import logic
 from circles.alerts.models import Notification
@@ -34,11 +37,17 @@ ANSWER_SALT = "circles.alerts.answer"  # the link does one thing: say "I'm reach
 
 
 class DeliveryFailed(Exception):
-    """Not delivered. `permanent`: retrying cannot help (a refused number, a bad address)."""
+    """Not delivered. `permanent`: retrying cannot help (a refused number, a bad address).
 
-    def __init__(self, message: str, *, permanent: bool = False):
+    `destination_trouble`: the fault lies with the mail server, the SMS provider or the webhook's host
+    (no answer in time, no connection, a server error), not with this one message; enough of those in a
+    row back the destination off (delivery.py).
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, destination_trouble: bool = False):
         super().__init__(message)
         self.permanent = permanent
+        self.destination_trouble = destination_trouble
 
 
 def answer_token(notification_id: int) -> str:
@@ -85,27 +94,126 @@ def compose(notification: Notification) -> Outgoing:
         )
 
 
+# --- Email over SMTP, within one deadline -------------------------------------------------------------
+#
+# smtplib's timeout, like any socket timeout, restarts with every byte: a mail server that trickles its
+# answers could hold a send for as long as it likes. So the whole send (connecting, TLS, signing in, the
+# message, QUIT) gets one deadline, EMAIL_TIMEOUT: when it passes, a timer shuts the connection down,
+# whatever the send is waiting for, and the send fails as "no answer in time".
+
+
+class _Cutoff:
+    """Shuts one send's connection down when its time is up; `expired` says whether it did."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._lock = threading.Lock()
+        self._socket: socket.socket | None = None
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Cutoff:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._timer.cancel()
+        with self._lock:
+            if self._socket is not None:
+                self._socket.close()
+                self._socket = None
+
+    def watch(self, sock: socket.socket) -> None:
+        """The connection to cut: a duplicate of the socket, which TLS wrapping later leaves untouched."""
+        with self._lock:
+            self._socket = sock.dup()
+            if self.expired:
+                self._shut()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            self._shut()
+
+    def _shut(self) -> None:
+        if self._socket is not None:
+            try:
+                self._socket.shutdown(socket.SHUT_RDWR)  # wakes a read or write blocked on any copy
+            except OSError:
+                pass  # already closed by the other side
+
+
+class _SmtpWithCutoff(smtplib.SMTP):
+    def __init__(self, cutoff: _Cutoff, *args, **kwargs) -> None:
+        self.cutoff = cutoff
+        super().__init__(*args, **kwargs)
+
+    def _get_socket(self, host, port, timeout):
+        sock = smtplib.SMTP._get_socket(self, host, port, timeout)
+        self.cutoff.watch(sock)
+        return sock
+
+
+class _SmtpSslWithCutoff(smtplib.SMTP_SSL):
+    def __init__(self, cutoff: _Cutoff, *args, **kwargs) -> None:
+        self.cutoff = cutoff
+        super().__init__(*args, **kwargs)
+
+    def _get_socket(self, host, port, timeout):
+        sock = smtplib.SMTP._get_socket(self, host, port, timeout)  # watched before the TLS handshake
+        self.cutoff.watch(sock)
+        return self.context.wrap_socket(sock, server_hostname=self._host)
+
+
+class _SmtpBackendWithCutoff(SmtpEmailBackend):
+    """Django's SMTP backend, whose connections the cutoff can shut down."""
+
+    def __init__(self, cutoff: _Cutoff, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.cutoff = cutoff
+
+    @property
+    def connection_class(self):
+        smtp = _SmtpSslWithCutoff if self.use_ssl else _SmtpWithCutoff
+        return functools.partial(smtp, self.cutoff)
+
+
+def _email_connection(cutoff: _Cutoff):
+    """Django's configured email backend; Django's own SMTP backend with the cutoff in its place."""
+    if import_string(settings.EMAIL_BACKEND) is SmtpEmailBackend:
+        return _SmtpBackendWithCutoff(cutoff, fail_silently=False)
+    return get_connection(fail_silently=False)
+
+
 def send_email(notification: Notification, outgoing: Outgoing) -> None:
     key = notification.idempotency_key
-    message = EmailMessage(
-        outgoing.subject,
-        outgoing.text,
-        to=[notification.address],
-        # One Message-ID per notification: a retry after an unknown outcome reads as the same message.
-        headers={"Message-ID": f"<{key}@circles.alerts>", "X-Circles-Delivery": str(key)},
-        connection=get_connection(fail_silently=False),
-    )
-    try:
-        message.send()
-    except smtplib.SMTPRecipientsRefused as error:  # 5xx for every recipient: no such mailbox
-        codes = [code for code, _text in error.recipients.values()]
-        permanent = bool(codes) and all(500 <= code < 600 for code in codes)
-        raise DeliveryFailed(f"email: {type(error).__name__}: {error}", permanent=permanent) from error
-    except smtplib.SMTPResponseException as error:  # the sender or the message refused
-        permanent = 500 <= error.smtp_code < 600
-        raise DeliveryFailed(f"email: {type(error).__name__}: {error}", permanent=permanent) from error
-    except Exception as error:  # connection, socket and TLS errors alike: retry later
-        raise DeliveryFailed(f"email: {type(error).__name__}: {error}") from error
+    timeout = settings.EMAIL_TIMEOUT
+    with _Cutoff(timeout) as cutoff:
+        message = EmailMessage(
+            outgoing.subject,
+            outgoing.text,
+            to=[notification.address],
+            # One Message-ID per notification: a retry after an unknown outcome reads as the same message.
+            headers={"Message-ID": f"<{key}@circles.alerts>", "X-Circles-Delivery": str(key)},
+            connection=_email_connection(cutoff),
+        )
+        try:
+            message.send()
+        except smtplib.SMTPRecipientsRefused as error:  # 5xx for every recipient: no such mailbox
+            codes = [code for code, _text in error.recipients.values()]
+            permanent = bool(codes) and all(500 <= code < 600 for code in codes)
+            raise DeliveryFailed(f"email: {type(error).__name__}: {error}", permanent=permanent) from error
+        except smtplib.SMTPResponseException as error:  # the sender or the message refused
+            permanent = 500 <= error.smtp_code < 600
+            raise DeliveryFailed(f"email: {type(error).__name__}: {error}", permanent=permanent) from error
+        except Exception as error:  # connection, socket and TLS errors alike: retry later
+            if cutoff.expired:
+                raise DeliveryFailed(
+                    f"email: no answer within {timeout:g} s", destination_trouble=True
+                ) from error
+            raise DeliveryFailed(
+                f"email: {type(error).__name__}: {error}", destination_trouble=True
+            ) from error
 
 
 # --- HTTP for Twilio and webhooks ----------------------------------------------------------------------
@@ -188,7 +296,7 @@ def _read_status(sock: socket.socket, deadline: float, what: str) -> int:
         sock.settimeout(_remaining(deadline))
         chunk = sock.recv(min(4096, ANSWER_BYTES_MAX - received))
         if not chunk:
-            raise DeliveryFailed(f"{what}: the connection closed without an answer")
+            raise DeliveryFailed(f"{what}: the connection closed without an answer", destination_trouble=True)
         received += len(chunk)
         data += chunk
 
@@ -251,12 +359,13 @@ def _post(url: str, body: bytes, headers: dict[str, str], what: str, *, public_o
         finally:
             sock.close()
     except TimeoutError as error:
-        raise DeliveryFailed(f"{what}: no answer within {timeout:g} s") from error
+        raise DeliveryFailed(f"{what}: no answer within {timeout:g} s", destination_trouble=True) from error
     except OSError as error:  # refused, reset, unreachable, TLS: retry later
-        raise DeliveryFailed(f"{what}: {type(error).__name__}: {error}") from error
+        raise DeliveryFailed(f"{what}: {type(error).__name__}: {error}", destination_trouble=True) from error
     if not 200 <= status < 300:
         retry = status >= 500 or status in (408, 409, 425, 429)
-        raise DeliveryFailed(f"{what}: HTTP {status}", permanent=not retry)
+        trouble = status >= 500 or status in (408, 429)  # the server's state, not this one delivery
+        raise DeliveryFailed(f"{what}: HTTP {status}", permanent=not retry, destination_trouble=trouble)
 
 
 class ConsoleSms:

@@ -10,17 +10,28 @@ message goes out twice).
 The lease is short (ALERT_LEASE_SECONDS, 10 s by default) so that what a dead worker held is due again
 within seconds. A live worker keeps what it is sending: it renews the lease just before each send, and
 its `LeaseKeeper` thread renews it every third of the lease while the send is in flight.
+
+One bad destination cannot hold the others up. Urgent notifications (every one of an SOS or a safety
+alert) are claimed before the rest. `run_worker` sends on ALERT_SEND_THREADS threads (`SendPool`), at
+most ALERT_SEND_PER_HOST at a time to one webhook host, ALERT_SEND_PER_PROVIDER to the mail server or
+the SMS provider, and ALERT_SEND_PER_MEMBER for one member's alerts; the main thread keeps claiming
+while threads are free, so a slow send holds its own thread and nothing else. Every send has one
+deadline (channels.py). A destination that keeps failing is blocked for a while (`Destination`) and
+its rows wait unclaimed. Inside a test's transaction the worker sends one after another, on its own
+thread, as it always did.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -32,6 +43,7 @@ from circles.alerts.models import (
     Alert,
     AlertStatus,
     DeliveryAttempt,
+    Destination,
     EscalationTimer,
     Notification,
     NotificationStatus,
@@ -44,7 +56,10 @@ from circles.sharing.models import Consent
 
 log = logging.getLogger(__name__)
 
-BATCH = 5  # small, so that the sends of one claim finish well inside its lease
+BATCH = 5  # sending one after another: small, so that the sends of one claim finish well inside its lease
+CANDIDATES_PER_SLOT = 4  # rows read per free thread, so rows over a cap do not crowd out the others
+ROUND_SECONDS = 1.0  # the longest one call of work_due keeps the pool fed before run_worker's loop goes on
+FINISH_POLL_SECONDS = 0.1  # while rows wait for a free thread, how often to look for new ones meanwhile
 
 
 def lease() -> dt.timedelta:
@@ -76,17 +91,32 @@ class LeaseKeeper:
 
     def __init__(self, worker: str) -> None:
         self.worker = worker
+        self.running = False
         self._lock = threading.Lock()
         self._in_flight: dict[int, tuple[int, float]] = {}  # id: (attempt number, monotonic time to stop)
+        self._pool: SendPool | None = None
         self._thread = RepeatingThread(
             "alerts-lease-keeper", every=lambda: settings.ALERT_LEASE_SECONDS / 3, work=self.renew
         )
 
     def start(self) -> None:
         self._thread.start()
+        self.running = True
 
     def stop(self) -> None:
+        """Lets the sends in flight finish (each has its deadline), then stops renewing."""
+        if self._pool is not None:
+            self._pool.stop(timeout=in_flight_limit())
+            self._pool = None
+        self.running = False
         self._thread.stop()
+
+    def pool(self, worker: str) -> SendPool:
+        """The worker's send threads, started the first time they are needed."""
+        if self._pool is None:
+            self._pool = SendPool(worker, self, settings.ALERT_SEND_THREADS)
+            self._pool.start()
+        return self._pool
 
     @contextmanager
     def sending(self, notification: Notification) -> Iterator[None]:
@@ -130,21 +160,86 @@ def _claim_ids(queryset, worker: str, now: dt.datetime, **changes) -> list[int]:
     return ids
 
 
-def claim_notifications(worker: str, now: dt.datetime) -> list[Notification]:
-    """Due notifications, now leased to this worker, each with an attempt row started."""
+def send_cap(destination: str) -> int:
+    """How many sends to one destination a worker runs at once."""
+    if destination.startswith("webhook "):
+        return settings.ALERT_SEND_PER_HOST
+    return settings.ALERT_SEND_PER_PROVIDER
+
+
+@dataclass
+class Room:
+    """How many more sends a worker can start: free threads, and what is in flight per destination and
+    per member (so that one slow host or one member's ladder cannot take every thread)."""
+
+    slots: int
+    destinations: Counter[str] = field(default_factory=Counter)
+    members: Counter[int] = field(default_factory=Counter)
+
+    def full_destinations(self) -> list[str]:
+        return sorted(key for key, n in self.destinations.items() if n >= send_cap(key))
+
+    def full_members(self) -> list[int]:
+        return sorted(key for key, n in self.members.items() if n >= settings.ALERT_SEND_PER_MEMBER)
+
+    def take(self, destination: str, member_id: int) -> bool:
+        """Makes room for one more send, if there is room for it."""
+        if self.slots <= 0 or self.members[member_id] >= settings.ALERT_SEND_PER_MEMBER:
+            return False
+        if destination and self.destinations[destination] >= send_cap(destination):
+            return False
+        self.slots -= 1
+        self.members[member_id] += 1
+        if destination:
+            self.destinations[destination] += 1
+        return True
+
+
+def claimable(now: dt.datetime, room: Room | None = None):
+    """Due notifications whose destination is not backed off, nor (with `room`) at its cap or its member's."""
+    blocked = Destination.objects.filter(blocked_until__gt=now).values("key")
+    rows = Notification.objects.due(now).exclude(destination__in=blocked)
+    if room is not None:
+        if full := room.full_destinations():
+            rows = rows.exclude(destination__in=full)
+        if full_members := room.full_members():
+            rows = rows.exclude(alert__member_id__in=full_members)
+    return rows
+
+
+def claim_notifications(worker: str, now: dt.datetime, room: Room | None = None) -> list[Notification]:
+    """Due notifications, urgent first, now leased to this worker, each with an attempt row started.
+
+    `room` says how many to take and what is in flight already (by default BATCH, nothing in flight);
+    rows that would go over a cap are left for later, or for another worker.
+    """
+    room = room if room is not None else Room(BATCH)
+    if room.slots <= 0:
+        return []
     with transaction.atomic():
         # A row whose every attempt ended with its worker dying (a send that crashes or hangs it) is
         # not claimed again and again for ever: it is dead, shown as such, and stops delaying others.
         Notification.objects.due(now).filter(attempts__gte=settings.ALERT_MAX_ATTEMPTS).update(
             status=NotificationStatus.DEAD, last_error="the worker stopped during every attempt"
         )
-        ids = _claim_ids(Notification.objects.due(now), worker, now, attempts=F("attempts") + 1)
+        candidates = claimable(now, room).order_by("priority", "due_at", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+        rows = candidates.values_list("id", "destination", "alert__member_id")
+        ids = [
+            pk
+            for pk, destination, member_id in rows[: room.slots * CANDIDATES_PER_SLOT]
+            if room.take(destination, member_id)
+        ]
         if not ids:
             return []
+        Notification.objects.filter(id__in=ids).update(
+            due_at=now + lease(), claimed_by=worker, attempts=F("attempts") + 1
+        )
         claimed = list(
             Notification.objects.filter(id__in=ids)
             .select_related("alert__member", "recipient")
-            .order_by("id")
+            .order_by("priority", "due_at", "id")
         )
         DeliveryAttempt.objects.bulk_create(
             [
@@ -205,6 +300,8 @@ def deliver_one(notification: Notification, worker: str, keeper: LeaseKeeper | N
                 )
                 retry_at = row.due_at = now + dt.timedelta(seconds=wait)
         row.save(update_fields=["status", "sent_at", "last_error", "due_at", "skip_reason"])
+        if not withdrawn:
+            _note_destination(row.destination, error, now)
         if attempt is not None:
             attempt.finished_at = now
             attempt.ok = error is None and not withdrawn
@@ -214,6 +311,38 @@ def deliver_one(notification: Notification, worker: str, keeper: LeaseKeeper | N
     if error is not None:
         log.warning("alerts: notification %s attempt %s failed: %s", row.pk, row.attempts, error)
     return row.status
+
+
+def _note_destination(key: str, error: channels.DeliveryFailed | None, now: dt.datetime) -> None:
+    """A success clears a destination's failures; its fault once too often in a row blocks it a while.
+
+    The block grows like a message's retries (`logic.backoff_seconds`) up to
+    ALERT_DESTINATION_BLOCK_CAP_SECONDS. A failure that is the message's own (a refused address, a 4xx)
+    neither counts nor clears.
+    """
+    if not key:
+        return
+    if error is None:
+        # Matches no row while the destination is well, so a success costs one UPDATE of nothing.
+        Destination.objects.filter(key=key, failures__gt=0).update(
+            failures=0, blocked_until=None, last_error="", changed_at=now
+        )
+        return
+    if not error.destination_trouble:
+        return
+    destination, _created = Destination.objects.select_for_update().get_or_create(key=key)
+    destination.failures += 1
+    destination.last_error = str(error)[:500]
+    destination.changed_at = now
+    over = destination.failures - settings.ALERT_DESTINATION_FAILURES
+    if over >= 0:
+        wait = logic.backoff_seconds(
+            over + 1, base=settings.ALERT_RETRY_BASE_SECONDS, cap=settings.ALERT_DESTINATION_BLOCK_CAP_SECONDS
+        )
+        destination.blocked_until = now + dt.timedelta(seconds=wait)
+        if over == 0:
+            log.warning("alerts: %s failed %s times in a row; backing it off", key, destination.failures)
+    destination.save()
 
 
 def claim_timers(worker: str, now: dt.datetime) -> list[int]:
@@ -244,12 +373,145 @@ class Round:
     def handled(self) -> int:
         return self.sent + self.failed + self.timers
 
+    def add(self, other: Round) -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.timers += other.timers
+
+    def count(self, status: str) -> None:
+        if status == NotificationStatus.SENT:
+            self.sent += 1
+        else:
+            self.failed += 1
+
+
+class SendPool:
+    """The worker's send threads: ALERT_SEND_THREADS of them, each with its own database connection.
+
+    The main thread claims (`room()` says how much it may) and `submit`s; a thread sends and records the
+    outcome with `deliver_one`, then takes the next. `collect()` counts what finished since it was last
+    called. Started the first time it is needed, stopped by `LeaseKeeper.stop()`, letting the sends in
+    flight finish first.
+    """
+
+    def __init__(self, worker: str, keeper: LeaseKeeper, size: int) -> None:
+        self.worker, self.keeper, self.size = worker, keeper, size
+        self._queue: queue.SimpleQueue[Notification | None] = queue.SimpleQueue()
+        self._changed = threading.Condition()
+        self._in_flight: dict[int, tuple[str, int]] = {}  # id: (destination, member id)
+        self._finished = Round()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for number in range(self.size):
+            thread = threading.Thread(target=self._run, name=f"alerts-send-{number + 1}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float) -> None:
+        for _thread in self._threads:
+            self._queue.put(None)
+        give_up_at = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, give_up_at - time.monotonic()))
+        self._threads = []
+
+    @property
+    def in_flight(self) -> int:
+        with self._changed:
+            return len(self._in_flight)
+
+    def room(self) -> Room:
+        with self._changed:
+            room = Room(self.size - len(self._in_flight))
+            for destination, member_id in self._in_flight.values():
+                room.members[member_id] += 1
+                if destination:
+                    room.destinations[destination] += 1
+            return room
+
+    def submit(self, notification: Notification) -> None:
+        with self._changed:
+            self._in_flight[notification.pk] = (notification.destination, notification.alert.member_id)
+        self._queue.put(notification)
+
+    def collect(self) -> Round:
+        with self._changed:
+            finished, self._finished = self._finished, Round()
+            return finished
+
+    def wait_for_a_finish(self, timeout: float) -> None:
+        with self._changed:
+            if self._finished.handled == 0:
+                self._changed.wait(timeout)
+
+    def _run(self) -> None:
+        try:
+            while (notification := self._queue.get()) is not None:
+                status = NotificationStatus.PENDING
+                try:
+                    connection.close_if_unusable_or_obsolete()  # the database may have gone away meanwhile
+                    status = deliver_one(notification, self.worker, self.keeper)
+                except Exception:  # the database went away: the lease runs out and the row is retried
+                    log.warning("alerts: could not record notification %s", notification.pk, exc_info=True)
+                    connection.close()
+                finally:
+                    with self._changed:
+                        self._in_flight.pop(notification.pk, None)
+                        self._finished.count(status)
+                        self._changed.notify_all()
+        finally:
+            connection.close()  # this thread's own connection
+
+
+def _send_pool(worker: str, keeper: LeaseKeeper | None) -> SendPool | None:
+    """The running worker's pool; None inside a test's transaction (which other threads cannot see) or
+    without a started keeper, where sends go one after another on the calling thread."""
+    if keeper is None or not keeper.running or connection.in_atomic_block:
+        return None
+    return keeper.pool(worker)
+
 
 def work_due(worker: str, *, max_rows: int = 200, keeper: LeaseKeeper | None = None) -> Round:
-    """Handles what is due now: escalation timers first, then notifications, up to `max_rows`.
+    """Handles what is due now: escalation timers first, then notifications, urgent first, up to `max_rows`.
 
-    `keeper` (run_worker starts one) renews each send's lease while it is in flight.
+    `keeper` (run_worker starts one) renews each send's lease while it is in flight, and runs the sends
+    on its pool of threads; this call then keeps the pool fed for up to ROUND_SECONDS and returns what
+    finished meanwhile (sends still in flight are counted by a later call).
     """
+    pool = _send_pool(worker, keeper)
+    if pool is None:
+        return _work_due_one_by_one(worker, max_rows, keeper)
+    done = Round()
+    give_up_at = time.monotonic() + ROUND_SECONDS
+    while done.handled < max_rows and time.monotonic() < give_up_at:
+        done.add(pool.collect())
+        now = timezone.now()
+        room = pool.room()
+        if not anything_due(now, room):  # nothing this worker could take now
+            if pool.in_flight and anything_due(now):
+                # Due rows wait for a send to their destination or member to finish: wait for one, and
+                # look again meanwhile in case new rows come.
+                pool.wait_for_a_finish(FINISH_POLL_SECONDS)
+                continue
+            break
+        timer_ids = claim_timers(worker, now)
+        for timer_id in timer_ids:
+            fire_timer(timer_id)
+            done.timers += 1
+        claimed = claim_notifications(worker, now, room) if room.slots else []
+        for notification in claimed:
+            pool.submit(notification)
+        if timer_ids or claimed:
+            continue
+        if not pool.in_flight:
+            break  # due, but held by another worker's claim (or locked by it): nothing here to wait for
+        pool.wait_for_a_finish(FINISH_POLL_SECONDS)  # a thread or a cap frees up, or new rows come
+    done.add(pool.collect())
+    return done
+
+
+def _work_due_one_by_one(worker: str, max_rows: int, keeper: LeaseKeeper | None) -> Round:
     done = Round()
     while done.handled < max_rows:
         now = timezone.now()
@@ -261,19 +523,19 @@ def work_due(worker: str, *, max_rows: int = 200, keeper: LeaseKeeper | None = N
             done.timers += 1
         claimed = claim_notifications(worker, now)
         for notification in claimed:
-            if deliver_one(notification, worker, keeper) == NotificationStatus.SENT:
-                done.sent += 1
-            else:
-                done.failed += 1
+            done.count(deliver_one(notification, worker, keeper))
         if not timer_ids and not claimed:
             break
     return done
 
 
-def anything_due(now: dt.datetime) -> bool:
-    """A cheap read, so an idle worker on SQLite polls without taking the write lock."""
+def anything_due(now: dt.datetime, room: Room | None = None) -> bool:
+    """A cheap read, so an idle worker on SQLite polls without taking the write lock.
+
+    With `room`, only notifications this worker could take now count.
+    """
     return (
-        Notification.objects.due(now).exists()
+        claimable(now, room).exists()
         or EscalationTimer.objects.filter(fired_at__isnull=True, due_at__lte=now).exists()
     )
 

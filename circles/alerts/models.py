@@ -6,6 +6,7 @@ time forward by a lease; if the worker dies, the lease runs out and the row is d
 """
 
 import secrets
+import urllib.parse
 import uuid
 
 from django.conf import settings
@@ -178,6 +179,38 @@ class SkipReason(models.TextChoices):
     CLOSED = "closed", _("the alert was closed")
 
 
+class Priority(models.IntegerChoices):
+    """Which due notifications a worker claims first: every one of an urgent alert, then the rest."""
+
+    URGENT = 0, _("Urgent: an SOS or a safety answer")
+    ROUTINE = 1, _("A rule: craving, mood, return to use, commitments, out of touch")
+
+
+def priority_of(alert: "Alert") -> int:
+    return Priority.URGENT if alert.urgent else Priority.ROUTINE
+
+
+def destination_of(channel: str, address: str) -> str:
+    """Whom a send waits on, for the caps on concurrent sends and for backing off one that keeps failing.
+
+    Every email goes through the one mail server (EMAIL_HOST) and every text through the one SMS
+    provider, so each is one destination; a webhook's is its host and port. In-app messages send nothing.
+    """
+    if channel == logic.EMAIL:
+        return "email"
+    if channel == logic.SMS:
+        return "sms"
+    if channel != logic.WEBHOOK:
+        return ""
+    try:
+        parts = urllib.parse.urlsplit(address)
+        host = (parts.hostname or "").lower()
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # not an address at all: the send fails for good, on its own
+        return "webhook " + address[:200]
+    return f"webhook {host}:{port}"
+
+
 class NotificationQuerySet(models.QuerySet["Notification"]):
     def due(self, now):
         return self.filter(status=NotificationStatus.PENDING, due_at__lte=now)
@@ -201,6 +234,8 @@ class Notification(models.Model):
     )
     skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
     due_at = models.DateTimeField(default=timezone.now)  # next attempt, or the end of a claim's lease
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.ROUTINE)
+    destination = models.CharField(max_length=300, blank=True)  # destination_of(channel, address)
     claimed_by = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -215,10 +250,34 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["recipient", "status"]),
+            # The claim: pending rows, urgent first, then by due time.
+            models.Index(
+                fields=["priority", "due_at"],
+                condition=Q(status=NotificationStatus.PENDING),
+                name="alerts_notification_claim",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.recipient_name} for alert {self.alert_id}"
+
+
+class Destination(models.Model):
+    """A mail server, SMS provider or webhook host whose sends keep failing, shared by all workers.
+
+    After ALERT_DESTINATION_FAILURES failures in a row that were its fault (no answer in time, no
+    connection, a server error), it is blocked for a while: its rows wait, unclaimed, without holding
+    a send thread, while other destinations go on. A success clears it.
+    """
+
+    key = models.CharField(max_length=300, unique=True)  # Notification.destination
+    failures = models.PositiveIntegerField(default=0)  # in a row
+    blocked_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class DeliveryAttempt(models.Model):

@@ -24,6 +24,8 @@ from circles.alerts.models import (
     Rung,
     RungPerson,
     SkipReason,
+    destination_of,
+    priority_of,
 )
 from circles.audit.trail import record
 from circles.lib.time import user_zone
@@ -99,6 +101,7 @@ def _notifications_for(alert: Alert, rung: Rung, allowed_ties: set[int], now) ->
             "recipient_name": tie.display_name,
             "created_at": now,
             "due_at": now,
+            "priority": priority_of(alert),
         }
         skip = ""
         if tie.pk not in allowed_ties:
@@ -108,7 +111,9 @@ def _notifications_for(alert: Alert, rung: Rung, allowed_ties: set[int], now) ->
         for channel in person.channels or [logic.IN_APP]:
             address = _address(person, channel)
             reason = skip or ("" if address else SkipReason.NO_ADDRESS)
-            row = Notification(channel=channel, address=address, **base)
+            row = Notification(
+                channel=channel, address=address, destination=destination_of(channel, address), **base
+            )
             if reason:
                 row.status, row.skip_reason = NotificationStatus.SKIPPED, reason
             elif channel == logic.IN_APP:  # nothing to send: it is on their page from now on
