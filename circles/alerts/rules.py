@@ -1,20 +1,23 @@
 """Signals become alerts here. Event rules run inside the transaction of the change that raised them;
-the time rules (missed commitments, disengagement) run in the worker's periodic job.
+the time rules (missed commitments, disengagement) run in the worker's scheduler, in chunks of members
+(circles/worker/scheduler.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 from django.db import transaction
-from django.db.models import Exists, Max, Subquery
+from django.db.models import Exists, Max, OuterRef, Subquery
 
+from circles.accounts.models import User
 from circles.alerts import logic
 from circles.alerts.models import Alert, AlertSettings, Rung
 from circles.alerts.outbox import raise_alert
 from circles.checkins.models import CheckIn, SafetySignal
 from circles.lib.time import local_today
-from circles.network.health import load_adherence
+from circles.network.adherence import load_adherence_many
 from circles.network.models import Commitment, Interaction
 
 
@@ -97,15 +100,41 @@ def on_checkin(checkin) -> None:
             raise_alert(member, kind, facts={"level": level, "days": days, "until": end.isoformat()})
 
 
-def check_time_rules(now: dt.datetime) -> int:
+# Members per chunk of a time-rule pass: big enough that the fixed queries per chunk are few over a
+# pass, small enough that each chunk's reads and its one transaction stay short.
+TIME_RULES_CHUNK = 500
+
+
+def check_time_rules(now: dt.datetime, *, chunk_size: int = TIME_RULES_CHUNK) -> int:
     """Missed commitments and disengagement for every member with a ladder. Returns alerts raised."""
-    raised = 0
-    members = {rung.member_id: rung.member for rung in Rung.objects.select_related("member")}
-    if not members:
-        return 0
-    settings_by_member = {s.member_id: s for s in AlertSettings.objects.filter(member_id__in=members)}
+    return sum(time_rules_by_chunk(now, chunk_size=chunk_size))
+
+
+def time_rules_by_chunk(now: dt.datetime, *, chunk_size: int = TIME_RULES_CHUNK) -> Iterator[int]:
+    """The time rules, a chunk of members at a time (by id); yields the alerts each chunk raised.
+
+    A chunk reads what the rules need in at most 7 queries, whatever its size, then raises its alerts
+    (each costs its own queries) in one short transaction: SQLite has one writer, and a whole pass
+    must not hold it. Between chunks the caller (the worker's scheduler) may renew its lease or stop.
+    """
+    with_ladder = User.objects.filter(Exists(Rung.objects.filter(member=OuterRef("pk")))).order_by("pk")
+    after = 0
+    while True:
+        members = list(with_ladder.filter(pk__gt=after)[:chunk_size])
+        if not members:
+            return
+        yield _time_rules_for(members, now)
+        if len(members) < chunk_size:
+            return
+        after = members[-1].pk
+
+
+def _time_rules_for(members: list, now: dt.datetime) -> int:
+    ids = [member.pk for member in members]
+    chosen = {s.member_id: s for s in AlertSettings.objects.filter(member_id__in=ids)}
+    rules = {member.pk: chosen.get(member.pk) or AlertSettings(member=member) for member in members}
     last_contact = dict(
-        Interaction.objects.filter(member_id__in=members)
+        Interaction.objects.filter(member_id__in=ids)
         .values("member_id")
         .annotate(last=Max("occurred_at"))
         .values_list("member_id", "last")
@@ -114,49 +143,73 @@ def check_time_rules(now: dt.datetime) -> int:
     last_raised = {
         (row["member_id"], row["kind"]): row["last"]
         for row in Alert.objects.filter(
-            member_id__in=members, kind__in=(logic.DISENGAGEMENT, logic.MISSED_COMMITMENTS)
+            member_id__in=ids, kind__in=(logic.DISENGAGEMENT, logic.MISSED_COMMITMENTS)
         )
         .values("member_id", "kind")
         .annotate(last=Max("created_at"))
     }
-    for member_id, member in members.items():
-        rules = settings_by_member.get(member_id) or AlertSettings(member=member)
-        with transaction.atomic():
-            if rules.disengagement_on:
-                last = last_contact.get(member_id) or member.date_joined
-                quiet_days = (now - last).days
-                previous = last_raised.get((member_id, logic.DISENGAGEMENT))
-                if quiet_days >= rules.disengaged_days and (previous is None or previous < last):
-                    _alert, created = raise_alert(
-                        member, logic.DISENGAGEMENT, facts={"days": quiet_days}, now=now
-                    )
-                    raised += created
-            if rules.missed_commitments_on:
-                raised += _missed_commitments(
-                    member, rules, last_raised.get((member_id, logic.MISSED_COMMITMENTS)), now
-                )
+    worst = _worst_missed_commitments([m for m in members if rules[m.pk].missed_commitments_on], now)
+
+    to_raise: list[tuple[object, str, dict]] = []
+    held_back: dict[int, tuple] = {}  # member id: (commitment, count, previous alert) awaiting a check
+    for member in members:
+        rule = rules[member.pk]
+        if rule.disengagement_on:
+            last = last_contact.get(member.pk) or member.date_joined
+            quiet_days = (now - last).days
+            previous = last_raised.get((member.pk, logic.DISENGAGEMENT))
+            if quiet_days >= rule.disengaged_days and (previous is None or previous < last):
+                to_raise.append((member, logic.DISENGAGEMENT, {"days": quiet_days}))
+        count, commitment = worst.get(member.pk, (0, None))
+        if commitment is not None and count >= rule.missed_commitments:
+            previous = last_raised.get((member.pk, logic.MISSED_COMMITMENTS))
+            if previous is None:
+                to_raise.append((member, logic.MISSED_COMMITMENTS, _missed_facts(count, commitment)))
+            else:
+                held_back[member.pk] = (commitment, count, previous)
+    if held_back:
+        # The same run of misses asks the ladder once: again only after contact with that person since.
+        tie_contact = {
+            (row["member_id"], row["tie_id"]): row["last"]
+            for row in Interaction.objects.filter(
+                member_id__in=held_back, tie_id__in={c.tie_id for c, _count, _prev in held_back.values()}
+            )
+            .values("member_id", "tie_id")
+            .annotate(last=Max("occurred_at"))
+        }
+        for member in members:
+            if member.pk in held_back:
+                commitment, count, previous = held_back[member.pk]
+                contact = tie_contact.get((member.pk, commitment.tie_id))
+                if contact is not None and previous < contact:
+                    to_raise.append((member, logic.MISSED_COMMITMENTS, _missed_facts(count, commitment)))
+    if not to_raise:
+        return 0  # nothing written: the chunk never takes the write lock
+    to_raise.sort(key=lambda item: (item[0].pk, item[1] != logic.DISENGAGEMENT))
+    raised = 0
+    with transaction.atomic():
+        for member, kind, facts in to_raise:
+            _alert, created = raise_alert(member, kind, facts=facts, now=now)
+            raised += created
     return raised
 
 
-def _missed_commitments(member, rules: AlertSettings, previous, now) -> int:
-    commitments = list(Commitment.objects.filter(member=member).select_related("tie"))
-    adherence = load_adherence(member, commitments) if commitments else {}
-    worst = max(
-        ((result.missed_in_a_row, c) for c in commitments if (result := adherence.get(c.pk))),
-        default=(0, None),
-        key=lambda pair: pair[0],
-    )
-    count, commitment = worst
-    if commitment is None or count < rules.missed_commitments:
-        return 0
-    if previous is not None:
-        last_contact = (
-            Interaction.objects.filter(member=member, tie_id=commitment.tie_id).aggregate(
-                last=Max("occurred_at")
-            )
-        )["last"]
-        if last_contact is None or previous >= last_contact:
-            return 0  # the same run of misses already asked the ladder
-    facts = {"count": count, "title": commitment.title, "commitment": commitment.pk}
-    _alert, created = raise_alert(member, logic.MISSED_COMMITMENTS, facts=facts, now=now)
-    return int(created)
+def _worst_missed_commitments(members: list, now: dt.datetime) -> dict[int, tuple[int, Commitment]]:
+    """Per member, the commitment with the most occurrences missed in a row (the first by title on a tie)."""
+    if not members:
+        return {}
+    commitments = list(Commitment.objects.filter(member__in=members).select_related("tie"))
+    adherence = load_adherence_many(members, commitments, now)
+    worst: dict[int, tuple[int, Commitment]] = {}
+    for commitment in commitments:  # in the order of Commitment.Meta, as the network page lists them
+        result = adherence.get(commitment.pk)
+        if result is None:
+            continue
+        best = worst.get(commitment.member_id)
+        if best is None or result.missed_in_a_row > best[0]:
+            worst[commitment.member_id] = (result.missed_in_a_row, commitment)
+    return worst
+
+
+def _missed_facts(count: int, commitment: Commitment) -> dict:
+    return {"count": count, "title": commitment.title, "commitment": commitment.pk}
