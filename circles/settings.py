@@ -374,6 +374,9 @@ CIRCLES_DEMO_PASSWORD = env("CIRCLES_DEMO_PASSWORD", "circles-demo-2026")
 
 # --- Background worker: how often it wakes for its periodic jobs.
 WORKER_POLL_SECONDS = float(env("WORKER_POLL_SECONDS", "5"))
+# One worker at a time runs the periodic jobs (circles/worker/scheduler.py); it renews this lease every
+# WORKER_POLL_SECONDS and between chunks, and another worker takes over once it has run out.
+SCHEDULER_LEASE_SECONDS = env_int("SCHEDULER_LEASE_SECONDS", 60)
 # /healthz answers 503 when no worker has written a heartbeat (every 5 s) for this long.
 WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 30)
 

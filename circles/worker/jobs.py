@@ -1,16 +1,21 @@
-"""Periodic jobs the worker runs between deliveries (alert delivery itself is circles/alerts/delivery.py).
+"""Periodic jobs, run by the worker that holds the scheduler lease (circles/worker/scheduler.py) in a
+thread beside delivery (alert delivery itself is circles/alerts/delivery.py).
 
-Each job is a function taking `now` and returning how many things it handled; it must be safe to
-run on several workers at once.
+Each job is a function taking `now` and returning how many things it handled, or, for a long job,
+an iterator yielding that chunk by chunk (between chunks the scheduler renews its lease and may stop).
+One worker runs them at a time, but each must still be safe to run on two at once: a worker that
+stalls past its lease can overlap with the one that took over.
 """
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db import DatabaseError
 from django.utils import timezone
 
 from circles.alerts import delivery, rules
@@ -41,17 +46,19 @@ def purge_old_login_attempts(now: dt.datetime) -> int:
     return deleted
 
 
-def check_alert_rules(now: dt.datetime) -> int:
-    """The alert rules that depend on time passing: missed commitments and disengagement."""
-    return rules.check_time_rules(now)
+def check_alert_rules(now: dt.datetime) -> Iterator[int]:
+    """The alert rules that depend on time passing (missed commitments, disengagement), in chunks."""
+    return rules.time_rules_by_chunk(now)
 
 
 def close_answered_alerts(now: dt.datetime) -> int:
     return delivery.close_answered_alerts(now)
 
 
+Job = Callable[[dt.datetime], int | Iterator[int]]
+
 # (job, how often it runs)
-PERIODIC_JOBS: list[tuple[Callable[[dt.datetime], int], dt.timedelta]] = [
+PERIODIC_JOBS: list[tuple[Job, dt.timedelta]] = [
     (purge_expired_sessions, dt.timedelta(minutes=15)),
     (purge_old_login_attempts, dt.timedelta(hours=6)),
     (check_alert_rules, dt.timedelta(minutes=15)),
@@ -60,22 +67,83 @@ PERIODIC_JOBS: list[tuple[Callable[[dt.datetime], int], dt.timedelta]] = [
 ]
 
 
-class PeriodicRunner:
-    """Remembers when each periodic job last ran in this process."""
+def job_key(job: Job) -> str:
+    """The name a job's last run is saved under."""
+    return f"{job.__module__}.{job.__qualname__}"
 
-    def __init__(self, jobs=None):
+
+class PeriodicRunner:
+    """Runs each job when its interval has passed since it last ran.
+
+    `last_run` (job key: time) starts empty; the scheduler fills it from its lease row and saves it
+    there through `on_ran`. `keep_going()` is asked before each job and between the chunks of a job
+    that works in chunks: when it says no, the round ends and the job in progress is not counted as
+    run (it runs again in full next time; each chunk it finished is already saved). With
+    `contain_errors`, a job that fails with anything but a database error is logged and waits for its
+    next turn, so one broken job does not stop the others; a database error always ends the round.
+    """
+
+    def __init__(
+        self,
+        jobs: list[tuple[Job, dt.timedelta]] | None = None,
+        *,
+        keep_going: Callable[[], bool] = lambda: True,
+        on_ran: Callable[[Job, dt.datetime], object] = lambda job, when: None,
+        contain_errors: bool = False,
+    ) -> None:
         self.jobs = jobs if jobs is not None else PERIODIC_JOBS
-        self.last_run: dict[Callable, dt.datetime] = {}
+        self.keep_going = keep_going
+        self.on_ran = on_ran
+        self.contain_errors = contain_errors
+        self.last_run: dict[str, dt.datetime] = {}
+
+    def due(self, now: dt.datetime) -> list[Job]:
+        return [
+            job
+            for job, every in self.jobs
+            if (last := self.last_run.get(job_key(job))) is None or now - last >= every
+        ]
 
     def run_due(self, now: dt.datetime | None = None) -> int:
+        """Runs the jobs that are due; returns how many ran to the end."""
         now = now or timezone.now()
         ran = 0
-        for job, every in self.jobs:
-            last = self.last_run.get(job)
-            if last is None or now - last >= every:
-                handled = job(now)
-                self.last_run[job] = now
-                ran += 1
-                if handled:
-                    log.info("worker: %s handled %d", job.__name__, handled)
+        for job in self.due(now):
+            if not self.keep_going():
+                break
+            started = time.monotonic()
+            try:
+                handled = self._run(job, now)
+            except DatabaseError:
+                raise
+            except Exception:
+                if not self.contain_errors:
+                    raise
+                log.exception("worker: %s failed; it is tried again at its next turn", job.__name__)
+                handled = 0
+            if handled is None:
+                break
+            self.last_run[job_key(job)] = now
+            self.on_ran(job, now)
+            ran += 1
+            took = time.monotonic() - started
+            if handled or took >= 1:
+                log.info("worker: %s handled %d in %.1f s", job.__name__, handled, took)
         return ran
+
+    def _run(self, job: Job, now: dt.datetime) -> int | None:
+        """How many things the job handled, or None when it was stopped part-way."""
+        result = job(now)
+        if isinstance(result, int):
+            return result
+        handled = 0
+        try:
+            for count in result:
+                handled += count
+                if not self.keep_going():
+                    return None
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()  # a generator left part-way ends now, not whenever it is collected
+        return handled

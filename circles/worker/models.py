@@ -15,3 +15,18 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SchedulerLease(models.Model):
+    """Which worker runs the periodic jobs, until when, and when each job last ran (scheduler.py).
+
+    One row. The holder renews `expires_at` while it runs; once it has passed, any worker may take over.
+    """
+
+    name = models.CharField(max_length=50, unique=True)
+    holder = models.CharField(max_length=200, blank=True)  # host:pid, empty when handed over
+    expires_at = models.DateTimeField()
+    last_runs = models.JSONField(default=dict)  # job (module.function): ISO time it last ran to the end
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder or 'nobody'} until {self.expires_at:%Y-%m-%d %H:%M:%S}"

@@ -2,9 +2,11 @@
 
 Each loop delivers the alert notifications and escalation timers that are due (circles/alerts/
 delivery.py) and the account emails waiting (address confirmation, password reset: circles/accounts/
-outbox.py), runs the periodic jobs whose time has come, then waits for new work: PostgreSQL wakes
-it at once with NOTIFY; on SQLite it looks again after ALERT_POLL_SECONDS. Any number of workers can
-run against PostgreSQL; on SQLite run one.
+outbox.py), then waits for new work: PostgreSQL wakes it at once with NOTIFY; on SQLite it looks
+again after ALERT_POLL_SECONDS. The periodic jobs run beside it, in the scheduler's own thread, on
+whichever worker holds the scheduler lease (circles/worker/scheduler.py), so sending never waits for
+them. Any number of workers can run against PostgreSQL; on SQLite run one. With --once everything
+runs once, in this thread.
 """
 
 import logging
@@ -21,8 +23,8 @@ from django.utils import timezone
 from circles.accounts.outbox import send_pending_account_emails
 from circles.alerts import delivery
 from circles.worker.heartbeat import HeartbeatWriter
-from circles.worker.jobs import PeriodicRunner
 from circles.worker.models import WorkerHeartbeat
+from circles.worker.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +43,19 @@ class Command(BaseCommand):
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         name = f"{socket.gethostname()}:{os.getpid()}"
-        runner = PeriodicRunner()
         waker = delivery.Waker(stop)
         keeper = delivery.LeaseKeeper(name)  # renews the lease of each send while it is in flight
         WorkerHeartbeat.objects.update_or_create(
             name=name, defaults={"started_at": timezone.now(), "last_seen_at": timezone.now()}
         )
         heartbeat = HeartbeatWriter(name, HEARTBEAT_SECONDS)
+        scheduler = Scheduler(name, count=heartbeat.count)
         threads = not connection.in_atomic_block  # tests run the worker inside a transaction, without them
         if threads:
             keeper.start()
             heartbeat.start()
+        if threads and not once:
+            scheduler.start()
         self.stdout.write(f"worker {name} started")
         self.stdout.flush()
         outage_wait = 0.5
@@ -62,9 +66,10 @@ class Command(BaseCommand):
                     if not in_test_transaction:
                         close_old_connections()  # reconnect if the database went away between loops
                     done = delivery.work_due(name, keeper=keeper)
-                    emailed = send_pending_account_emails()
-                    ran = runner.run_due() + emailed
-                    heartbeat.count(ran + done.handled)
+                    emailed = send_pending_account_emails()  # people wait for these: never behind a job
+                    if not threads or once:
+                        scheduler.run_due()
+                    heartbeat.count(emailed + done.handled)
                     if not threads or once:
                         heartbeat.beat()
                     outage_wait = 0.5
@@ -89,6 +94,7 @@ class Command(BaseCommand):
                 else:
                     stop.wait(settings.ALERT_POLL_SECONDS)
         finally:
+            scheduler.stop()  # after the chunk in progress; hands the lease to another worker
             heartbeat.stop()
             keeper.stop()
             waker.close()

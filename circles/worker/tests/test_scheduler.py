@@ -1,0 +1,161 @@
+"""The scheduler: one worker at a time runs the periodic jobs, beside delivery, and hands over cleanly."""
+
+import datetime as dt
+import threading
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import OperationalError
+from django.utils import timezone
+
+from circles.alerts import logic
+from circles.alerts.models import Alert
+from circles.worker import jobs
+from circles.worker.models import SchedulerLease
+from circles.worker.scheduler import Scheduler
+
+START = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+SECOND = dt.timedelta(seconds=1)
+
+
+class Counted:
+    """A periodic job that counts its runs (a real function, so it has a name to be saved under)."""
+
+    def __init__(self):
+        self.runs: list[dt.datetime] = []
+
+        def counted_job(now):
+            self.runs.append(now)
+            return 0
+
+        self.job = counted_job
+
+
+@pytest.fixture
+def counted():
+    return Counted()
+
+
+def two_workers(counted, every=dt.timedelta(minutes=15)):
+    schedule = [(counted.job, every)]
+    return Scheduler("host-a:1", schedule), Scheduler("host-b:2", schedule)
+
+
+def at(seconds: float):
+    """The clock `seconds` after START, standing still."""
+    return time_machine.travel(START + seconds * SECOND, tick=False)
+
+
+def run_at(scheduler: Scheduler, seconds: float) -> int:
+    with at(seconds):
+        return scheduler.run_due()
+
+
+def test_one_worker_at_a_time_runs_the_jobs(db, counted, settings):
+    settings.SCHEDULER_LEASE_SECONDS = 60
+    a, b = two_workers(counted)
+    assert run_at(a, 0) == 1
+    assert run_at(b, 0) == 0  # a holds the lease
+    assert run_at(b, 59) == 0
+    assert run_at(a, 50) == 0  # nothing due, but a renews its lease…
+    assert run_at(b, 100) == 0  # …so b still waits
+    assert (a.holding, b.holding) == (True, False)
+    assert counted.runs == [START]
+
+
+def test_a_silent_scheduler_is_taken_over_and_the_last_runs_survive(db, counted, settings):
+    settings.SCHEDULER_LEASE_SECONDS = 60
+    a, b = two_workers(counted)
+    run_at(a, 0)
+    # a dies: nobody renews. Once the lease has run out b takes over, without running again at once
+    # what a ran a minute ago.
+    assert run_at(b, 61) == 0
+    assert b.holding and SchedulerLease.objects.get().holder == "host-b:2"
+    assert run_at(b, 15 * 60) == 1
+    assert counted.runs == [START, START + dt.timedelta(minutes=15)]
+    assert run_at(a, 15 * 60 + 30) == 0 and not a.holding  # b renewed at 15 minutes
+
+
+def test_a_worker_that_stops_hands_over_at_once(db, counted):
+    a, b = two_workers(counted)
+    run_at(a, 0)
+    with at(1):
+        a.stop()  # never started: stopping only hands the lease over
+    assert run_at(b, 2) == 0 and b.holding
+    assert SchedulerLease.objects.get().holder == "host-b:2"
+
+
+def test_a_long_job_renews_the_lease_between_chunks_and_stops_when_asked(db, settings):
+    settings.SCHEDULER_LEASE_SECONDS = 60
+    done = []
+
+    def chunked_job(now):
+        for chunk in range(5):
+            traveller.shift(40)  # each chunk takes 40 s: the whole job far longer than the lease
+            done.append(chunk)
+            if chunk == 3:
+                a._stopping.set()  # SIGTERM arrives during the fourth chunk
+            yield 1
+
+    a, b = Scheduler("host-a:1", [(chunked_job, dt.timedelta(minutes=15))]), Scheduler("host-b:2", [])
+    with time_machine.travel(START, tick=False) as traveller:
+        assert a.run_due() == 0  # stopped part-way: not recorded as run
+        assert done == [0, 1, 2, 3]  # the fifth chunk never started
+        assert b.run_due() == 0 and not b.holding  # renewed after each chunk, so still a's
+    assert SchedulerLease.objects.get().last_runs == {}
+
+
+def test_a_broken_job_does_not_stop_the_others_in_the_thread(db, counted, caplog):
+    def broken_job(now):
+        raise ValueError("a bug")
+
+    scheduler = Scheduler("host-a:1", [(broken_job, dt.timedelta(minutes=15)), (counted.job, SECOND)])
+    with pytest.raises(ValueError):
+        run_at(scheduler, 0)  # run synchronously (run_worker --once, tests), it fails loudly
+    scheduler.runner.contain_errors = True  # as start() sets it for the thread
+    assert run_at(scheduler, 1) == 2
+    assert "broken_job failed" in caplog.text and len(counted.runs) == 1
+    assert run_at(scheduler, 2) == 1  # the broken one waits for its next turn
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_in_the_thread_is_logged_and_tried_again(settings, caplog):
+    settings.WORKER_POLL_SECONDS = 0.01
+    succeeded = threading.Event()
+    attempts = []
+
+    def flaky_job(now):
+        attempts.append(now)
+        if len(attempts) == 1:
+            raise OperationalError("the database went away")
+        succeeded.set()
+        return 0
+
+    scheduler = Scheduler("host-a:1", [(flaky_job, dt.timedelta(minutes=15))])
+    scheduler.start()
+    try:
+        assert succeeded.wait(10)  # bounded: the thread retries every 0.01 s
+    finally:
+        scheduler.stop()
+    assert "the database did not answer" in caplog.text
+    lease = SchedulerLease.objects.get()
+    assert lease.holder == "" and lease.expires_at <= timezone.now()  # handed over on stop
+    assert list(lease.last_runs) == [
+        "circles.worker.tests.test_scheduler.test_a_database_error_in_the_thread_is_logged_and_tried_again.<locals>.flaky_job"
+    ]
+
+
+def test_run_worker_once_runs_the_time_rules_synchronously(riley, sam):
+    from circles.alerts.tests.factories import askable, ladder
+
+    ladder(riley, askable(riley, sam))
+    riley.date_joined = timezone.now() - dt.timedelta(days=30)
+    riley.save(update_fields=["date_joined"])
+    call_command("run_worker", "--once")
+    assert Alert.objects.get().kind == logic.DISENGAGEMENT
+
+
+def test_every_periodic_job_has_a_name_of_its_own():
+    keys = [jobs.job_key(job) for job, _every in jobs.PERIODIC_JOBS]
+    assert len(set(keys)) == len(keys)
