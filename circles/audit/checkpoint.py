@@ -1,39 +1,85 @@
-"""Checkpoints: the signed head of the audit chain, written outside the database.
+"""Checkpoints: the signed head of the audit trail, written outside the database.
 
 The worker writes one every AUDIT_CHECKPOINT_MINUTES (and `manage.py audit_checkpoint` on demand) to the
 file AUDIT_CHECKPOINT_PATH, one JSON line each, or, when that setting is "log", as a log line on the
 logger "circles.audit.checkpoint". `manage.py verify_audit` compares the table with the latest checkpoint
-whose signature holds, so rows removed from the end of the chain are found, which the chain alone
-cannot show.
+whose signature holds, so rows removed from the end of any member's chain are found, which the chains
+alone cannot show.
+
+A checkpoint describes the trail up to one id, its last: every chain's row count, newest id and hash
+there. Rows of different members are written side by side, so a row with a smaller id may commit after
+one with a larger id; the checkpoint therefore reads its last id at a moment when no audited write is in
+flight (on PostgreSQL, by taking the lock every writer holds shared), and every row up to it is final.
 """
 
 import datetime as dt
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Count, Max
+from django.db import connection, transaction
+from django.db.models import Max
 
-from circles.audit import logic
+from circles.audit import logic, triggers
 from circles.audit.models import AuditEvent
-from circles.audit.trail import signing_key, verification_secrets
+from circles.audit.trail import CHAIN_LOCK_KEY, TRAIL_HEAD, signing_key, verification_secrets
 
 LOG = "log"  # the AUDIT_CHECKPOINT_PATH that sends checkpoints to the log instead of a file
 log = logging.getLogger("circles.audit.checkpoint")
 worker_log = logging.getLogger(__name__)
 
 
+# How long a checkpoint looks for a moment when no audited write is in flight before it queues for one.
+QUIET_SECONDS = 5.0
+
+# Each chain up to an id: its row count and its newest row (whose hash comes from the join).
+CHAIN_HEADS = (
+    f"SELECT newest.chain, chains.row_count, newest.id, newest.hash FROM {triggers.TABLE} AS newest "  # noqa: S608
+    f"JOIN (SELECT chain, COUNT(*) AS row_count, MAX(id) AS last_id FROM {triggers.TABLE} WHERE id <= %s "
+    "GROUP BY chain) AS chains ON newest.id = chains.last_id ORDER BY newest.chain"
+)
+
+
+def settled_last_id() -> int | None:
+    """The newest id such that every row with an id up to it is committed, or never will be."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            _hold_trail_head()
+        # On SQLite writers are one at a time and take ids in the order they commit: nothing to wait for.
+        return AuditEvent.objects.aggregate(last=Max("id"))["last"]
+
+
+def _hold_trail_head() -> None:
+    """Takes alone the lock every audited write holds shared until it ends: once held, no row is in flight.
+
+    It tries without queueing first, so that writers never wait behind a checkpoint; only a trail with
+    writes always in flight for QUIET_SECONDS makes it queue, and new writes then wait for those.
+    """
+    deadline = time.monotonic() + QUIET_SECONDS
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [CHAIN_LOCK_KEY, TRAIL_HEAD])
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [CHAIN_LOCK_KEY, TRAIL_HEAD])
+
+
+def head_as_of(last_id: int | None) -> logic.TrailHead:
+    """The trail as the table holds it now, up to `last_id`: row count, newest row, and every chain's head."""
+    if last_id is None:
+        return logic.trail_head([])
+    with connection.cursor() as cursor:
+        cursor.execute(CHAIN_HEADS, [last_id])
+        return logic.trail_head(logic.ChainHead(*found) for found in cursor.fetchall())
+
+
 def current(now: dt.datetime, key_id: str) -> logic.Checkpoint:
-    """The head of the chain now. Rows are immutable, so the last row's hash cannot change after the count."""
-    head = AuditEvent.objects.aggregate(rows=Count("id"), last_id=Max("id"))
-    last_hash = ""
-    if head["last_id"] is not None:
-        last_hash = AuditEvent.objects.values_list("hash", flat=True).get(pk=head["last_id"])
-    return logic.Checkpoint(
-        rows=head["rows"], last_id=head["last_id"], last_hash=last_hash, at=now, key_id=key_id
-    )
+    """The head of the trail now, up to the newest row that is final."""
+    return logic.checkpoint_of(head_as_of(settled_last_id()), now, key_id)
 
 
 def write(now: dt.datetime) -> logic.Checkpoint:
@@ -92,16 +138,11 @@ def read(path: str | Path) -> CheckpointFile:
 
 
 def compare(checkpoint: logic.Checkpoint) -> str | None:
-    """What in the table does not match the checkpoint, in one sentence; None when it all does."""
+    """What in the table does not match the checkpoint, in one sentence; None when it all does.
+
+    Rows added since, with larger ids, do not count: a checkpoint older than the newest rows is checked
+    against the trail as it stood at its last id.
+    """
     if checkpoint.last_id is None:
         return None
-    up_to = AuditEvent.objects.filter(id__lte=checkpoint.last_id).aggregate(
-        rows=Count("id"), newest=Max("id")
-    )
-    kept_hash = AuditEvent.objects.filter(pk=checkpoint.last_id).values_list("hash", flat=True).first()
-    return logic.compare_with_checkpoint(
-        checkpoint,
-        logic.KeptRows(
-            rows_up_to_checkpoint=up_to["rows"], hash_at_checkpoint=kept_hash, newest_kept_id=up_to["newest"]
-        ),
-    )
+    return logic.compare_with_checkpoint(checkpoint, head_as_of(checkpoint.last_id))

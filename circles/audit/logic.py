@@ -1,9 +1,14 @@
-"""The audit trail's keyed hash chain and its checkpoints, as pure functions (keys are passed in).
+"""The audit trail's keyed hash chains and its checkpoints, as pure functions (keys are passed in).
 
-A row's hash is an HMAC-SHA256, under a key that lives only in the environment, over the row's content
-and the hash of the row before it. Without the key nobody can recompute the chain after changing a row.
-A checkpoint is the head of the chain (row count, last id, last hash), signed with the same keys and kept
-outside the database, so rows removed from the end of the chain are found too.
+The trail is one chain per member: a row joins the chain of the member it is about (its subject), or,
+about nobody, of the member who acted; rows with neither share chain 0. A row's hash is an HMAC-SHA256,
+under a key that lives only in the environment, over the row's id and content, its chain and the hash
+of the row before it in that chain. Without the key nobody can recompute a chain after changing,
+removing or moving a row. Writers about different members never wait for each other.
+
+A checkpoint is the head of the whole trail up to one id: the row count, the last id and hash, and a
+digest of every chain's (key, rows, last id, last hash) as of that id. It is signed with the same keys
+and kept outside the database, so rows removed from the end of any chain are found too.
 """
 
 import datetime as dt
@@ -14,7 +19,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-GENESIS = "0" * 64  # the "previous hash" of the first row
+GENESIS = "0" * 64  # the "previous hash" of the first row of a chain
+SHARED_CHAIN = 0  # the chain of rows about nobody and by nobody (account ids start at 1)
 
 # A key id is short and plain: it is stored on every row and must not contain the field separator.
 KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
@@ -53,10 +59,20 @@ def parse_keys(entries: Iterable[str]) -> list[Key]:
     return keys
 
 
+def chain_of(actor_id: int | None, subject_id: int | None) -> int:
+    """The chain a row joins: its subject's; about nobody, its actor's; with neither, the shared chain."""
+    if subject_id is not None:
+        return subject_id
+    if actor_id is not None:
+        return actor_id
+    return SHARED_CHAIN
+
+
 @dataclass(frozen=True)
 class Row:
     """What a row's hash covers, in plain values."""
 
+    id: int  # taken before the row is written, once its chain is locked
     at: dt.datetime
     actor_id: int | None
     action: str
@@ -65,7 +81,8 @@ class Row:
     outcome: str
     client_address: str | None
     key_id: str
-    previous_hash: str
+    chain: int
+    previous_hash: str  # the hash of the row before it in its chain
 
 
 def _utc(moment: dt.datetime) -> str:
@@ -73,8 +90,13 @@ def _utc(moment: dt.datetime) -> str:
 
 
 def row_hash(row: Row, secret: bytes) -> str:
-    """HMAC-SHA256, keyed with `secret`, over the row's fields and the previous row's hash."""
+    """HMAC-SHA256, keyed with `secret`, over the row's id, fields, chain and the previous row's hash.
+
+    The id is covered, so the order of the trail holds across chains too: a row moved to another place
+    in the trail, even between rows of other chains, no longer matches its hash.
+    """
     parts = [
+        str(row.id),
         _utc(row.at),
         "" if row.actor_id is None else str(row.actor_id),
         row.action,
@@ -83,6 +105,7 @@ def row_hash(row: Row, secret: bytes) -> str:
         row.outcome,
         row.client_address or "",
         row.key_id,
+        str(row.chain),
         row.previous_hash,
     ]
     # The unit separator cannot appear in any field (codes, numbers, addresses, key ids), so the join is
@@ -96,22 +119,26 @@ class Break:
     reason: str
 
 
-def first_break(rows: Iterable[tuple[int, Row, str]], secrets: Mapping[str, bytes]) -> Break | None:
-    """The first row, in id order, whose link or hash does not match; None when the chain is whole.
+def first_break(rows: Iterable[tuple[Row, str]], secrets: Mapping[str, bytes]) -> Break | None:
+    """The first row, in id order, whose link or hash does not match; None when every chain is whole.
 
-    `rows` yields (id, content, stored hash); `secrets` maps key ids to secrets. A row made with a key
-    that is not in `secrets` is a break: it cannot be checked.
+    `rows` yields (content, stored hash) in id order; `secrets` maps key ids to secrets. The newest row
+    of each chain so far is kept, so a row removed from the middle of a chain breaks the link of the
+    next row of its chain. A row made with a key that is not in `secrets` is a break: it cannot be
+    checked.
     """
-    expected_previous = GENESIS
-    for row_id, row, stored in rows:
-        if row.previous_hash != expected_previous:
-            return Break(row_id, "its previous-row hash does not match the row before it")
+    newest: dict[int, str] = {}  # chain -> hash of its newest row so far
+    for row, stored in rows:
+        if row.chain != chain_of(row.actor_id, row.subject_id):
+            return Break(row.id, f"it is in chain {row.chain}, not in that of the member it names")
+        if row.previous_hash != newest.get(row.chain, GENESIS):
+            return Break(row.id, "its previous-row hash does not match the row before it in its chain")
         secret = secrets.get(row.key_id)
         if secret is None:
-            return Break(row_id, f"it names key {row.key_id!r}, which is not in AUDIT_HMAC_KEYS")
+            return Break(row.id, f"it names key {row.key_id!r}, which is not in AUDIT_HMAC_KEYS")
         if not hmac.compare_digest(row_hash(row, secret), stored):
-            return Break(row_id, "its content does not match its hash")
-        expected_previous = stored
+            return Break(row.id, "its content does not match its hash")
+        newest[row.chain] = stored
     return None
 
 
@@ -119,23 +146,87 @@ def first_break(rows: Iterable[tuple[int, Row, str]], secrets: Mapping[str, byte
 
 
 @dataclass(frozen=True)
+class ChainHead:
+    """One chain up to some id: how many rows it has there, and its newest row's id and hash."""
+
+    chain: int
+    rows: int
+    last_id: int
+    last_hash: str
+
+
+@dataclass(frozen=True)
+class TrailHead:
+    """The whole trail up to some id: what a checkpoint signs, and what verify_audit measures again."""
+
+    rows: int
+    last_id: int | None  # the newest row up to that id
+    last_hash: str  # its hash ("" with no rows)
+    chains: int
+    heads: str  # SHA-256 over every chain's (key, rows, last id, last hash), in the order of the keys
+
+
+def trail_head(chains: Iterable[ChainHead]) -> TrailHead:
+    """The head of the trail from the heads of its chains, given in the order of their keys."""
+    digest = hashlib.sha256()
+    rows, count, last = 0, 0, None
+    for head in chains:
+        digest.update(f"{head.chain}\x1f{head.rows}\x1f{head.last_id}\x1f{head.last_hash}\n".encode())
+        rows, count = rows + head.rows, count + 1
+        if last is None or head.last_id > last.last_id:
+            last = head
+    return TrailHead(
+        rows=rows,
+        last_id=None if last is None else last.last_id,
+        last_hash="" if last is None else last.last_hash,
+        chains=count,
+        heads=digest.hexdigest(),
+    )
+
+
+@dataclass(frozen=True)
 class Checkpoint:
-    """The head of the chain at one moment: how many rows, and the newest row's id and hash."""
+    """The head of the trail at one moment, as of its newest row then (`last_id`).
+
+    `chains` and `heads` are None in a checkpoint written before the trail had one chain per member
+    (migration audit.0004 gave every row a new hash): only its row count can be compared.
+    """
 
     rows: int
     last_id: int | None
     last_hash: str
     at: dt.datetime
     key_id: str
+    chains: int | None = None
+    heads: str | None = None
+
+    @property
+    def before_chains_per_member(self) -> bool:
+        return self.heads is None
 
     def fields(self) -> dict:
-        return {
+        fields = {
             "at": _utc(self.at),
             "key_id": self.key_id,
             "last_hash": self.last_hash,
             "last_id": self.last_id,
             "rows": self.rows,
         }
+        if not self.before_chains_per_member:
+            fields |= {"chains": self.chains, "heads": self.heads}
+        return fields
+
+
+def checkpoint_of(head: TrailHead, at: dt.datetime, key_id: str) -> Checkpoint:
+    return Checkpoint(
+        rows=head.rows,
+        last_id=head.last_id,
+        last_hash=head.last_hash,
+        at=at,
+        key_id=key_id,
+        chains=head.chains,
+        heads=head.heads,
+    )
 
 
 def _signature(fields: dict, secret: bytes) -> str:
@@ -153,17 +244,23 @@ class UntrustedCheckpoint(ValueError):
     """A checkpoint line that cannot be read or whose signature does not hold."""
 
 
+FIELDS = ("at", "key_id", "last_hash", "last_id", "rows")
+PER_MEMBER_FIELDS = ("chains", "heads")
+
+
 def read_checkpoint(line: str, secrets: Mapping[str, bytes]) -> Checkpoint:
     """The checkpoint in `line` (a JSON object, possibly after a log prefix) once its signature holds.
 
-    Raises UntrustedCheckpoint with the reason otherwise.
+    Raises UntrustedCheckpoint with the reason otherwise. The signature covers the fields present, so a
+    checkpoint cannot be passed off as one from before the chains per member by removing fields.
     """
     start = line.find("{")
     if start < 0:
         raise UntrustedCheckpoint("it is not a checkpoint")
     try:
         data, _ = json.JSONDecoder().raw_decode(line[start:])
-        fields = {name: data[name] for name in ("at", "key_id", "last_hash", "last_id", "rows")}
+        names = FIELDS + (PER_MEMBER_FIELDS if "heads" in data else ())
+        fields = {name: data[name] for name in names}
         signature = data["signature"]
     except (ValueError, KeyError, TypeError):
         raise UntrustedCheckpoint("it is not a checkpoint") from None
@@ -179,38 +276,46 @@ def read_checkpoint(line: str, secrets: Mapping[str, bytes]) -> Checkpoint:
         last_hash=fields["last_hash"],
         at=dt.datetime.strptime(fields["at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC),
         key_id=fields["key_id"],
+        chains=fields.get("chains"),
+        heads=fields.get("heads"),
     )
 
 
-@dataclass(frozen=True)
-class KeptRows:
-    """What the table holds now, measured against one checkpoint."""
+def compare_with_checkpoint(checkpoint: Checkpoint, kept: TrailHead) -> str | None:
+    """What does not match between the table and a checkpoint, in one sentence; None when all of it does.
 
-    rows_up_to_checkpoint: int  # rows whose id is at most the checkpoint's last id
-    hash_at_checkpoint: str | None  # the hash of the checkpoint's last row, None if that row is gone
-    newest_kept_id: int | None  # the newest row whose id is at most the checkpoint's last id
-
-
-def compare_with_checkpoint(checkpoint: Checkpoint, kept: KeptRows) -> str | None:
-    """What does not match between the table and a checkpoint, in one sentence; None when all of it does."""
+    `kept` is what the table holds now up to the checkpoint's last id.
+    """
     when = _utc(checkpoint.at)
     if checkpoint.rows == 0 or checkpoint.last_id is None:
         return None
-    missing = checkpoint.rows - kept.rows_up_to_checkpoint
-    if kept.hash_at_checkpoint is None:
-        after = "" if kept.newest_kept_id is None else f" after #{kept.newest_kept_id}"
+    missing = checkpoint.rows - kept.rows
+    if kept.last_id != checkpoint.last_id:
+        after = "" if kept.last_id is None else f" after #{kept.last_id}"
         return (
             f"The audit trail was cut short: the checkpoint of {when} counted {checkpoint.rows} rows up to "
             f"#{checkpoint.last_id}, and the newest {missing} rows{after} are missing."
         )
-    if not hmac.compare_digest(kept.hash_at_checkpoint, checkpoint.last_hash):
+    if checkpoint.before_chains_per_member:
+        # Its hashes are those of the single chain that migration audit.0004 re-chained.
+        return None if not missing else _count_differs(checkpoint, kept, when)
+    if not hmac.compare_digest(kept.last_hash, checkpoint.last_hash):
         return (
             f"Audit row #{checkpoint.last_id} does not match the checkpoint of {when}: its hash differs, "
-            "so the chain was rewritten up to it."
+            "so its chain was rewritten up to it."
         )
     if missing:
+        return _count_differs(checkpoint, kept, when)
+    if not hmac.compare_digest(kept.heads, checkpoint.heads or ""):
         return (
-            f"The checkpoint of {when} counted {checkpoint.rows} rows up to #{checkpoint.last_id}; "
-            f"{kept.rows_up_to_checkpoint} of them are there now."
+            f"The members' chains up to #{checkpoint.last_id} do not match the checkpoint of {when}: the "
+            "newest row of at least one of them was removed, replaced or moved, or the chain rewritten."
         )
     return None
+
+
+def _count_differs(checkpoint: Checkpoint, kept: TrailHead, when: str) -> str:
+    return (
+        f"The checkpoint of {when} counted {checkpoint.rows} rows up to #{checkpoint.last_id}; "
+        f"{kept.rows} of them are there now."
+    )

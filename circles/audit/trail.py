@@ -10,13 +10,17 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
-from circles.audit import logic
+from circles.audit import logic, triggers
 from circles.audit.models import AuditEvent, Outcome
 from circles.lib.client import current_client_address
 
-# Any constant will do: every writer takes the same PostgreSQL advisory lock, so rows join the chain
-# one at a time, in the order of their ids.
+# On PostgreSQL a writer holds, to the end of its transaction, the advisory lock (CHAIN_LOCK_KEY, chain)
+# of each chain it adds to, so a chain's rows join it one at a time, in the order of their ids, while
+# writers about other members go on. Each writer also holds (CHAIN_LOCK_KEY, TRAIL_HEAD) shared; a
+# checkpoint takes it alone for the instant it reads the newest id, so that every id up to it is then
+# committed or never will be (checkpoint.py). Any constant will do for the key.
 CHAIN_LOCK_KEY = 7_147_001
+TRAIL_HEAD = -1  # below every chain's lock: chain keys are folded into 0 … 2**31 - 1
 
 
 def keys() -> list[logic.Key]:
@@ -69,20 +73,25 @@ def record(action: str, actor, *, subject=None, object_ref: str = "", outcome: s
 
 
 def record_many(events: Iterable[Event]) -> None:
-    """Add rows in one insert, chained in order."""
+    """Add rows in one insert, each at the end of the chain of the member it is about, in order.
+
+    Locks only the chains written to, to the end of the enclosing transaction. A transaction that
+    records about several members should do it in one call, which takes their locks in order: two
+    transactions taking the same two chains in opposite orders would wait for each other until
+    PostgreSQL ends one of them with a deadlock error.
+    """
     events = list(events)
     if not events:
         return
     at, address, key = timezone.now(), _address(), signing_key()
+    chains = [logic.chain_of(event.actor_id, event.subject_id) for event in events]
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-        # On SQLite every transaction begins IMMEDIATE (settings), so writers are already one at a time.
-        previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or logic.GENESIS
+        _lock(chains)
+        newest, ids = _newest_hashes_and_new_ids(sorted(set(chains)), len(events))
         rows = []
-        for event in events:
+        for event, chain, row_id in zip(events, chains, ids, strict=True):
             row = AuditEvent(
+                id=row_id,
                 at=at,
                 actor_id=event.actor_id,
                 action=event.action,
@@ -91,20 +100,73 @@ def record_many(events: Iterable[Event]) -> None:
                 outcome=event.outcome,
                 client_address=address,
                 key_id=key.id,
-                previous_hash=previous,
+                chain=chain,
+                previous_hash=newest.get(chain, logic.GENESIS),
             )
-            row.hash = previous = logic.row_hash(row.chain_row(), key.secret)
+            row.hash = newest[chain] = logic.row_hash(row.chain_row(), key.secret)
             rows.append(row)
         AuditEvent.objects.bulk_create(rows)
 
 
-def _chain() -> Iterator[tuple[int, logic.Row, str]]:
+def _lock(chains: list[int]) -> None:
+    """PostgreSQL: the trail head's lock shared, then the chains' locks in order; one query.
+
+    On SQLite every transaction begins IMMEDIATE (settings), so writers are one at a time anyway.
+    """
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted({chain & 0x7FFF_FFFF for chain in chains})  # the two-key form takes 32-bit keys
+    with connection.cursor() as cursor:
+        # PostgreSQL evaluates a volatile output column after ORDER BY, so the locks are taken in order.
+        cursor.execute(
+            "SELECT CASE WHEN k = %s THEN pg_advisory_xact_lock_shared(%s, k) "
+            "ELSE pg_advisory_xact_lock(%s, k) END FROM unnest(%s::integer[]) AS k ORDER BY k",
+            [TRAIL_HEAD, CHAIN_LOCK_KEY, CHAIN_LOCK_KEY, [TRAIL_HEAD, *keys]],
+        )
+
+
+# The hash of the newest row of each chain wanted (an index lookup each), then the new ids. Only the
+# table's name and placeholders are written into the SQL; the chains and the count are passed as values.
+NEWEST_HASHES = (
+    f"SELECT chain, hash, NULL FROM {triggers.TABLE} WHERE id IN (SELECT (SELECT newest.id "  # noqa: S608
+    f"FROM {triggers.TABLE} AS newest WHERE newest.chain = wanted.column1 ORDER BY newest.id DESC LIMIT 1) "
+    "FROM (VALUES {wanted}) AS wanted)"
+)
+NEW_IDS = {
+    "postgresql": f"SELECT NULL, NULL, nextval(pg_get_serial_sequence('{triggers.TABLE}', 'id')) "  # noqa: S608
+    "FROM generate_series(1, %s)",
+    # One writer at a time: the ids after the last one AUTOINCREMENT gave (it never gives one twice).
+    "sqlite": f"SELECT NULL, NULL, seq FROM sqlite_sequence WHERE name = '{triggers.TABLE}'",  # noqa: S608
+}
+
+
+def _newest_hashes_and_new_ids(chains: list[int], count: int) -> tuple[dict[int, str], list[int]]:
+    """The hash of each chain's newest row (chains that have one) and `count` new ids, in one query.
+
+    Run once the chains are locked, so that within a chain ids grow in the order rows are committed.
+    """
+    newest = NEWEST_HASHES.format(wanted=", ".join(["(%s)"] * len(chains)))
+    postgresql = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{newest} UNION ALL {NEW_IDS[connection.vendor]}", [*chains, count] if postgresql else chains
+        )
+        found = cursor.fetchall()
+    hashes = {chain: row_hash for chain, row_hash, _ in found if chain is not None}
+    ids = sorted(row_id for chain, _, row_id in found if chain is None)
+    if not postgresql:
+        last = ids[0] if ids else 0
+        ids = list(range(last + 1, last + 1 + count))
+    return hashes, ids
+
+
+def _chain() -> Iterator[tuple[logic.Row, str]]:
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
-        yield event.pk, event.chain_row(), event.hash
+        yield event.chain_row(), event.hash
 
 
 def first_break() -> logic.Break | None:
-    """Walks the whole trail; the first row that does not match, or None."""
+    """Walks the whole trail in id order, following each chain; the first row that does not match, or None."""
     return logic.first_break(_chain(), verification_secrets())
 
 

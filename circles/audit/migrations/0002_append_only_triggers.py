@@ -6,7 +6,7 @@ from circles.audit import triggers
 
 
 def install(apps, schema_editor):
-    triggers.install(schema_editor.connection)
+    triggers.install(schema_editor.connection, chains_per_member=False)
 
 
 def drop(apps, schema_editor):

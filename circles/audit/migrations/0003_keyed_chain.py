@@ -6,47 +6,13 @@ old chain (plain SHA-256) is checked on the way: if it is already broken, the mi
 the row, rather than sealing a changed trail under the new key.
 """
 
-import datetime as dt
-import hashlib
-
 from django.conf import settings
 from django.db import migrations, models
 
 from circles.audit import logic, triggers
+from circles.audit.migrations import _formats
 
 CHUNK = 2000
-
-
-def _plain_sha256(event, previous_hash: str) -> str:
-    """The chain before this migration: SHA-256 with no key (circles/audit/logic.py as it was)."""
-    parts = [
-        event.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "" if event.actor_id is None else str(event.actor_id),
-        event.action,
-        "" if event.subject_id is None else str(event.subject_id),
-        event.object_ref,
-        event.outcome,
-        event.client_address or "",
-        previous_hash,
-    ]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
-
-def _keyed(event, key: logic.Key, previous_hash: str) -> str:
-    return logic.row_hash(
-        logic.Row(
-            at=event.at,
-            actor_id=event.actor_id,
-            action=event.action,
-            subject_id=event.subject_id,
-            object_ref=event.object_ref,
-            outcome=event.outcome,
-            client_address=event.client_address,
-            key_id=key.id,
-            previous_hash=previous_hash,
-        ),
-        key.secret,
-    )
 
 
 def _rechain(apps, schema_editor, check, make) -> None:
@@ -80,9 +46,14 @@ def rechain_with_key(apps, schema_editor):
 
     def make(event, previous):
         event.key_id = key.id
-        return _keyed(event, key, previous)
+        return _formats.keyed_one_chain(event, key.id, key.secret, previous)
 
-    _rechain(apps, schema_editor, lambda event, previous: _plain_sha256(event, previous) == event.hash, make)
+    _rechain(
+        apps,
+        schema_editor,
+        lambda event, previous: _formats.plain_one_chain(event, previous) == event.hash,
+        make,
+    )
 
 
 def rechain_without_key(apps, schema_editor):
@@ -90,17 +61,17 @@ def rechain_without_key(apps, schema_editor):
 
     def check(event, previous):
         key = keys.get(event.key_id)
-        return key is not None and _keyed(event, key, previous) == event.hash
+        return key is not None and _formats.keyed_one_chain(event, key.id, key.secret, previous) == event.hash
 
     def make(event, previous):
         event.key_id = ""
-        return _plain_sha256(event, previous)
+        return _formats.plain_one_chain(event, previous)
 
     _rechain(apps, schema_editor, check, make)
 
 
 def install(apps, schema_editor):
-    triggers.install(schema_editor.connection)
+    triggers.install(schema_editor.connection, chains_per_member=False)
 
 
 def drop(apps, schema_editor):

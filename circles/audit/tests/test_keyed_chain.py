@@ -118,12 +118,12 @@ sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's
 
 INSERT_OR_REPLACE = (
     "INSERT OR REPLACE INTO audit_auditevent (id, at, actor_id, action, subject_id, object_ref, outcome, "
-    "client_address, key_id, previous_hash, hash) VALUES (%s, %s, %s, 'checkin.view', %s, 'scope:nothing', "
-    "'allowed', NULL, %s, %s, %s)"
+    "client_address, key_id, chain, previous_hash, hash) VALUES (%s, %s, %s, 'checkin.view', %s, "
+    "'scope:nothing', 'allowed', NULL, %s, %s, %s, %s)"
 )
 
 
-def _replace(victim, *, row_id, hash_value) -> None:
+def _replace(victim, *, row_id, hash_value, previous_hash=None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             INSERT_OR_REPLACE,
@@ -133,7 +133,8 @@ def _replace(victim, *, row_id, hash_value) -> None:
                 victim.actor_id,
                 victim.subject_id,
                 victim.key_id,
-                victim.previous_hash,
+                victim.chain,
+                victim.previous_hash if previous_hash is None else previous_hash,
                 hash_value,
             ],
         )

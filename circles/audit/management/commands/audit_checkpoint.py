@@ -1,4 +1,4 @@
-"""`manage.py audit_checkpoint`: writes the signed head of the audit chain now (the worker does it on a
+"""`manage.py audit_checkpoint`: writes the signed head of the audit trail now (the worker does it on a
 schedule, every AUDIT_CHECKPOINT_MINUTES)."""
 
 from django.conf import settings
@@ -9,7 +9,10 @@ from circles.audit import checkpoint
 
 
 class Command(BaseCommand):
-    help = "Write a signed checkpoint of the audit trail (row count, last id and hash) outside the database."
+    help = (
+        "Write a signed checkpoint of the audit trail (row count, last id and hash, and the head of every "
+        "member's chain) outside the database."
+    )
 
     def handle(self, *args, **options):
         destination = settings.AUDIT_CHECKPOINT_PATH
@@ -18,5 +21,9 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"Could not write the checkpoint to {destination}: {error}") from error
         where = "the log (circles.audit.checkpoint)" if destination == checkpoint.LOG else destination
-        last = "no rows yet" if written.last_id is None else f"{written.rows} rows up to #{written.last_id}"
+        last = (
+            "no rows yet"
+            if written.last_id is None
+            else f"{written.rows} rows up to #{written.last_id} ({written.chains} chains)"
+        )
         self.stdout.write(f"Checkpoint written to {where}: {last}, key {written.key_id}.")
