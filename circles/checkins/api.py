@@ -240,7 +240,9 @@ class DefinitionOut(Schema):
 
 
 def _struggling_for(member, ids: list[int]) -> list[Tie]:
-    ties = list(Tie.objects.filter(member=member, pk__in=set(ids), status=TieStatus.ACTIVE))
+    """The member's current ties with these ids, or 400. Only their ids are read: a check-in links them
+    and answers with their ids, and building whole ties (decrypting boundaries) costs each check-in."""
+    ties = list(Tie.objects.filter(member=member, pk__in=set(ids), status=TieStatus.ACTIVE).only("pk"))
     if len(ties) != len(set(ids)):
         raise ValidationError({"struggling_for": _("Choose from your own current ties.")})
     return ties
