@@ -38,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 0.60
 TARGET_P95_MS = 50.0
+SLICES = 10  # turns each kind takes at full rate in a run
 CHECKIN_PATH = "/api/v1/checkins"
 BARE_PATH = "/bench/bare-insert"
 CACHE_OPERATIONS = {"get", "set", "add", "incr", "delete", "get_many", "set_many", "touch", "has_key"}
@@ -275,11 +276,19 @@ class Sample:
 @dataclass(frozen=True)
 class Round:
     samples: list[Sample]
-    started: float
+    seconds: float  # from the first request's start to the last answer
+
+    @classmethod
+    def timed(cls, samples: list[Sample], started: float) -> Round:
+        return cls(samples, max(s.done for s in samples) - started)
+
+    @classmethod
+    def combined(cls, rounds: list[Round]) -> Round:
+        return cls([s for r in rounds for s in r.samples], sum(r.seconds for r in rounds))
 
     @property
     def rate(self) -> float:
-        return len(self.samples) / (max(s.done for s in self.samples) - self.started)
+        return len(self.samples) / self.seconds
 
     def percentile_ms(self, percent: int) -> float:
         latencies = [s.latency_ms for s in self.samples]
@@ -312,7 +321,7 @@ def as_fast_as_answered(address, requests: Sequence[bytes], connections: int) ->
 
     started = time.perf_counter()
     run_threads(client, connections)
-    return Round(samples, started)
+    return Round.timed(samples, started)
 
 
 def at_rate(address, requests: Sequence[bytes], rate: float, clients: int = 32) -> Round:
@@ -345,7 +354,7 @@ def at_rate(address, requests: Sequence[bytes], rate: float, clients: int = 32) 
         work.put(None)
     for thread in threads:
         thread.join()
-    return Round(samples, started)
+    return Round.timed(samples, started)
 
 
 def exchange_or_zero(connection: Connection, request: bytes) -> int:
@@ -468,22 +477,17 @@ def one_run(number: int, address, members: list[Member], args, log: Path) -> Run
     checkins = [request_bytes(CHECKIN_PATH, member) for member in members]
     bares = [request_bytes(BARE_PATH, member) for member in members]
 
-    def checkin_round() -> Round:
-        forget_checkins()
-        result = as_fast_as_answered(address, checkins, args.connections)
-        expect_created("POST /api/v1/checkins", result, log)
-        return result
-
-    def bare_round() -> Round:
-        result = as_fast_as_answered(address, bares, args.connections)
-        expect_created("the bare view", result, log)
-        return result
-
-    # Alternate which goes first, so a machine that gets busier or quieter during a run favours neither.
-    if number % 2:
-        checkin, bare = checkin_round(), bare_round()
-    else:
-        bare, checkin = bare_round(), checkin_round()
+    # At full rate the two kinds take turns, a slice of members at a time (the bare view first in every
+    # other slice), so a machine that gets busier or quieter during the run weighs on both alike.
+    forget_checkins()
+    full: dict[str, list[Round]] = {"check-in": [], "bare": []}
+    for part in range(SLICES):
+        turns = [("check-in", checkins[part::SLICES]), ("bare", bares[part::SLICES])]
+        for name, requests in turns if part % 2 else reversed(turns):
+            result = as_fast_as_answered(address, requests, args.connections)
+            expect_created(f"{name} at full rate", result, log)
+            full[name].append(result)
+    checkin, bare = (Round.combined(full[name]) for name in ("check-in", "bare"))
     half = checkin.rate / 2
     forget_checkins()
     checkin_half = at_rate(address, checkins[: args.half_requests], half)
@@ -683,7 +687,8 @@ def measure(
         as_fast_as_answered(address, [request_bytes(CHECKIN_PATH, m) for m in warm], args.connections)
         print(  # noqa: T201
             f"\n{args.runs} runs; each: {len(members):,} check-ins (one per member) and as many bare "
-            f"INSERTs, as fast as answered; then {args.half_requests:,} of each at half the check-in rate",
+            f"INSERTs as fast as answered, taking {SLICES} turns each; then {args.half_requests:,} of "
+            "each at half the check-in rate",
             flush=True,
         )
         return [
