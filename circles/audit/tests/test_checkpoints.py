@@ -1,5 +1,5 @@
-"""Checkpoints: the signed head of the chain, kept outside the database, shows rows cut from the end of the
-trail, which the chain alone cannot."""
+"""Checkpoints: the signed head of the trail, kept outside the database, shows rows cut from the end of the
+trail or of any member's chain, which the chains alone cannot."""
 
 import datetime as dt
 import json
@@ -11,10 +11,11 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.utils import timezone
 
 from circles.audit import checkpoint, logic, triggers
 from circles.audit.models import AuditEvent
-from circles.audit.trail import first_break, record, signing_key
+from circles.audit.trail import Event, first_break, record, record_many, signing_key
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -47,10 +48,12 @@ def _verify(capsys, *args) -> str:
 
 def test_a_checkpoint_is_one_signed_line_with_the_head_of_the_chain(trail, checkpoint_file, capsys):
     call_command("audit_checkpoint")
-    assert f"5 rows up to #{trail[-1].pk}" in capsys.readouterr().out
+    assert f"5 rows up to #{trail[-1].pk} in 1 chain" in capsys.readouterr().out
     [line] = checkpoint_file.read_text().splitlines()
     data = json.loads(line)
     assert data["rows"] == 5 and data["last_id"] == trail[-1].pk and data["last_hash"] == trail[-1].hash
+    head = logic.ChainHead(trail[-1].chain, 5, trail[-1].pk, trail[-1].hash)
+    assert data["chains"] == 1 and data["heads"] == logic.trail_head([head]).heads
     assert data["key_id"] == signing_key().id and len(data["signature"]) == 64
     assert signing_key().secret.decode() not in line
     assert "holds every row of the latest checkpoint" in _verify(capsys)
@@ -200,3 +203,101 @@ def test_a_missing_or_stale_checkpoint_is_a_problem_once_the_trail_is_old_enough
         clock.shift(dt.timedelta(hours=3))
         with pytest.raises(CommandError, match="more than twice AUDIT_CHECKPOINT_MINUTES"):
             call_command("verify_audit")
+
+
+# --- One chain per member ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_chains(riley, jamie, sam):
+    """Rows about riley and about jamie, interleaved: riley's at even positions, jamie's at odd ones."""
+    for n in range(3):
+        record("checkin.view", sam, subject=riley, object_ref=f"scope:mood{n}")
+        record("checkin.view", sam, subject=jamie, object_ref=f"scope:mood{n}")
+    return list(AuditEvent.objects.order_by("id"))
+
+
+def test_rows_cut_from_the_end_of_one_members_chain_are_named(two_chains, checkpoint_file):
+    """Riley's newest row goes; jamie's, newer, stays: every chain still holds, the count does not."""
+    riley_0, jamie_0, riley_1, jamie_1, riley_2, jamie_2 = two_chains
+    call_command("audit_checkpoint")
+    _tamper("DELETE FROM audit_auditevent WHERE id = %s", [riley_2.pk])
+    assert first_break() is None
+    with pytest.raises(CommandError, match=rf"counted 6 rows up to #{jamie_2.pk}; 5 of them are there now"):
+        call_command("verify_audit")
+
+
+def test_a_chain_rewritten_with_the_key_below_the_newest_row_still_differs(two_chains, checkpoint_file):
+    """Someone holding the key rewrites riley's chain, whose rows all come before the trail's newest row
+    (jamie's): the checkpoint's digest of every chain's head shows it."""
+    riley_0, jamie_0, riley_1, jamie_1, riley_2, jamie_2 = two_chains
+    call_command("audit_checkpoint")
+    key, previous = signing_key(), riley_0.hash
+    triggers.drop(connection)
+    try:
+        with connection.cursor() as cursor:
+            for position, event in enumerate([riley_1, riley_2]):
+                row = logic.Row(
+                    **{
+                        **event.chain_row().__dict__,
+                        "previous_hash": previous,
+                        "outcome": "denied" if position == 0 else event.outcome,
+                    }
+                )
+                previous = logic.row_hash(row, key.secret)
+                cursor.execute(
+                    "UPDATE audit_auditevent SET outcome = %s, previous_hash = %s, hash = %s WHERE id = %s",
+                    [row.outcome, row.previous_hash, previous, event.pk],
+                )
+    finally:
+        triggers.install(connection)
+    assert first_break() is None
+    with pytest.raises(
+        CommandError, match=rf"The members' chains up to #{jamie_2.pk} do not match the checkpoint"
+    ):
+        call_command("verify_audit")
+
+
+def test_an_older_checkpoint_is_checked_while_newer_rows_exist(
+    two_chains, checkpoint_file, riley, jamie, capsys
+):
+    riley_0, jamie_0, riley_1, jamie_1, riley_2, jamie_2 = two_chains
+    call_command("audit_checkpoint")
+    record_many([Event("checkin.view", riley.pk, subject_id=member.pk) for member in (riley, jamie, riley)])
+    assert "holds every row of the latest checkpoint" in _verify(capsys)
+    assert f"6 rows up to #{jamie_2.pk}" in _verify(capsys)
+
+    # Riley's rows from the checkpoint's newest on go: newer rows of jamie's still end the trail.
+    _tamper("DELETE FROM audit_auditevent WHERE chain = %s AND id >= %s", [riley.pk, riley_2.pk])
+    assert first_break() is None
+    assert AuditEvent.objects.order_by("-id").first().chain == jamie.pk
+    with pytest.raises(CommandError, match=rf"counted 6 rows up to #{jamie_2.pk}; 5 of them are there now"):
+        call_command("verify_audit")
+
+
+def test_a_checkpoint_from_before_the_chains_per_member_still_counts_rows(trail, checkpoint_file, capsys):
+    """Migration audit.0004 replaced every hash; a checkpoint written before it (no chain heads) is
+    trusted for its row count and last id, and verify_audit says so."""
+    key = signing_key()
+    before = logic.Checkpoint(
+        rows=5, last_id=trail[-1].pk, last_hash="a hash replaced since", at=timezone.now(), key_id=key.id
+    )
+    line = logic.checkpoint_line(before, key.secret)
+    assert "heads" not in json.loads(line)
+    checkpoint_file.write_text(line + "\n")
+    out = _verify(capsys)
+    assert "holds every row of the latest checkpoint" in out and "its row count was compared" in out
+
+    _tamper("DELETE FROM audit_auditevent WHERE id = %s", [trail[2].pk])
+    with pytest.raises(CommandError, match=rf"counted 5 rows up to #{trail[-1].pk}; 4 of them are there now"):
+        call_command("verify_audit")
+
+
+def test_a_checkpoint_cannot_pass_for_one_from_before_the_chains_per_member(trail, checkpoint_file):
+    """Dropping the chain heads from a line breaks its signature: the digest cannot be shed."""
+    call_command("audit_checkpoint")
+    data = json.loads(checkpoint_file.read_text())
+    del data["heads"], data["chains"]
+    checkpoint_file.write_text(json.dumps(data) + "\n")
+    with pytest.raises(CommandError, match="line 1: its signature does not match"):
+        call_command("verify_audit")

@@ -177,6 +177,19 @@ def test_an_insert_before_the_first_row_is_refused(trail, row_id):
     assert AuditEvent.objects.count() == 5
 
 
+@sqlite_only
+@pytest.mark.parametrize("after", [0, 1, 3], ids=["a new chain", "its first row", "a middle row"])
+def test_an_insert_that_does_not_follow_the_newest_row_of_its_chain_is_refused(trail, after):
+    """A row linked to anything but its chain's newest row, at the end of the trail, never gets in."""
+    previous_hash = logic.GENESIS if after == 0 else trail[after - 1].hash
+    with (
+        pytest.raises(DatabaseError, match="INSERT not following the newest row of its chain refused"),
+        transaction.atomic(),
+    ):
+        _replace(trail[-1], row_id=trail[-1].pk + 1, hash_value="d" * 64, previous_hash=previous_hash)
+    assert AuditEvent.objects.count() == 5
+
+
 class _Undo(Exception):
     pass
 

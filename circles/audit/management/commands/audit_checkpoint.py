@@ -21,9 +21,7 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"Could not write the checkpoint to {destination}: {error}") from error
         where = "the log (circles.audit.checkpoint)" if destination == checkpoint.LOG else destination
-        last = (
-            "no rows yet"
-            if written.last_id is None
-            else f"{written.rows} rows up to #{written.last_id} ({written.chains} chains)"
-        )
+        chains = "1 chain" if written.chains == 1 else f"{written.chains} chains"
+        last = "no rows yet" if written.last_id is None else f"{written.rows} rows up to #{written.last_id}"
+        last += f" in {chains}" if written.chains else ""
         self.stdout.write(f"Checkpoint written to {where}: {last}, key {written.key_id}.")
