@@ -316,16 +316,19 @@ def deliver_one(notification: Notification, worker: str, keeper: LeaseKeeper | N
 def _note_destination(key: str, error: channels.DeliveryFailed | None, now: dt.datetime) -> None:
     """A success clears a destination's failures; its fault once too often in a row blocks it a while.
 
-    The block grows like a message's retries (`logic.backoff_seconds`) up to
-    ALERT_DESTINATION_BLOCK_CAP_SECONDS. A failure that is the message's own (a refused address, a 4xx)
-    neither counts nor clears.
+    A circuit breaker: after ALERT_DESTINATION_FAILURES failures in a row it is blocked; when the block
+    is over, the next failure (a destination that is still failing) blocks it again at once, each
+    block longer, like a message's retries (`logic.backoff_seconds`, up to
+    ALERT_DESTINATION_BLOCK_CAP_SECONDS). Failures of sends that were already in flight when it was
+    blocked do not make the block longer. A failure that is the message's own (a refused address, a
+    4xx) neither counts nor clears.
     """
     if not key:
         return
     if error is None:
         # Matches no row while the destination is well, so a success costs one UPDATE of nothing.
         Destination.objects.filter(key=key, failures__gt=0).update(
-            failures=0, blocked_until=None, last_error="", changed_at=now
+            failures=0, blocks=0, blocked_until=None, last_error="", changed_at=now
         )
         return
     if not error.destination_trouble:
@@ -334,14 +337,21 @@ def _note_destination(key: str, error: channels.DeliveryFailed | None, now: dt.d
     destination.failures += 1
     destination.last_error = str(error)[:500]
     destination.changed_at = now
-    over = destination.failures - settings.ALERT_DESTINATION_FAILURES
-    if over >= 0:
+    blocked = destination.blocked_until is not None and destination.blocked_until > now
+    if not blocked and destination.failures >= settings.ALERT_DESTINATION_FAILURES:
+        destination.blocks += 1
         wait = logic.backoff_seconds(
-            over + 1, base=settings.ALERT_RETRY_BASE_SECONDS, cap=settings.ALERT_DESTINATION_BLOCK_CAP_SECONDS
+            destination.blocks,
+            base=settings.ALERT_RETRY_BASE_SECONDS,
+            cap=settings.ALERT_DESTINATION_BLOCK_CAP_SECONDS,
         )
         destination.blocked_until = now + dt.timedelta(seconds=wait)
-        if over == 0:
-            log.warning("alerts: %s failed %s times in a row; backing it off", key, destination.failures)
+        log.warning(
+            "alerts: %s failed %s times in a row; not trying it again for %.1f s",
+            key,
+            destination.failures,
+            wait,
+        )
     destination.save()
 
 

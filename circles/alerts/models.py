@@ -267,11 +267,13 @@ class Destination(models.Model):
 
     After ALERT_DESTINATION_FAILURES failures in a row that were its fault (no answer in time, no
     connection, a server error), it is blocked for a while: its rows wait, unclaimed, without holding
-    a send thread, while other destinations go on. A success clears it.
+    a send thread, while other destinations go on. When the block is over its rows are tried again;
+    the first failure then blocks it again, for longer. A success clears it.
     """
 
     key = models.CharField(max_length=300, unique=True)  # Notification.destination
     failures = models.PositiveIntegerField(default=0)  # in a row
+    blocks = models.PositiveIntegerField(default=0)  # blocked this many times since its last success
     blocked_until = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     changed_at = models.DateTimeField(default=timezone.now)

@@ -36,6 +36,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('key', models.CharField(max_length=300, unique=True)),
                 ('failures', models.PositiveIntegerField(default=0)),
+                ('blocks', models.PositiveIntegerField(default=0)),
                 ('blocked_until', models.DateTimeField(blank=True, null=True)),
                 ('last_error', models.CharField(blank=True, max_length=500)),
                 ('changed_at', models.DateTimeField(default=django.utils.timezone.now)),

@@ -174,7 +174,11 @@ def test_a_destination_that_keeps_failing_is_blocked_while_others_go_on(tarpit_a
     with at(400):  # well after the retry time
         assert delivery.work_due("host:1").failed == 1
     blocked = Destination.objects.get(key=key)
-    assert blocked.failures == 2 and blocked.last_error == "webhook: no answer within 10 s"
+    assert (
+        blocked.failures == 2
+        and blocked.blocks == 1
+        and blocked.last_error == "webhook: no answer within 10 s"
+    )
     until = blocked.blocked_until
     assert START + dt.timedelta(seconds=400.5) <= until <= START + dt.timedelta(seconds=401)
     # Meanwhile another member's SOS by webhook to the same host waits, unclaimed, and email goes out.
@@ -186,7 +190,11 @@ def test_a_destination_that_keeps_failing_is_blocked_while_others_go_on(tarpit_a
         assert sorted(waiting.values_list("attempts", flat=True)) == [0, 2]  # no attempt spent
     with at(1000):  # once the block is over, its rows are tried again
         assert delivery.work_due("host:1").failed == 2
-    assert Destination.objects.get(key=key).failures == 4
+    # Still failing: the first failure blocks it again at once, for longer; the second, from a send
+    # already under way, does not make the block longer still.
+    again = Destination.objects.get(key=key)
+    assert again.failures == 4 and again.blocks == 2
+    assert START + dt.timedelta(seconds=1001) <= again.blocked_until <= START + dt.timedelta(seconds=1002)
 
 
 def test_a_success_clears_a_destinations_failures(tarpit_and_mail, riley, monkeypatch):
