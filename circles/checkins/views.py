@@ -46,6 +46,7 @@ from circles.network import drawing as network_drawing
 from circles.network.health import load_network
 
 HISTORY_PER_PAGE = 30
+MAP_TABLE_PER_PAGE = 50  # the map's table of ties, a page at a time (?page=)
 
 
 @login_required
@@ -53,11 +54,14 @@ def my_circle(request):
     """The member's network and its health, with what is due and the latest support scores."""
     network = load_network(request.user)
     entries = network_drawing.map_entries(network.facts)
+    table_page = Paginator(entries, MAP_TABLE_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "network": network,
         "health": network.health,
         "map_svg": network_drawing.network_map(entries, request.user.display_name),
-        "map_rows": network_drawing.map_table_rows(entries),
+        "map_rows": network_drawing.map_table_rows(table_page.object_list),
+        "table_page": table_page,
+        "table_open": "page" in request.GET,
         "chart_svg": network_drawing.weekly_chart(network.health.weeks),
         "reminders": load_reminders(request.user),
         # Perceived support and recovery capital, measured, beside the composition of the network.

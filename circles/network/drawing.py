@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from circles.lib import svg
 from circles.network import logic
@@ -29,9 +30,22 @@ STANCE_COLOUR = {
     logic.SUPPORTS_USE: "#b3261e",
 }
 STRAIN_COLOUR = "#6b2c91"
+CIRCLE_WORDS = {
+    logic.INNER: gettext_lazy("Inner"),
+    logic.MIDDLE: gettext_lazy("Middle"),
+    logic.OUTER: gettext_lazy("Outer"),
+}
 PILLAR_COLOUR = {logic.FAMILY_FRIENDS: "#2e64a8", logic.PROFESSIONAL: "#8a5300", logic.PEER: "#17694a"}
 MARK_SPACING = 38
-LABEL_LIMIT = 60  # beyond this many marks, names would overlap: the table beside the map lists them
+# A circle's band holds this many rows of marks, 60 px apart: room for a strain ring and a name.
+MAX_ROWS = 2
+# At most this many people are drawn one by one. A pillar of a circle whose people would not fit in
+# its part of the band, or beyond this many, shows how many people it holds instead: a map of 500 marks
+# is neither legible nor small. The table below the map lists everyone.
+MAP_MARKS = 60
+MARGIN_DEGREES = 10  # kept clear of the sector lines
+TIGHT_SPACING = 30  # px between marks when a pillar needs two rows: 24 px marks, 6 px apart
+LABEL_CHAR_WIDTH = 7.5  # px per character of a 14 px label, a little over the average
 
 
 def _point(radius: float, degrees: float) -> tuple[float, float]:
@@ -39,30 +53,63 @@ def _point(radius: float, degrees: float) -> tuple[float, float]:
     return CENTRE + radius * math.cos(angle), CENTRE + radius * math.sin(angle)
 
 
-def layout(ties: Sequence[logic.TieFacts]) -> dict[int, tuple[float, float]]:
-    """Where each tie's mark goes: in its circle's band, inside its pillar's sector, evenly spread."""
+def _fits(radius: float, spacing: float = MARK_SPACING) -> int:
+    """How many marks fit side by side on an arc of this radius inside a pillar's sector."""
+    return max(1, int(math.radians(120 - 2 * MARGIN_DEGREES) * radius // spacing))
+
+
+def _rows(circle: str, count: int) -> int:
+    """Rows of marks a pillar's people need in a circle's band: one along its middle if they fit there,
+    else as many as the shortest row (the innermost, 10 px inside the band) needs."""
+    low, high = RING_EDGES[circle]
+    if count <= _fits((low + high) / 2):
+        return 1
+    return max(2, math.ceil(count / _fits(low + 10, TIGHT_SPACING)))
+
+
+@dataclass(frozen=True)
+class Place:
+    x: float
+    y: float
+    label: str  # "below", "above" or "" (no room for the name: it is in the link and the table)
+
+
+def layout(ties: Sequence[logic.TieFacts]) -> dict[int, Place]:
+    """Where each tie's mark goes: in its circle's band, inside its pillar's sector, evenly spread.
+
+    Names go under the marks when a pillar's people fit in one row with room for them, alternately under
+    and over when there is room for every second one, and are left out when even that would overlap.
+    """
     groups: dict[tuple[str, str], list[logic.TieFacts]] = {}
     for tie in ties:
         groups.setdefault((tie.circle, tie.pillar), []).append(tie)
-    positions: dict[int, tuple[float, float]] = {}
+    places: dict[int, Place] = {}
     for (circle, pillar), members in groups.items():
         low, high = RING_EDGES[circle]
         start, end = SECTORS[pillar]
-        margin = 10  # degrees kept clear of the sector lines
-        span = end - start - 2 * margin
-        # One row along the middle of the band when the marks fit; otherwise as many rows as needed.
+        span = end - start - 2 * MARGIN_DEGREES
         middle = (low + high) / 2
-        per_row = max(1, int(math.radians(span) * middle // MARK_SPACING))
         order = sorted(members, key=lambda t: (-t.importance, t.name, t.id))
-        rows = min(max(1, math.ceil(len(order) / per_row)), max(1, int((high - low) // 8)))
+        rows = _rows(circle, len(order))
         per_row = math.ceil(len(order) / rows)
+        room = math.radians(span) * middle / len(order)  # px between neighbours on a single row
+        widest = max(len(map_label(tie.name)) for tie in order) * LABEL_CHAR_WIDTH
+        label_mode = (
+            "" if rows > 1 else "below" if room >= widest else "alternate" if 2 * room >= widest else ""
+        )
         for row in range(rows):
-            radius = middle if rows == 1 else low + 6 + (high - low - 12) * row / (rows - 1)
+            radius = middle if rows == 1 else low + 10 + (high - low - 20) * row / (rows - 1)
             items = order[row * per_row : (row + 1) * per_row]
             for index, tie in enumerate(items):
-                degrees = start + margin + span * (index + 0.5) / len(items)
-                positions[tie.id] = _point(radius, degrees)
-    return positions
+                degrees = start + MARGIN_DEGREES + span * (index + 0.5) / len(items)
+                x, y = _point(radius, degrees)
+                label = (
+                    "above"
+                    if label_mode == "alternate" and index % 2
+                    else label_mode.replace("alternate", "below")
+                )
+                places[tie.id] = Place(x, y, label)
+    return places
 
 
 def _mark(tie: logic.TieFacts, x: float, y: float, size: float) -> str:
@@ -178,10 +225,59 @@ def map_label(name: str, limit: int = 12) -> str:
     return label if label == name else label + "…"
 
 
+def drawn_and_summarised(
+    entries: Sequence[MapEntry], limit: int = MAP_MARKS
+) -> tuple[list[MapEntry], dict[tuple[str, str], int]]:
+    """Which people the map draws one by one, and how many it counts per (circle, pillar) instead.
+
+    Innermost circle first, each pillar of a circle is drawn when its people fit in its part of the band
+    (MAX_ROWS rows) and within `limit` marks in all; otherwise it shows its number of people.
+    """
+    groups: dict[tuple[str, str], list[MapEntry]] = {}
+    for entry in entries:
+        groups.setdefault((entry.tie.circle, entry.tie.pillar), []).append(entry)
+    drawn: list[MapEntry] = []
+    counted: dict[tuple[str, str], int] = {}
+    for key in sorted(groups, key=lambda k: (logic.CIRCLES.index(k[0]), logic.PILLARS.index(k[1]))):
+        members = groups[key]
+        if _rows(key[0], len(members)) <= MAX_ROWS and len(drawn) + len(members) <= limit:
+            drawn.extend(members)
+        else:
+            counted[key] = len(members)
+    return drawn, counted
+
+
+def _counted_group(circle: str, pillar: str, count: int) -> str:
+    """A badge in the middle of a circle's band, in the pillar's sector: how many people are there."""
+    low, high = RING_EDGES[circle]
+    start, end = SECTORS[pillar]
+    x, y = _point((low + high) / 2, (start + end) / 2)
+    label = ngettext(
+        "%(circle)s circle, %(pillar)s: %(count)d person, listed in the table below the map",
+        "%(circle)s circle, %(pillar)s: %(count)d people, listed in the table below the map",
+        count,
+    ) % {"circle": CIRCLE_WORDS[circle], "pillar": logic.pillar_label(pillar), "count": count}
+    inner = svg.element("title", svg.escape(label))
+    inner += svg.element(
+        "circle", cx=x, cy=y, r=24, fill="#ffffff", stroke=PILLAR_COLOUR[pillar], stroke_width=3
+    )
+    inner += svg.text(
+        str(count), x=x, y=y + 2, text_anchor="middle", font_size=16, font_weight="bold", fill="#1f2a44"
+    )
+    inner += svg.text(
+        ngettext("person", "people", count), x=x, y=y + 14, text_anchor="middle", font_size=10, fill="#1f2a44"
+    )
+    return svg.element("g", inner, role="img", aria_label=label)
+
+
 def network_map(entries: Sequence[MapEntry], member_name: str, *, viewer_is_member: bool = True) -> str:
-    """The concentric-circle map: inner, middle and outer circles, split into the three pillars."""
-    shown = [entry.tie for entry in entries]
-    by_id = {entry.tie.id: entry for entry in entries}
+    """The concentric-circle map: inner, middle and outer circles, split into the three pillars.
+
+    Up to MAP_MARKS people are drawn one by one; a pillar of a circle too full to draw shows its count.
+    """
+    drawn, counted = drawn_and_summarised(entries)
+    shown = [entry.tie for entry in drawn]
+    by_id = {entry.tie.id: entry for entry in drawn}
     parts: list[str] = []
     for circle in reversed(logic.CIRCLES):
         parts.append(
@@ -225,14 +321,15 @@ def network_map(entries: Sequence[MapEntry], member_name: str, *, viewer_is_memb
         )
     )
 
-    positions = layout(shown)
-    size = 12.0 if len(shown) <= LABEL_LIMIT else 7.0  # 24 px across: WCAG 2.2 target size
+    places = layout(shown)
+    size = 12.0  # 24 px across: WCAG 2.2 target size
     for tie in shown:
-        x, y = positions[tie.id]
-        inner = _mark(tie, x, y, size)
-        if len(shown) <= LABEL_LIMIT:
+        place = places[tie.id]
+        inner = _mark(tie, place.x, place.y, size)
+        if place.label:
+            y = place.y + size + 15 if place.label == "below" else place.y - size - 6
             inner += svg.text(
-                map_label(tie.name), x=x, y=y + size + 15, text_anchor="middle", font_size=14, fill="#1f2a44"
+                map_label(tie.name), x=place.x, y=y, text_anchor="middle", font_size=14, fill="#1f2a44"
             )
         entry = by_id[tie.id]
         inner = svg.element("title", svg.escape(entry.description)) + inner
@@ -240,10 +337,16 @@ def network_map(entries: Sequence[MapEntry], member_name: str, *, viewer_is_memb
             parts.append(svg.element("a", inner, href=entry.url, aria_label=entry.description))
         else:
             parts.append(svg.element("g", inner, role="img", aria_label=entry.description))
+    for (circle, pillar), count in counted.items():
+        parts.append(_counted_group(circle, pillar, count))
     summary = _(
         "Map of %(name)s's support network: %(count)d ties in inner, middle and outer circles, "
         "across family & friends, professional and peer pillars."
-    ) % {"name": member_name, "count": len(shown)}
+    ) % {"name": member_name, "count": len(entries)}
+    if counted:
+        summary += " " + _(
+            "%(drawn)d are drawn one by one; the other circles show how many people each pillar holds."
+        ) % {"drawn": len(drawn)}
     return svg.document(
         parts,
         width=SIZE,
