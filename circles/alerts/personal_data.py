@@ -6,6 +6,7 @@ from circles.alerts.models import (
     Alert,
     AlertSettings,
     DeliveryAttempt,
+    Destination,
     EscalationTimer,
     Notification,
     Rung,
@@ -81,6 +82,10 @@ PERSONAL_DATA = PersonalData(
         DeliveryAttempt: alert_delivery_attempts,
         EscalationTimer: alert_timers,
         Acknowledgement: alert_answers,
+    },
+    not_member_data={
+        Destination: "how a mail server, SMS provider or webhook host has been answering lately (by host "
+        "name and port): about a service, not a person",
     },
     erase=erase,
 )
