@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Subquery
+from django.db.models import Exists, Max, OuterRef, Q, Subquery
 
 from circles.accounts.models import User
 from circles.alerts import logic
@@ -113,11 +113,18 @@ def check_time_rules(now: dt.datetime, *, chunk_size: int = TIME_RULES_CHUNK) ->
 def time_rules_by_chunk(now: dt.datetime, *, chunk_size: int = TIME_RULES_CHUNK) -> Iterator[int]:
     """The time rules, a chunk of members at a time (by id); yields the alerts each chunk raised.
 
-    A chunk reads what the rules need in at most 7 queries, whatever its size, then raises its alerts
-    (each costs its own queries) in one short transaction: SQLite has one writer, and a whole pass
-    must not hold it. Between chunks the caller (the worker's scheduler) may renew its lease or stop.
+    A chunk reads what the rules need in six queries whatever its size (the members, their settings,
+    last contacts, last time-rule alerts, commitments, and the contacts adherence needs), one more
+    when a repeat of missed commitments may be held back, and one to load in full the members it
+    raises alerts for. It raises them (each costs its own queries) in one short transaction: SQLite
+    has one writer, and a whole pass must not hold it. Between chunks the caller (the worker's
+    scheduler) may renew its lease or stop.
     """
-    with_ladder = User.objects.filter(Exists(Rung.objects.filter(member=OuterRef("pk")))).order_by("pk")
+    with_ladder = (
+        User.objects.filter(Exists(Rung.objects.filter(member=OuterRef("pk"))))
+        .order_by("pk")
+        .only("id", "timezone", "date_joined")
+    )
     after = 0
     while True:
         members = list(with_ladder.filter(pk__gt=after)[:chunk_size])
@@ -129,12 +136,22 @@ def time_rules_by_chunk(now: dt.datetime, *, chunk_size: int = TIME_RULES_CHUNK)
         after = members[-1].pk
 
 
+def _in_chunk(members: list) -> Q:
+    """Rows of the chunk's members: those with a ladder in its range of ids, which are exactly them.
+
+    A range is two parameters where a list of ids would be hundreds, sent and parsed for each query.
+    """
+    return Q(member_id__gte=members[0].pk, member_id__lte=members[-1].pk) & Exists(
+        Rung.objects.filter(member=OuterRef("member_id"))
+    )
+
+
 def _time_rules_for(members: list, now: dt.datetime) -> int:
-    ids = [member.pk for member in members]
-    chosen = {s.member_id: s for s in AlertSettings.objects.filter(member_id__in=ids)}
+    chunk = _in_chunk(members)
+    chosen = {s.member_id: s for s in AlertSettings.objects.filter(chunk)}
     rules = {member.pk: chosen.get(member.pk) or AlertSettings(member=member) for member in members}
     last_contact = dict(
-        Interaction.objects.filter(member_id__in=ids)
+        Interaction.objects.filter(chunk)
         .values("member_id")
         .annotate(last=Max("occurred_at"))
         .values_list("member_id", "last")
@@ -142,13 +159,12 @@ def _time_rules_for(members: list, now: dt.datetime) -> int:
     # A time rule fires again only when its condition starts anew: after contact since its last alert.
     last_raised = {
         (row["member_id"], row["kind"]): row["last"]
-        for row in Alert.objects.filter(
-            member_id__in=ids, kind__in=(logic.DISENGAGEMENT, logic.MISSED_COMMITMENTS)
-        )
+        for row in Alert.objects.filter(chunk, kind__in=(logic.DISENGAGEMENT, logic.MISSED_COMMITMENTS))
         .values("member_id", "kind")
         .annotate(last=Max("created_at"))
     }
-    worst = _worst_missed_commitments([m for m in members if rules[m.pk].missed_commitments_on], now)
+    watched = [m for m in members if rules[m.pk].missed_commitments_on]
+    worst = _worst_missed_commitments(watched, chunk, now) if watched else {}
 
     to_raise: list[tuple[object, str, dict]] = []
     held_back: dict[int, tuple] = {}  # member id: (commitment, count, previous alert) awaiting a check
@@ -186,19 +202,30 @@ def _time_rules_for(members: list, now: dt.datetime) -> int:
     if not to_raise:
         return 0  # nothing written: the chunk never takes the write lock
     to_raise.sort(key=lambda item: (item[0].pk, item[1] != logic.DISENGAGEMENT))
+    accounts = User.objects.in_bulk({member.pk for member, _kind, _facts in to_raise})  # in full, to raise
     raised = 0
     with transaction.atomic():
         for member, kind, facts in to_raise:
-            _alert, created = raise_alert(member, kind, facts=facts, now=now)
+            _alert, created = raise_alert(accounts[member.pk], kind, facts=facts, now=now)
             raised += created
     return raised
 
 
-def _worst_missed_commitments(members: list, now: dt.datetime) -> dict[int, tuple[int, Commitment]]:
+# What a commitment's adherence and an alert's facts need: nothing of the tie but whether it is active.
+COMMITMENT_FIELDS = ("member", "tie", "title", "cadence", "weekdays", "interval_days")
+COMMITMENT_FIELDS += ("times_per_week", "starts_on", "ends_on")
+
+
+def _worst_missed_commitments(members: list, chunk: Q, now: dt.datetime) -> dict[int, tuple[int, Commitment]]:
     """Per member, the commitment with the most occurrences missed in a row (the first by title on a tie)."""
-    if not members:
-        return {}
-    commitments = list(Commitment.objects.filter(member__in=members).select_related("tie"))
+    watched = {member.pk for member in members}
+    commitments = [
+        commitment
+        for commitment in Commitment.objects.filter(chunk)
+        .select_related("tie")
+        .only(*COMMITMENT_FIELDS, "tie__status")
+        if commitment.member_id in watched
+    ]
     adherence = load_adherence_many(members, commitments, now)
     worst: dict[int, tuple[int, Commitment]] = {}
     for commitment in commitments:  # in the order of Commitment.Meta, as the network page lists them
