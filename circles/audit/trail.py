@@ -135,8 +135,9 @@ NEWEST_HASHES = (
 NEW_IDS = {
     "postgresql": f"SELECT NULL, NULL, nextval(pg_get_serial_sequence('{triggers.TABLE}', 'id')) "  # noqa: S608
     "FROM generate_series(1, %s)",
-    # One writer at a time: the ids after the last one AUTOINCREMENT gave (it never gives one twice).
-    "sqlite": f"SELECT NULL, NULL, seq FROM sqlite_sequence WHERE name = '{triggers.TABLE}'",  # noqa: S608
+    # One writer at a time: the ids after the last one AUTOINCREMENT gave or the table holds.
+    "sqlite": "SELECT NULL, NULL, MAX(COALESCE((SELECT seq FROM sqlite_sequence "  # noqa: S608
+    f"WHERE name = '{triggers.TABLE}'), 0), COALESCE((SELECT MAX(id) FROM {triggers.TABLE}), 0))",
 }
 
 
@@ -155,8 +156,7 @@ def _newest_hashes_and_new_ids(chains: list[int], count: int) -> tuple[dict[int,
     hashes = {chain: row_hash for chain, row_hash, _ in found if chain is not None}
     ids = sorted(row_id for chain, _, row_id in found if chain is None)
     if not postgresql:
-        last = ids[0] if ids else 0
-        ids = list(range(last + 1, last + 1 + count))
+        ids = list(range(ids[0] + 1, ids[0] + 1 + count))
     return hashes, ids
 
 
