@@ -149,7 +149,8 @@ def _in_chunk(members: list) -> Q:
 def _time_rules_for(members: list, now: dt.datetime) -> int:
     chunk = _in_chunk(members)
     chosen = {s.member_id: s for s in AlertSettings.objects.filter(chunk)}
-    rules = {member.pk: chosen.get(member.pk) or AlertSettings(member=member) for member in members}
+    defaults = AlertSettings()  # for everyone who never changed theirs (only read here)
+    rules = {member.pk: chosen.get(member.pk) or defaults for member in members}
     last_contact = dict(
         Interaction.objects.filter(chunk)
         .values("member_id")
