@@ -83,7 +83,7 @@ def current(now: dt.datetime, key_id: str) -> logic.Checkpoint:
 
 
 def write(now: dt.datetime) -> logic.Checkpoint:
-    """Signs the head of the chain and appends it to AUDIT_CHECKPOINT_PATH (or logs it). Raises OSError."""
+    """Signs the head of the trail and appends it to AUDIT_CHECKPOINT_PATH (or logs it). Raises OSError."""
     key = signing_key()
     checkpoint = current(now, key.id)
     line = logic.checkpoint_line(checkpoint, key.secret)

@@ -308,14 +308,14 @@ def compare_with_checkpoint(checkpoint: Checkpoint, kept: TrailHead) -> str | No
         return _count_differs(checkpoint, kept, when)
     if not hmac.compare_digest(kept.heads, checkpoint.heads or ""):
         return (
-            f"The members' chains up to #{checkpoint.last_id} do not match the checkpoint of {when}: the "
-            "newest row of at least one of them was removed, replaced or moved, or the chain rewritten."
+            f"The members' chains up to #{checkpoint.last_id} do not match the checkpoint of {when}: at "
+            "least one of them was rewritten, or its newest rows replaced, since."
         )
     return None
 
 
 def _count_differs(checkpoint: Checkpoint, kept: TrailHead, when: str) -> str:
-    return (
-        f"The checkpoint of {when} counted {checkpoint.rows} rows up to #{checkpoint.last_id}; "
-        f"{kept.rows} of them are there now."
+    now = (
+        f"{kept.rows} of them are there now" if kept.rows < checkpoint.rows else f"there are {kept.rows} now"
     )
+    return f"The checkpoint of {when} counted {checkpoint.rows} rows up to #{checkpoint.last_id}; {now}."

@@ -301,3 +301,12 @@ def test_a_checkpoint_cannot_pass_for_one_from_before_the_chains_per_member(trai
     checkpoint_file.write_text(json.dumps(data) + "\n")
     with pytest.raises(CommandError, match="line 1: its signature does not match"):
         call_command("verify_audit")
+
+
+def test_rows_added_below_a_checkpoints_last_id_are_named_too():
+    """Pure: a row that appears among those a checkpoint counted is as wrong as one that goes."""
+    head = logic.trail_head([logic.ChainHead(1, 3, 7, "a" * 64), logic.ChainHead(2, 2, 9, "b" * 64)])
+    written = logic.checkpoint_of(head, START, "k")
+    assert logic.compare_with_checkpoint(written, head) is None
+    more = logic.trail_head([logic.ChainHead(1, 4, 7, "a" * 64), logic.ChainHead(2, 2, 9, "b" * 64)])
+    assert logic.compare_with_checkpoint(written, more).endswith("counted 5 rows up to #9; there are 6 now.")
