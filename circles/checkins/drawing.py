@@ -105,19 +105,26 @@ def _marker(shape: str, x: float, y: float, colour: str) -> str:
 
 
 def _line(points: Sequence[tuple[dt.date, float]], axis: TimeAxis, low, high, height, colour, dash, shape):
-    """A line broken wherever a day is missing, so a gap is never drawn as a trend."""
-    parts = []
+    """A line broken wherever a day is missing, so a gap is never drawn as a trend.
+
+    Its pieces share one group that carries the line's style, so a year of check-ins stays small.
+    """
+    pieces = []
     run: list[tuple[float, float]] = []
     previous: dt.date | None = None
     for day, value in points:
         xy = (axis.x(day), _y(value, low, high, height))
         if previous is not None and (day - previous).days > 1 and run:
-            parts.append(_polyline(run, colour, dash))
+            pieces.append(_points(run))
             run = []
         run.append(xy)
         previous = day
     if run:
-        parts.append(_polyline(run, colour, dash))
+        pieces.append(_points(run))
+    parts = []
+    if pieces:
+        style = {"fill": "none", "stroke": colour, "stroke_width": 2, "stroke_dasharray": dash}
+        parts.append(svg.element("g", "".join(svg.element("polyline", points=p) for p in pieces), **style))
     if len(points) <= 120:
         parts.extend(_marker(shape, x, y, colour) for x, y in _xy(points, axis, low, high, height))
     return parts
@@ -127,15 +134,18 @@ def _xy(points, axis, low, high, height):
     return [(axis.x(day), _y(value, low, high, height)) for day, value in points]
 
 
+def _points(run: list[tuple[float, float]]) -> str:
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
+
+
 def _polyline(run: list[tuple[float, float]], colour: str, dash: str | None) -> str:
-    coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
     return svg.element(
-        "polyline", points=coords, fill="none", stroke=colour, stroke_width=2, stroke_dasharray=dash
+        "polyline", points=_points(run), fill="none", stroke=colour, stroke_width=2, stroke_dasharray=dash
     )
 
 
-def checkin_chart(points: Sequence[DayPoint], axis: TimeAxis) -> str:
-    """Mood, craving and stress (0–10) per day."""
+def checkin_chart(points: Sequence[DayPoint], axis: TimeAxis, *, daily_table: bool = True) -> str:
+    """Mood, craving and stress (0–10) per day; the table below gives every day, or each week's averages."""
     height = 210
     parts = _frame(axis, 0, 10, height, ticks=[0, 2, 4, 6, 8, 10])
     for name, colour, dash, shape in CHECKIN_LINES:
@@ -143,8 +153,13 @@ def checkin_chart(points: Sequence[DayPoint], axis: TimeAxis) -> str:
         parts.extend(_line(series, axis, 0, 10, height, colour, dash, shape))
     description = _(
         "Mood, craving and stress from 0 to 10 on each day you checked in, %(start)s to %(end)s; "
-        "%(count)d check-ins. The table below gives every number."
+        "%(count)d check-ins."
     ) % {"start": date_format(axis.start, "M j"), "end": date_format(axis.end, "M j"), "count": len(points)}
+    description += " " + (
+        _("The table below gives every number.")
+        if daily_table
+        else _("The table below gives each week's averages.")
+    )
     return svg.document(
         parts,
         width=WIDTH,
@@ -239,6 +254,8 @@ def contact_chart(weeks: Sequence[network_logic.WeekOfContact], axis: TimeAxis) 
     peak = max((week.total for week in weeks), default=0)
     top_value = max(4, -(-peak // 4) * 4)
     parts = _frame(axis, 0, top_value, height, ticks=even_ticks(0, top_value))
+    # One group per pillar carries the colours, so a year of weeks stays small.
+    bars: dict[str, list[str]] = {pillar: [] for pillar in network_logic.PILLARS}
     for week in weeks:
         left = max(axis.x(float((week.week_start - axis.start).days)), LEFT)
         right = min(axis.x(float((week.week_start - axis.start).days + 7)), WIDTH - RIGHT)
@@ -250,19 +267,15 @@ def contact_chart(weeks: Sequence[network_logic.WeekOfContact], axis: TimeAxis) 
             if not count:
                 continue
             top = _y(count, 0, top_value, height) - (_y(0, 0, top_value, height) - base)
-            parts.append(
-                svg.element(
-                    "rect",
-                    x=left + 1,
-                    y=top,
-                    width=max(1.0, right - left - 2),
-                    height=base - top,
-                    fill=PILLAR_COLOUR[pillar],
-                    stroke="#ffffff",
-                    stroke_width=1,
-                )
+            bars[pillar].append(
+                svg.element("rect", x=left + 1, y=top, width=max(1.0, right - left - 2), height=base - top)
             )
             base = top
+    for pillar, rects in bars.items():
+        if rects:
+            parts.append(
+                svg.element("g", "".join(rects), fill=PILLAR_COLOUR[pillar], stroke="#ffffff", stroke_width=1)
+            )
     total = sum(week.total for week in weeks)
     description = _(
         "Contacts with your network per week, by pillar, on the same dates as the charts above; "

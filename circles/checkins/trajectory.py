@@ -13,6 +13,9 @@ from circles.network.health import weekly_contact
 
 WINDOWS = (30, 90, 365)
 DEFAULT_WINDOW = 90
+# Up to this many days, the chart's table lists every day; a longer view lists each week's averages
+# (a year of daily rows would be most of the page), and every day stays in the check-in history.
+DAILY_TABLE_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,16 @@ class DayPoint:
     craving: int
     stress: int
     used: bool
+
+
+@dataclass(frozen=True)
+class WeekOfCheckIns:
+    monday: dt.date
+    days: int  # days checked in that week
+    mood: float
+    craving: float
+    stress: float
+    days_used: int
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,27 @@ class Trajectory:
     def average(self, name: str) -> float | None:
         values = [getattr(point, name) for point in self.checkins]
         return round(sum(values) / len(values), 1) if values else None
+
+    @property
+    def daily_table(self) -> bool:
+        return self.days <= DAILY_TABLE_DAYS
+
+    def checkin_weeks(self) -> list[WeekOfCheckIns]:
+        """Each week (Monday to Sunday) with a check-in: how many, their averages, days with use."""
+        by_week: dict[dt.date, list[DayPoint]] = {}
+        for point in self.checkins:
+            by_week.setdefault(point.day - dt.timedelta(days=point.day.weekday()), []).append(point)
+        return [
+            WeekOfCheckIns(
+                monday=monday,
+                days=len(points),
+                mood=round(sum(p.mood for p in points) / len(points), 1),
+                craving=round(sum(p.craving for p in points) / len(points), 1),
+                stress=round(sum(p.stress for p in points) / len(points), 1),
+                days_used=sum(1 for p in points if p.used),
+            )
+            for monday, points in by_week.items()
+        ]
 
 
 def load_trajectory(member, days: int) -> Trajectory:

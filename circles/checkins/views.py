@@ -298,7 +298,7 @@ def trajectory(request):
         "data": data,
         "averages": {name: data.average(name) for name in ("mood", "craving", "stress")},
         "windows": WINDOWS,
-        "checkin_svg": drawing.checkin_chart(data.checkins, axis),
+        "checkin_svg": drawing.checkin_chart(data.checkins, axis, daily_table=data.daily_table),
         "instrument_charts": charts,
         "screens": next((s for s in data.instruments if s.instrument.code == "cssrs"), None),
         "contact_svg": drawing.contact_chart(data.weeks, axis),
