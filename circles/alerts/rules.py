@@ -141,9 +141,8 @@ def _in_chunk(members: list) -> Q:
 
     A range is two parameters where a list of ids would be hundreds, sent and parsed for each query.
     """
-    return Q(member_id__gte=members[0].pk, member_id__lte=members[-1].pk) & Exists(
-        Rung.objects.filter(member=OuterRef("member_id"))
-    )
+    ladder = Exists(Rung.objects.filter(member=OuterRef("member_id")))
+    return Q(ladder, member_id__gte=members[0].pk, member_id__lte=members[-1].pk)
 
 
 def _time_rules_for(members: list, now: dt.datetime) -> int:
@@ -167,7 +166,7 @@ def _time_rules_for(members: list, now: dt.datetime) -> int:
     watched = [m for m in members if rules[m.pk].missed_commitments_on]
     worst = _worst_missed_commitments(watched, chunk, now) if watched else {}
 
-    to_raise: list[tuple[object, str, dict]] = []
+    to_raise: list[tuple[User, str, dict]] = []
     held_back: dict[int, tuple] = {}  # member id: (commitment, count, previous alert) awaiting a check
     for member in members:
         rule = rules[member.pk]
@@ -213,8 +212,7 @@ def _time_rules_for(members: list, now: dt.datetime) -> int:
 
 
 # What a commitment's adherence and an alert's facts need: nothing of the tie but whether it is active.
-COMMITMENT_FIELDS = ("member", "tie", "title", "cadence", "weekdays", "interval_days")
-COMMITMENT_FIELDS += ("times_per_week", "starts_on", "ends_on")
+COMMITMENT_FIELDS = "member tie title cadence weekdays interval_days times_per_week starts_on ends_on".split()
 
 
 def _worst_missed_commitments(members: list, chunk: Q, now: dt.datetime) -> dict[int, tuple[int, Commitment]]:

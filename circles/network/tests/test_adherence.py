@@ -33,7 +33,7 @@ def lived_in_network(member: User, rng: random.Random, now: dt.datetime) -> None
     ties[2].status = TieStatus.PAUSED
     ties[2].save(update_fields=["status"])
     today = now.date()
-    plans = [
+    plans: list[dict] = [
         {"cadence": "weekdays", "weekdays": sorted(rng.sample(range(7), 2))},
         {"cadence": "every_n_days", "weekdays": [], "interval_days": rng.choice([1, 2, 3, 7, 14, 45])},
         {"cadence": "times_per_week", "weekdays": [], "times_per_week": rng.randint(1, 3)},

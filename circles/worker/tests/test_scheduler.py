@@ -159,3 +159,42 @@ def test_run_worker_once_runs_the_time_rules_synchronously(riley, sam):
 def test_every_periodic_job_has_a_name_of_its_own():
     keys = [jobs.job_key(job) for job, _every in jobs.PERIODIC_JOBS]
     assert len(set(keys)) == len(keys)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_worker_sends_while_the_scheduler_works_in_its_own_thread(monkeypatch, settings):
+    """The delivery loop never runs the periodic jobs itself: a pass that never ends holds up no send."""
+    import os
+    import signal
+
+    from circles.worker.management.commands import run_worker
+
+    settings.ALERT_POLL_SECONDS = settings.WORKER_POLL_SECONDS = 0.01
+    endless_pass = threading.Event()
+    rounds = []
+
+    class SchedulerStuckInAPass(Scheduler):
+        def run_due(self, now=None):
+            assert threading.current_thread() is not threading.main_thread(), "the delivery loop ran the jobs"
+            endless_pass.set()
+            self._stopping.wait()  # a pass that only ends when the worker stops
+            return 0
+
+    def work_due(name, keeper=None):
+        rounds.append(endless_pass.is_set())
+        # 20 rounds of delivery during the pass (at most 2,000 rounds, about 20 s, in all).
+        if rounds.count(True) == 20 or len(rounds) == 2_000:
+            os.kill(os.getpid(), signal.SIGTERM)  # the worker's own handler stops the loop
+        return run_worker.delivery.Round()
+
+    monkeypatch.setattr(run_worker, "Scheduler", SchedulerStuckInAPass)
+    monkeypatch.setattr(run_worker.delivery, "work_due", work_due)
+    monkeypatch.setattr(run_worker, "send_pending_account_emails", lambda: 0)
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        call_command("run_worker")
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    assert rounds.count(True) == 20  # delivery went on while the pass was under way
+    assert not SchedulerLease.objects.exclude(holder="").exists()  # and the lease was handed over
