@@ -198,3 +198,13 @@ def test_run_worker_sends_while_the_scheduler_works_in_its_own_thread(monkeypatc
             signal.signal(signum, handler)
     assert rounds.count(True) == 20  # delivery went on while the pass was under way
     assert not SchedulerLease.objects.exclude(holder="").exists()  # and the lease was handed over
+
+
+def test_a_lease_shorter_than_three_looks_is_refused_at_start(settings):
+    from circles.worker.checks import check_scheduler_lease
+
+    settings.WORKER_POLL_SECONDS, settings.SCHEDULER_LEASE_SECONDS = 5, 60
+    assert check_scheduler_lease(None) == []
+    settings.SCHEDULER_LEASE_SECONDS = 14
+    [error] = check_scheduler_lease(None)
+    assert error.id == "circles.E150" and "less than three times" in error.msg
