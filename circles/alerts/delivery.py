@@ -34,7 +34,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -462,8 +462,13 @@ class SendPool:
                 try:
                     connection.close_if_unusable_or_obsolete()  # the database may have gone away meanwhile
                     status = deliver_one(notification, self.worker, self.keeper)
-                except Exception:  # the database went away: the lease runs out and the row is retried
-                    log.warning("alerts: could not record notification %s", notification.pk, exc_info=True)
+                except (
+                    DatabaseError
+                ) as error:  # the database went away: the lease runs out, the row is retried
+                    log.warning("alerts: notification %s left for a retry: %s", notification.pk, error)
+                    connection.close()
+                except Exception:
+                    log.exception("alerts: unexpected error sending notification %s", notification.pk)
                     connection.close()
                 finally:
                     with self._changed:
