@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -54,8 +54,9 @@ class Scheduler:
         self.holding = False
         self._stopping = threading.Event()
         self.runner = PeriodicRunner(jobs, keep_going=self._keep_going, on_ran=self._record)
+        self._outage = False
         self._thread = RepeatingThread(
-            "worker-scheduler", every=lambda: settings.WORKER_POLL_SECONDS, work=self.run_due
+            "worker-scheduler", every=lambda: settings.WORKER_POLL_SECONDS, work=self._look
         )
 
     def run_due(self, now: dt.datetime | None = None) -> int:
@@ -63,6 +64,17 @@ class Scheduler:
         if not self.take_lease(now):
             return 0
         return self.runner.run_due(now)
+
+    def _look(self) -> None:
+        """One look from the thread. While the database is away: the whole traceback once, then a line
+        each time, and a fresh connection next time (as the delivery loop does)."""
+        try:
+            self.run_due()
+            self._outage = False
+        except DatabaseError:
+            log.warning("scheduler: the database did not answer; trying again", exc_info=not self._outage)
+            self._outage = True
+            connection.close()
 
     def take_lease(self, now: dt.datetime | None = None) -> bool:
         """Renews the lease if this worker holds it, takes it if it ran out; True while it is ours."""
