@@ -211,3 +211,48 @@ def test_logging_a_contact_takes_a_fixed_number_of_queries(riley, django_assert_
     with django_assert_num_queries(5):
         do_log_interaction(Interaction(tie=mum, kind="call"), acting_user=riley)
     assert stored(riley) == from_the_log(riley)
+
+
+def test_the_demo_circle_is_counted(db):
+    from circles.accounts.models import User
+    from circles.demo.data import build_demo
+
+    build_demo(password="a-long-demo-passphrase-1")
+    riley = User.objects.get(email="riley@example.org")
+    assert WeeklyContact.objects.filter(member=riley).exists()
+    assert stored(riley) == from_the_log(riley)
+    build_demo(password="a-long-demo-passphrase-1", reset=True)
+    assert stored(riley) == from_the_log(riley)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite lets one writer in at a time")
+def test_contacts_logged_at_once_with_one_tie_are_all_counted(transactional_db, riley):
+    """Eight connections log contact with the same tie in the same week at the same moment."""
+    import threading
+
+    from django.db import connections
+
+    tie = make_tie(riley, "Group", "group")
+    barrier = threading.Barrier(8)
+    errors = []
+
+    def log_one():
+        try:
+            barrier.wait(timeout=10)
+            do_log_interaction(
+                Interaction(tie=Tie.objects.get(pk=tie.pk), kind="group_meeting"), acting_user=riley
+            )
+        except Exception as error:  # noqa: BLE001 — reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=log_one) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Interaction.objects.filter(tie=tie).count() == 8
+    assert stored(riley) == from_the_log(riley)
+    assert WeeklyContact.objects.get(tie=tie).count == 8
