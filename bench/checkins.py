@@ -2,8 +2,9 @@
 
 Builds a member with 730 days of daily check-ins (missed days and a few returns to use), 200 scored
 questionnaires and a network of 60 ties with 10,000 logged contacts in a throwaway database, then
-times GET /checkins/progress/ (90 and 365 days), GET /api/v1/trajectory and submitting today's
-check-in (the form and the API) through Django's test client, and counts their SQL queries.
+times GET /checkins/progress/ (90 and 365 days, three runs, with the HTML bytes, beside a bare view
+serving the same page from memory), GET /api/v1/trajectory and submitting today's check-in (the form
+and the API) through Django's test client, and counts their SQL queries.
 Run it with `make bench` or `.venv/bin/python bench/checkins.py`; see README.md.
 """
 
@@ -18,13 +19,20 @@ from dataclasses import dataclass
 # The network benchmark's database set-up, member and network builders and timing helpers.
 from network import LARGE as LARGE_NETWORK
 from network import (
+    RUNS,
     Measurement,
+    Runs,
     bench_database,
     build_network,
     create_member,
     describe_rows,
     measure,
+    measure_runs,
     profile,
+    serve_from_memory,
+)
+from network import (
+    verdict as page_verdict,
 )
 
 SEED = 2025
@@ -368,18 +376,37 @@ def run(args: argparse.Namespace, database: str) -> None:
     small = build_member("small", SMALL, rng)
 
     results: dict[tuple[str, str], Measurement] = {}
+    page_runs: dict[str, Runs] = {}
     for member, label in ((large, "large"), (small, "small")):
         client = Client()
         client.force_login(member, backend="django.contrib.auth.backends.ModelBackend")
         requests = args.requests if label == "large" else 3
         warmup = args.warmup if label == "large" else 1
+        pages = {name: url for name, url in URLS.items() if name.startswith("page")}
+        if label == "large":
+            bare = serve_from_memory(client, pages)
+            urls = {**pages, **{f"bare {name}": url for name, url in bare.items()}}
+            measured = measure_runs(client, urls, runs=args.runs, warmup=warmup, requests=requests)
+            page_runs.update(measured)
         for name, url in URLS.items():
-            results[name, label] = measure(client, url, warmup=warmup, requests=requests)
+            if label == "large" and name in pages:
+                results[name, label] = measured[name].runs[-1]
+            else:
+                results[name, label] = measure(client, url, warmup=warmup, requests=requests)
         for name, url in POSTS.items():
             results[name, label] = measure_checkin(client, member, url, warmup=warmup, requests=requests)
         if label == "large" and args.profile:
             profile(client, f"{PAGE}?days={args.profile_days}", args.profile)
 
+    print(
+        f"\nThe trajectory page: {args.runs} runs of {args.requests} requests after {args.warmup} warm-ups "
+        "each; the median of the runs' figures (their range); SQL queries per request; HTML bytes:"
+    )
+    for name, url in URLS.items():
+        if name in page_runs:
+            page, base = page_runs[name], page_runs[f"bare {name}"]
+            print(f"GET  {url:<28} {history_size(LARGE)} {page.text()}{page_verdict(page)}")
+            print(f"     {'the same page from memory (bare view, baseline)':<55} {base.text()}")
     print(
         f"\nServer time over {args.requests} requests after {args.warmup} warm-ups; SQL queries per request:"
     )
@@ -415,6 +442,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=30, help="measured requests per URL (default 30)")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured requests first (default 5)")
+    parser.add_argument(
+        "--runs", type=int, default=RUNS, help=f"runs of the page's requests (default {RUNS})"
+    )
     parser.add_argument(
         "--profile", type=int, default=0, metavar="N", help="profile N trajectory-page requests"
     )

@@ -34,7 +34,7 @@ def grow_large_circle(member, ties: int) -> list[Tie]:
 
 
 def entries_for(circles: dict[str, int]) -> list[drawing.MapEntry]:
-    facts = []
+    facts: list[logic.TieFacts] = []
     for circle, count in circles.items():
         for i in range(count):
             pillar = logic.PILLARS[i % 3]
