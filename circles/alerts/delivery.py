@@ -49,7 +49,7 @@ from circles.alerts.models import (
     NotificationStatus,
     SkipReason,
 )
-from circles.alerts.outbox import WAKE_CHANNEL, ask_rung
+from circles.alerts.outbox import WAKE_CHANNEL, ask_rung, wake_workers
 from circles.lib.repeating import RepeatingThread
 from circles.sharing.logic import ALERTS
 from circles.sharing.models import Consent
@@ -175,6 +175,7 @@ class Room:
     slots: int
     destinations: Counter[str] = field(default_factory=Counter)
     members: Counter[int] = field(default_factory=Counter)
+    finishes: int = 0  # the pool's count of finished sends when this was taken
 
     def full_destinations(self) -> list[str]:
         return sorted(key for key, n in self.destinations.items() if n >= send_cap(key))
@@ -410,6 +411,8 @@ class SendPool:
         self._changed = threading.Condition()
         self._in_flight: dict[int, tuple[str, int]] = {}  # id: (destination, member id)
         self._finished = Round()
+        self._finishes = 0  # sends finished since the start, to tell whether one finished meanwhile
+        self._wanted = False  # due rows wait for one of these sends to finish: wake the worker then
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -433,7 +436,7 @@ class SendPool:
 
     def room(self) -> Room:
         with self._changed:
-            room = Room(self.size - len(self._in_flight))
+            room = Room(self.size - len(self._in_flight), finishes=self._finishes)
             for destination, member_id in self._in_flight.values():
                 room.members[member_id] += 1
                 if destination:
@@ -449,6 +452,14 @@ class SendPool:
         with self._changed:
             finished, self._finished = self._finished, Round()
             return finished
+
+    def wake_on_a_finish(self, room: Room) -> bool:
+        """Asks the next send to finish to wake the worker (NOTIFY); False if one finished since `room`."""
+        with self._changed:
+            if self._finishes != room.finishes:
+                return False
+            self._wanted = True
+            return True
 
     def wait_for_a_finish(self, timeout: float) -> None:
         with self._changed:
@@ -474,9 +485,19 @@ class SendPool:
                     with self._changed:
                         self._in_flight.pop(notification.pk, None)
                         self._finished.count(status)
+                        self._finishes += 1
+                        wake, self._wanted = self._wanted, False
                         self._changed.notify_all()
+                    if wake:
+                        self._wake_the_worker()
         finally:
             connection.close()  # this thread's own connection
+
+    def _wake_the_worker(self) -> None:
+        try:
+            wake_workers()  # PostgreSQL's NOTIFY, which the worker's Waker listens for
+        except DatabaseError:
+            connection.close()  # it looks again within a second all the same
 
 
 def _send_pool(worker: str, keeper: LeaseKeeper | None) -> SendPool | None:
@@ -505,10 +526,14 @@ def work_due(worker: str, *, max_rows: int = 200, keeper: LeaseKeeper | None = N
         room = pool.room()
         if not anything_due(now, room):  # nothing this worker could take now
             if pool.in_flight and anything_due(now):
-                # Due rows wait for a send to their destination or member to finish: wait for one, and
-                # look again meanwhile in case new rows come.
-                pool.wait_for_a_finish(FINISH_POLL_SECONDS)
-                continue
+                # Due rows wait for a send to their destination or member to finish. On PostgreSQL the
+                # worker waits for NOTIFY, which new rows send, and so does the next send to finish;
+                # on SQLite it looks again shortly.
+                if connection.vendor != "postgresql":
+                    pool.wait_for_a_finish(FINISH_POLL_SECONDS)
+                    continue
+                if not pool.wake_on_a_finish(room):
+                    continue  # one finished meanwhile: look again now
             break
         timer_ids = claim_timers(worker, now)
         for timer_id in timer_ids:
