@@ -379,7 +379,8 @@ class InteractionQuerySet(models.QuerySet["Interaction"]):
         with transaction.atomic(using=self.db, savepoint=False):
             ties = set(self.values_list("tie_id", flat=True))
             changed = super().update(**kwargs)
-            ties |= {kwargs.get("tie_id") or getattr(kwargs.get("tie"), "pk", None)} - {None}
+            moved_to = kwargs.get("tie_id", kwargs.get("tie"))
+            ties |= {getattr(moved_to, "pk", moved_to)} - {None}
             rollup.recount_ties(ties)
         return changed
 

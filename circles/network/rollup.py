@@ -67,7 +67,7 @@ def _lock(tie_ids: Iterable[int]):
     """
     return list(
         Tie.objects.select_for_update(no_key=True, of=("self",))
-        .filter(pk__in=sorted(tie_ids))
+        .filter(pk__in=sorted(tie_id for tie_id in tie_ids if tie_id is not None))
         .order_by("pk")
         .values_list("pk", "member_id", "contacts_zone", "last_contact_at", "member__timezone")
     )
@@ -91,11 +91,13 @@ def _recount_week(member_id: int, tie_id: int, monday: dt.date, zone: dt.tzinfo)
 def contact_change(interaction: Interaction, *, deleting: bool = False) -> Iterator[None]:
     """Around saving or deleting one contact, inside its transaction: keeps the rollup exact.
 
-    What was stored before is read from the database, not from the object, which may be out of date.
+    What was stored before is read from the database, not from the object, which may be out of date,
+    and locked, so that two changes to one contact take turns too.
     """
     before = None
     if not interaction._state.adding and interaction.pk is not None:
-        before = Interaction.objects.filter(pk=interaction.pk).values_list("tie_id", "occurred_at").first()
+        stored = Interaction.objects.select_for_update(of=("self",)).filter(pk=interaction.pk)
+        before = stored.values_list("tie_id", "occurred_at").first()
     after = None if deleting else (interaction.tie_id, interaction.occurred_at)
     if before == after:  # a note or a kind changed: nothing counted moves
         yield
