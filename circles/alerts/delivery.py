@@ -469,13 +469,11 @@ class SendPool:
     def _run(self) -> None:
         try:
             while (notification := self._queue.get()) is not None:
-                status = NotificationStatus.PENDING
+                status: str = NotificationStatus.PENDING
                 try:
                     connection.close_if_unusable_or_obsolete()  # the database may have gone away meanwhile
                     status = deliver_one(notification, self.worker, self.keeper)
-                except (
-                    DatabaseError
-                ) as error:  # the database went away: the lease runs out, the row is retried
+                except DatabaseError as error:  # the database went away: the lease runs out, then a retry
                     log.warning("alerts: notification %s left for a retry: %s", notification.pk, error)
                     connection.close()
                 except Exception:
