@@ -75,6 +75,8 @@ class Scheduler:
             log.warning("scheduler: the database did not answer; trying again", exc_info=not self._outage)
             self._outage = True
             connection.close()
+        except Exception:  # a bug here must not end the thread: the jobs would never run again
+            log.exception("scheduler: the look for due jobs failed; trying again")
 
     def take_lease(self, now: dt.datetime | None = None) -> bool:
         """Renews the lease if this worker holds it, takes it if it ran out; True while it is ours."""
