@@ -2,9 +2,13 @@
 a destination that keeps failing backed off on its own (the worker's threads: test_send_threads.py)."""
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -221,3 +225,32 @@ def test_a_refusal_of_one_message_does_not_count_against_its_destination(riley, 
     do_raise_sos(riley, acting_user=riley)
     assert delivery.work_due("host:1").failed == 1
     assert not Destination.objects.exists()
+
+
+# --- Settings ------------------------------------------------------------------------------------------
+
+
+def settings_with(**environment) -> subprocess.CompletedProcess:
+    """Imports the settings in a fresh interpreter with these environment variables."""
+    return subprocess.run(  # noqa: S603 — our own interpreter on our own settings
+        [sys.executable, "-c", "import circles.settings"],
+        cwd=django_settings.BASE_DIR,
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("ALERT_SEND_THREADS", "0", "ALERT_SEND_THREADS must be a whole number, at least 1"),
+        ("ALERT_SEND_THREADS", "65", "ALERT_SEND_THREADS must be at most 64"),
+        ("ALERT_SEND_PER_MEMBER", "0", "ALERT_SEND_PER_MEMBER must be a whole number, at least 1"),
+    ],
+)
+def test_delivery_settings_out_of_range_stop_the_start_with_a_reason(name, value, message):
+    refused = settings_with(**{name: value})
+    assert refused.returncode != 0
+    assert f"ImproperlyConfigured: {message}" in refused.stderr
