@@ -4,22 +4,33 @@
 # the SMS provider or a webhook's host), and destinations that keep failing are backed off on their own.
 # Existing rows are filled in the same way new ones are (outbox.py); reversing drops the columns.
 
+import urllib.parse
+
 import django.utils.timezone
 from django.db import migrations, models
 
 URGENT, ROUTINE = 0, 1
 
 
-def fill_in(apps, schema_editor):
-    from circles.alerts.models import destination_of
+def webhook_destination(address):
+    """models.destination_of for a webhook, as it was when this migration was written."""
+    try:
+        parts = urllib.parse.urlsplit(address)
+        host = (parts.hostname or "").lower()
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return "webhook " + address[:200]
+    return f"webhook {host}:{port}"
 
+
+def fill_in(apps, schema_editor):
     Notification = apps.get_model("alerts", "Notification")
     Notification.objects.filter(alert__urgent=True).update(priority=URGENT)
-    Notification.objects.filter(channel="email").update(destination=destination_of("email", ""))
-    Notification.objects.filter(channel="sms").update(destination=destination_of("sms", ""))
+    Notification.objects.filter(channel="email").update(destination="email")
+    Notification.objects.filter(channel="sms").update(destination="sms")
     webhooks = Notification.objects.filter(channel="webhook").only("address")
     for notification in webhooks.iterator(chunk_size=2000):
-        notification.destination = destination_of("webhook", notification.address)
+        notification.destination = webhook_destination(notification.address)
         notification.save(update_fields=["destination"])
 
 
