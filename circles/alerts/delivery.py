@@ -87,6 +87,8 @@ class LeaseKeeper:
 
     So a slow send that is still alive keeps its row while a dead worker's rows fall due within one
     lease. Renewal of a row stops when its send ends, or after `in_flight_limit()` if it never does.
+    It also owns the worker's send threads (`pool()`): started the first time `work_due` needs them,
+    stopped with it.
     """
 
     def __init__(self, worker: str) -> None:
@@ -111,10 +113,10 @@ class LeaseKeeper:
         self.running = False
         self._thread.stop()
 
-    def pool(self, worker: str) -> SendPool:
+    def pool(self) -> SendPool:
         """The worker's send threads, started the first time they are needed."""
         if self._pool is None:
-            self._pool = SendPool(worker, self, settings.ALERT_SEND_THREADS)
+            self._pool = SendPool(self.worker, self, settings.ALERT_SEND_THREADS)
             self._pool.start()
         return self._pool
 
@@ -498,12 +500,12 @@ class SendPool:
             connection.close()  # it looks again within a second all the same
 
 
-def _send_pool(worker: str, keeper: LeaseKeeper | None) -> SendPool | None:
+def _send_pool(keeper: LeaseKeeper | None) -> SendPool | None:
     """The running worker's pool; None inside a test's transaction (which other threads cannot see) or
     without a started keeper, where sends go one after another on the calling thread."""
     if keeper is None or not keeper.running or connection.in_atomic_block:
         return None
-    return keeper.pool(worker)
+    return keeper.pool()
 
 
 def work_due(worker: str, *, max_rows: int = 200, keeper: LeaseKeeper | None = None) -> Round:
@@ -513,7 +515,7 @@ def work_due(worker: str, *, max_rows: int = 200, keeper: LeaseKeeper | None = N
     on its pool of threads; this call then keeps the pool fed for up to ROUND_SECONDS and returns what
     finished meanwhile (sends still in flight are counted by a later call).
     """
-    pool = _send_pool(worker, keeper)
+    pool = _send_pool(keeper)
     if pool is None:
         return _work_due_one_by_one(worker, max_rows, keeper)
     done = Round()
