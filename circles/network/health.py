@@ -7,7 +7,8 @@ from django.db.models import Count, Sum
 
 from circles.lib.time import local_today, start_of_local_day, user_zone
 from circles.network import logic, rollup
-from circles.network.models import Cadence, Commitment, Interaction, Tie, TieStatus, WeeklyContact
+from circles.network.adherence import load_adherence_many
+from circles.network.models import Commitment, Interaction, Tie, WeeklyContact
 
 CHART_WEEKS = 12
 
@@ -21,33 +22,13 @@ class NetworkView:
     today: dt.date
 
 
-def _lookback_days(commitment: Commitment) -> int:
-    """How far back a commitment's contacts can matter: the window plus its longest open period."""
-    if commitment.cadence == Cadence.EVERY_N_DAYS and commitment.interval_days:
-        return logic.ADHERENCE_WINDOW_DAYS + commitment.interval_days
-    return logic.ADHERENCE_WINDOW_DAYS + 7
-
-
 def load_adherence(member, commitments: list[Commitment]) -> dict[int, logic.Adherence]:
     """Adherence of each commitment whose tie is active, in one query (none without commitments).
 
-    A commitment to a paused or ended tie is on hold: it is not counted, so it is left out.
+    A commitment to a paused or ended tie is on hold: it is not counted, so it is left out. The same
+    reading as the worker's time rules make for many members at once.
     """
-    zone = user_zone(member)
-    today = local_today(member)
-    active = [c for c in commitments if c.tie.status == TieStatus.ACTIVE]
-    if not active:
-        return {}
-    lookback = max(_lookback_days(c) for c in active)
-    rows = Interaction.objects.filter(
-        member=member,
-        tie_id__in={c.tie_id for c in active},
-        occurred_at__gte=start_of_local_day(today - dt.timedelta(days=lookback), zone),
-    ).values_list("tie_id", "occurred_at")
-    dates_by_tie: dict[int, list[dt.date]] = {}
-    for tie_id, moment in rows:
-        dates_by_tie.setdefault(tie_id, []).append(moment.astimezone(zone).date())
-    return {c.pk: logic.adherence(c.schedule, dates_by_tie.get(c.tie_id, []), today) for c in active}
+    return load_adherence_many([member], commitments)
 
 
 def weekly_contact(
