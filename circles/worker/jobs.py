@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from circles.alerts import delivery, rules
@@ -57,6 +57,10 @@ def close_answered_alerts(now: dt.datetime) -> int:
 
 Job = Callable[[dt.datetime], int | Iterator[int]]
 
+# The errors that mean the database is away (or the connection broke), not that a job is wrong: they
+# end a round, and the job is tried again at the next look. Any other error is the job's own.
+OUTAGE = (OperationalError, InterfaceError)
+
 # (job, how often it runs)
 PERIODIC_JOBS: list[tuple[Job, dt.timedelta]] = [
     (purge_expired_sessions, dt.timedelta(minutes=15)),
@@ -79,8 +83,10 @@ class PeriodicRunner:
     there through `on_ran`. `keep_going()` is asked before each job and between the chunks of a job
     that works in chunks: when it says no, the round ends and the job in progress is not counted as
     run (it runs again in full next time; each chunk it finished is already saved). With
-    `contain_errors`, a job that fails with anything but a database error is logged and waits for its
-    next turn, so one broken job does not stop the others; a database error always ends the round.
+    `contain_errors`, a job that fails is logged with its traceback and waits for its next turn, so one
+    broken job does not stop the others, even when what broke is a query (an IntegrityError or a
+    DataError on a row it keeps meeting). Only an outage (`OUTAGE`) ends the round: the next round
+    starts again at that job.
     """
 
     def __init__(
@@ -114,7 +120,7 @@ class PeriodicRunner:
             started = time.monotonic()
             try:
                 handled = self._run(job, now)
-            except DatabaseError:
+            except OUTAGE:
                 raise
             except Exception:
                 if not self.contain_errors:

@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from circles.lib.repeating import RepeatingThread
-from circles.worker.jobs import Job, PeriodicRunner
+from circles.worker.jobs import OUTAGE, Job, PeriodicRunner
 from circles.worker.models import SchedulerLease
 
 log = logging.getLogger(__name__)
@@ -67,11 +67,12 @@ class Scheduler:
 
     def _look(self) -> None:
         """One look from the thread. While the database is away: the whole traceback once, then a line
-        each time, and a fresh connection next time (as the delivery loop does)."""
+        each time, and a fresh connection next time (as the delivery loop does). A job's own error, even
+        a query's (IntegrityError, DataError), is the runner's to log: it never stops the jobs after it."""
         try:
             self.run_due()
             self._outage = False
-        except DatabaseError:
+        except OUTAGE:
             log.warning("scheduler: the database did not answer; trying again", exc_info=not self._outage)
             self._outage = True
             connection.close()

@@ -6,7 +6,7 @@ import threading
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import OperationalError
+from django.db import DataError, IntegrityError, OperationalError
 from django.utils import timezone
 
 from circles.alerts import logic
@@ -117,6 +117,51 @@ def test_a_broken_job_does_not_stop_the_others_in_the_thread(db, counted, caplog
     assert run_at(scheduler, 1) == 2
     assert "broken_job failed" in caplog.text and len(counted.runs) == 1
     assert run_at(scheduler, 2) == 1  # the broken one waits for its next turn
+
+
+@pytest.mark.parametrize("error", [IntegrityError, DataError])
+def test_a_job_that_keeps_failing_on_a_query_does_not_stop_the_jobs_after_it(db, counted, caplog, error):
+    """Not an outage: logged with its traceback, counted as run, and the jobs after it run on time."""
+
+    def broken_rules(now):
+        raise error("a row this job keeps meeting")
+
+    scheduler = Scheduler(
+        "host-a:1", [(broken_rules, dt.timedelta(minutes=15)), (counted.job, dt.timedelta(minutes=15))]
+    )
+    scheduler.runner.contain_errors = True  # as start() sets it for the thread
+    tried = []
+    for minute in range(0, 120, 5):  # the thread's looks over two hours
+        with at(minute * 60):
+            tried.append(scheduler.runner.due(timezone.now()))
+            scheduler._look()
+    assert counted.runs == [START + dt.timedelta(minutes=minute) for minute in range(0, 120, 15)]
+    assert sum(broken_rules in due for due in tried) == 8  # every 15 minutes, not at every look
+    assert "broken_rules failed" in caplog.text and "Traceback" in caplog.text
+    assert "the database did not answer" not in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_outage_in_a_job_ends_the_round_and_the_job_is_tried_at_the_next_look(counted, caplog):
+    outage = [True]
+
+    def flaky_job(now):
+        if outage[0]:
+            raise OperationalError("the database went away")
+        return 0
+
+    scheduler = Scheduler(
+        "host-a:1", [(flaky_job, dt.timedelta(minutes=15)), (counted.job, dt.timedelta(minutes=15))]
+    )
+    scheduler.runner.contain_errors = True
+    with at(0):
+        scheduler._look()
+    assert counted.runs == [] and "the database did not answer" in caplog.text
+    outage[0] = False
+    with at(5):
+        scheduler._look()
+    assert counted.runs == [START + 5 * SECOND]
+    assert set(SchedulerLease.objects.get().last_runs) == {jobs.job_key(flaky_job), jobs.job_key(counted.job)}
 
 
 @pytest.mark.django_db(transaction=True)
