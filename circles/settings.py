@@ -327,6 +327,13 @@ if ALERT_SEND_THREADS > 64:  # each thread holds a database connection
     raise ImproperlyConfigured("ALERT_SEND_THREADS must be at most 64")
 if ALERT_DESTINATION_BLOCK_CAP_SECONDS <= 0:
     raise ImproperlyConfigured("ALERT_DESTINATION_BLOCK_CAP_SECONDS must be more than 0")
+# Each send's deadline and the lease: zero, negative or not a finite number would make every send fail
+# at once, or a claim never end.
+for _name in ("ALERT_LEASE_SECONDS", "EMAIL_TIMEOUT", "ALERT_HTTP_TIMEOUT"):
+    if not 0 < globals()[_name] < float("inf"):
+        raise ImproperlyConfigured(f"{_name} must be a number of seconds, more than 0")
+if ALERT_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("ALERT_MAX_ATTEMPTS must be a whole number, at least 1")
 # Webhooks to this machine or a private network are refused in production (server-side request forgery).
 ALERT_WEBHOOK_ALLOW_PRIVATE = env_bool("ALERT_WEBHOOK_ALLOW_PRIVATE", not PRODUCTION)
 # Text messages: "twilio" (Twilio's REST API) or "console" (printed; the default without credentials).
@@ -374,6 +381,8 @@ CIRCLES_DEMO_PASSWORD = env("CIRCLES_DEMO_PASSWORD", "circles-demo-2026")
 
 # --- Background worker: how often it wakes for its periodic jobs.
 WORKER_POLL_SECONDS = float(env("WORKER_POLL_SECONDS", "5"))
+if not WORKER_POLL_SECONDS > 0:  # 0 would make the scheduler and checkpoint threads look without a pause
+    raise ImproperlyConfigured("WORKER_POLL_SECONDS must be more than 0")
 # One worker at a time runs the periodic jobs (circles/worker/scheduler.py); it renews this lease every
 # WORKER_POLL_SECONDS and between chunks, and another worker takes over once it has run out.
 SCHEDULER_LEASE_SECONDS = env_int("SCHEDULER_LEASE_SECONDS", 60)

@@ -1,10 +1,14 @@
 """The scheduler: one worker at a time runs the periodic jobs, beside delivery, and hands over cleanly."""
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import DataError, IntegrityError, OperationalError
 from django.utils import timezone
@@ -253,3 +257,18 @@ def test_a_lease_shorter_than_three_looks_is_refused_at_start(settings):
     settings.SCHEDULER_LEASE_SECONDS = 14
     [error] = check_scheduler_lease(None)
     assert error.id == "circles.E150" and "less than three times" in error.msg
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan"])
+def test_a_worker_poll_of_zero_seconds_stops_the_start_with_a_reason(value):
+    """Zero would pass E150 (any lease is three times 0) and make the threads look without a pause."""
+    refused = subprocess.run(  # noqa: S603 — our own interpreter on our own settings
+        [sys.executable, "-c", "import circles.settings"],
+        cwd=django_settings.BASE_DIR,
+        env={**os.environ, "WORKER_POLL_SECONDS": value},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode != 0
+    assert "ImproperlyConfigured: WORKER_POLL_SECONDS must be more than 0" in refused.stderr
