@@ -6,9 +6,11 @@ the time rules (missed commitments, disengagement) run in the worker's scheduler
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator
+from itertools import groupby
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Exists, Max, OuterRef, Q, Subquery
 
 from circles.accounts.models import User
@@ -19,6 +21,11 @@ from circles.checkins.models import CheckIn, SafetySignal
 from circles.lib.time import local_today
 from circles.network.adherence import load_adherence_many
 from circles.network.models import Commitment, Interaction
+
+log = logging.getLogger(__name__)
+
+# The errors that mean the database is away, not that one member's alerts went wrong.
+OUTAGE = (OperationalError, InterfaceError)
 
 
 def alert_settings(member) -> AlertSettings:
@@ -101,7 +108,7 @@ def on_checkin(checkin) -> None:
 
 
 # Members per chunk of a time-rule pass: big enough that the fixed queries per chunk are few over a
-# pass, small enough that each chunk's reads and its one transaction stay short.
+# pass, small enough that each chunk's reads stay short.
 TIME_RULES_CHUNK = 500
 
 
@@ -116,8 +123,10 @@ def time_rules_by_chunk(now: dt.datetime, *, chunk_size: int = TIME_RULES_CHUNK)
     A chunk reads what the rules need in six queries whatever its size (the members, their settings,
     last contacts, last time-rule alerts, commitments, and the contacts adherence needs), one more
     when a repeat of missed commitments may be held back, and one to load in full the members it
-    raises alerts for. It raises them (each costs its own queries) in one short transaction: SQLite
-    has one writer, and a whole pass must not hold it. Between chunks the caller (the worker's
+    raises alerts for. It raises them (each costs its own queries) in one short transaction per member:
+    each holds only that member's audit chain on PostgreSQL, and on SQLite the one write lock, which
+    sends and lease renewals are waiting for, only that long. A member whose alerts fail is logged and
+    the others are still raised; only an outage ends the pass. Between chunks the caller (the worker's
     scheduler) may renew its lease or stop.
     """
     with_ladder = (
@@ -204,11 +213,21 @@ def _time_rules_for(members: list, now: dt.datetime) -> int:
     to_raise.sort(key=lambda item: (item[0].pk, item[1] != logic.DISENGAGEMENT))
     accounts = User.objects.in_bulk({member.pk for member, _kind, _facts in to_raise})  # in full, to raise
     raised = 0
-    with transaction.atomic():
-        for member, kind, facts in to_raise:
-            _alert, created = raise_alert(accounts[member.pk], kind, facts=facts, now=now)
-            raised += created
+    for member_id, alerts in groupby(to_raise, key=lambda item: item[0].pk):
+        try:
+            raised += _raise_for(accounts[member_id], [(kind, facts) for _m, kind, facts in alerts], now)
+        except OUTAGE:
+            raise  # the database is away: the scheduler ends its round and runs the pass again
+        except Exception:
+            log.exception("time rules: the alerts for member %s could not be raised; going on", member_id)
     return raised
+
+
+def _raise_for(member: User, alerts: list[tuple[str, dict]], now: dt.datetime) -> int:
+    """One member's alerts, in a transaction of their own: it holds that member's audit chain (and, on
+    SQLite, the only write lock) for as long as these few take, never for a whole chunk's."""
+    with transaction.atomic():
+        return sum(raise_alert(member, kind, facts=facts, now=now)[1] for kind, facts in alerts)
 
 
 # What a commitment's adherence and an alert's facts need: nothing of the tie but whether it is active.

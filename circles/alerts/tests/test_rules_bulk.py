@@ -78,6 +78,39 @@ def test_chunks_are_yielded_one_by_one_with_the_alerts_each_raised(db):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_each_member_s_alerts_are_raised_in_a_transaction_of_their_own(db):
+    """Not one per chunk: each holds one member's audit chain (on SQLite the write lock) only briefly."""
+    for number in range(4):
+        member_with_ladder(number, joined_days_ago=30)
+    with CaptureQueriesContext(connection) as queries:
+        assert check_time_rules(NOW) == 4
+    # Inside the test's transaction each of them is a savepoint (raise_alert adds one of its own).
+    per_member = [q["sql"] for q in queries if q["sql"].startswith("SAVEPOINT")]
+    assert len(per_member) == 4 * 2
+
+
+@pytest.mark.django_db(transaction=True)
+@time_machine.travel(NOW, tick=False)
+def test_a_member_whose_alerts_fail_is_logged_and_the_pass_goes_on(monkeypatch, caplog):
+    from circles.alerts import rules
+
+    quiet = [member_with_ladder(number, joined_days_ago=30) for number in range(5)]
+    broken = quiet[1]
+    real_raise_alert = rules.raise_alert
+
+    def raise_alert(member, kind, **options):
+        alert, created = real_raise_alert(member, kind, **options)  # written, then rolled back
+        if member.pk == broken.pk:
+            raise ValueError("a bug met with this member's alert")
+        return alert, created
+
+    monkeypatch.setattr(rules, "raise_alert", raise_alert)
+    assert list(time_rules_by_chunk(NOW, chunk_size=2)) == [1, 2, 1]
+    assert set(Alert.objects.values_list("member", flat=True)) == {m.pk for m in quiet if m != broken}
+    assert f"the alerts for member {broken.pk} could not be raised" in caplog.text
+
+
+@time_machine.travel(NOW, tick=False)
 def test_a_repeat_of_the_same_misses_is_held_back_per_member(db):
     """Two members whose missed-commitment alert was closed: only the one in touch since is asked again."""
     back_in_touch, not_since = member_with_ladder(1), member_with_ladder(2)
