@@ -1,4 +1,5 @@
-"""Periodic jobs, run by the worker that holds the scheduler lease (circles/worker/scheduler.py) in a
+"""Periodic jobs: those run by the worker that holds the scheduler lease (`PERIODIC_JOBS`,
+circles/worker/scheduler.py) and those every worker runs for itself (`EVERY_WORKER_JOBS`), each in a
 thread beside delivery (alert delivery itself is circles/alerts/delivery.py).
 
 Each job is a function taking `now` and returning how many things it handled, or, for a long job,
@@ -61,12 +62,17 @@ Job = Callable[[dt.datetime], int | Iterator[int]]
 # end a round, and the job is tried again at the next look. Any other error is the job's own.
 OUTAGE = (OperationalError, InterfaceError)
 
-# (job, how often it runs)
+# (job, how often it runs), on the one worker holding the scheduler lease
 PERIODIC_JOBS: list[tuple[Job, dt.timedelta]] = [
     (purge_expired_sessions, dt.timedelta(minutes=15)),
     (purge_old_login_attempts, dt.timedelta(hours=6)),
     (check_alert_rules, dt.timedelta(minutes=15)),
     (close_answered_alerts, dt.timedelta(minutes=15)),
+]
+
+# (job, how often it runs), on every worker, lease or not: each machine's AUDIT_CHECKPOINT_PATH gets
+# checkpoints from its own workers, whichever of them holds the lease (a checkpoint is one query).
+EVERY_WORKER_JOBS: list[tuple[Job, dt.timedelta]] = [
     (checkpoint.write_audit_checkpoint, dt.timedelta(minutes=settings.AUDIT_CHECKPOINT_MINUTES)),
 ]
 

@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from circles.lib.repeating import RepeatingThread
-from circles.worker.jobs import OUTAGE, Job, PeriodicRunner
+from circles.worker.jobs import EVERY_WORKER_JOBS, OUTAGE, Job, PeriodicRunner
 from circles.worker.models import SchedulerLease
 
 log = logging.getLogger(__name__)
@@ -66,9 +66,12 @@ class Scheduler:
         return self.runner.run_due(now)
 
     def _look(self) -> None:
-        """One look from the thread. While the database is away: the whole traceback once, then a line
-        each time, and a fresh connection next time (as the delivery loop does). A job's own error, even
-        a query's (IntegrityError, DataError), is the runner's to log: it never stops the jobs after it."""
+        """One look from the thread, none once asked to stop. While the database is away: the whole
+        traceback once, then a line each time, and a fresh connection next time (as the delivery loop
+        does). A job's own error, even a query's (IntegrityError, DataError), is the runner's to log: it
+        never stops the jobs after it."""
+        if self._stopping.is_set():
+            return
         try:
             self.run_due()
             self._outage = False
@@ -80,8 +83,21 @@ class Scheduler:
             log.exception("scheduler: the look for due jobs failed; trying again")
 
     def take_lease(self, now: dt.datetime | None = None) -> bool:
-        """Renews the lease if this worker holds it, takes it if it ran out; True while it is ours."""
+        """Renews the lease if this worker holds it, takes it if it ran out; True while it is ours.
+
+        Only a lease renewed before it ran out is sure to have been ours all along. Taken (again) after
+        that, another worker may have run the jobs meanwhile, so their last runs are read from the row.
+        """
         now = now or timezone.now()
+        renewed = (
+            SchedulerLease.objects.filter(name=LEASE_NAME, holder=self.holder, expires_at__gt=now).update(
+                expires_at=now + lease()
+            )
+            if self.holding
+            else 0
+        )
+        if renewed:
+            return True
         taken = (
             SchedulerLease.objects.filter(name=LEASE_NAME)
             .filter(Q(holder=self.holder) | Q(expires_at__lte=now))
@@ -96,12 +112,12 @@ class Scheduler:
                 taken = 1
             except IntegrityError:  # another worker made the row a moment earlier: the lease is theirs
                 pass
-        if taken and not self.holding:
+        if taken:
             # Carry on from when the jobs last ran, whoever ran them.
             saved = SchedulerLease.objects.filter(name=LEASE_NAME).values_list("last_runs", flat=True).get()
             self.runner.last_run = {key: dt.datetime.fromisoformat(when) for key, when in saved.items()}
             log.info("scheduler: %s runs the periodic jobs now", self.holder)
-        elif self.holding and not taken:
+        elif self.holding:
             log.warning("scheduler: %s no longer holds the lease; another worker runs the jobs", self.holder)
         self.holding = bool(taken)
         return self.holding
@@ -128,6 +144,10 @@ class Scheduler:
         self._stopping.clear()
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """Asks the thread to stop after the chunk in progress, without waiting for it (see `stop`)."""
+        self._stopping.set()
+
     def stop(self) -> None:
         """Stops after the chunk in progress, then hands the lease over."""
         self._stopping.set()
@@ -136,3 +156,35 @@ class Scheduler:
             self.release()
         except DatabaseError:
             pass  # the database is away: the lease runs out on its own
+
+
+class OwnJobs:
+    """The jobs every worker runs for itself, lease or not (`EVERY_WORKER_JOBS`: audit checkpoints).
+
+    Like the scheduler, `run_due()` runs them once in the caller's thread (`run_worker --once`, tests)
+    and `start()` in a thread of their own, looking every WORKER_POLL_SECONDS: the first time soon after
+    the worker starts, then at their intervals. Their last runs are this process's own, never saved.
+    """
+
+    def __init__(
+        self,
+        jobs: list[tuple[Job, dt.timedelta]] | None = None,
+        *,
+        count: Callable[[int], object] = lambda n: None,
+    ) -> None:
+        self.runner = PeriodicRunner(
+            jobs if jobs is not None else EVERY_WORKER_JOBS, on_ran=lambda job, when: count(1)
+        )
+        self._thread = RepeatingThread(
+            "worker-own-jobs", every=lambda: settings.WORKER_POLL_SECONDS, work=self.runner.run_due
+        )
+
+    def run_due(self, now: dt.datetime | None = None) -> int:
+        return self.runner.run_due(now)
+
+    def start(self) -> None:
+        self.runner.contain_errors = True  # as in the scheduler's thread
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._thread.stop()

@@ -141,7 +141,7 @@ def test_without_a_checkpoint_file_the_chain_alone_is_checked(trail, checkpoint_
 def test_the_worker_writes_a_checkpoint_on_schedule(trail, checkpoint_file, settings):
     from circles.worker import jobs
 
-    [entry] = [entry for entry in jobs.PERIODIC_JOBS if entry[0] is checkpoint.write_audit_checkpoint]
+    [entry] = [entry for entry in jobs.EVERY_WORKER_JOBS if entry[0] is checkpoint.write_audit_checkpoint]
     assert entry[1] == dt.timedelta(minutes=settings.AUDIT_CHECKPOINT_MINUTES)
     runner = jobs.PeriodicRunner([(checkpoint.write_audit_checkpoint, dt.timedelta(minutes=60))])
     with time_machine.travel(START, tick=False):

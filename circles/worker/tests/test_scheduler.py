@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from circles.alerts import logic
 from circles.alerts.models import Alert
+from circles.audit import checkpoint
 from circles.worker import jobs
 from circles.worker.models import SchedulerLease
-from circles.worker.scheduler import Scheduler
+from circles.worker.scheduler import OwnJobs, Scheduler
 
 START = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 SECOND = dt.timedelta(seconds=1)
@@ -79,6 +80,19 @@ def test_a_silent_scheduler_is_taken_over_and_the_last_runs_survive(db, counted,
     assert run_at(b, 15 * 60) == 1
     assert counted.runs == [START, START + dt.timedelta(minutes=15)]
     assert run_at(a, 15 * 60 + 30) == 0 and not a.holding  # b renewed at 15 minutes
+
+
+def test_a_worker_that_takes_the_lease_back_carries_on_from_the_other_s_runs(db, counted, settings):
+    settings.SCHEDULER_LEASE_SECONDS = 60
+    a, b = two_workers(counted)
+    run_at(a, 0)
+    # a stalls (the database away from it, say) still believing it holds the lease; b takes over,
+    # runs the job at 15 minutes and dies.
+    assert run_at(b, 61) == 0 and run_at(b, 15 * 60) == 1
+    # a takes the lease back once b's has run out: the job ran 70 s ago, not 16 minutes ago.
+    assert a.holding and run_at(a, 15 * 60 + 70) == 0 and a.holding
+    assert run_at(a, 30 * 60) == 1
+    assert counted.runs == [START + dt.timedelta(minutes=minutes) for minutes in (0, 15, 30)]
 
 
 def test_a_worker_that_stops_hands_over_at_once(db, counted):
@@ -205,6 +219,26 @@ def test_run_worker_once_runs_the_time_rules_synchronously(riley, sam):
     assert Alert.objects.get().kind == logic.DISENGAGEMENT
 
 
+def test_every_worker_writes_audit_checkpoints_whoever_holds_the_lease(db, settings, tmp_path, capsys):
+    """Each machine's checkpoint file is written by its own workers, not only by the lease's holder."""
+    settings.AUDIT_CHECKPOINT_PATH = str(tmp_path / "checkpoints.jsonl")
+    SchedulerLease.objects.create(
+        name="periodic-jobs", holder="elsewhere:1", expires_at=timezone.now() + dt.timedelta(minutes=1)
+    )
+    call_command("run_worker", "--once")
+    assert len((tmp_path / "checkpoints.jsonl").read_text().splitlines()) == 1
+    assert "periodic jobs not run: another worker holds the scheduler lease" in capsys.readouterr().out
+    assert all(job is not checkpoint.write_audit_checkpoint for job, _every in jobs.PERIODIC_JOBS)
+
+
+def test_the_worker_s_own_jobs_run_at_their_interval_from_its_start(db, counted):
+    own = OwnJobs([(counted.job, dt.timedelta(minutes=60))])
+    for minutes in (0, 30, 60, 90, 120):
+        with at(minutes * 60):
+            own.run_due()
+    assert counted.runs == [START, START + dt.timedelta(minutes=60), START + dt.timedelta(minutes=120)]
+
+
 def test_every_periodic_job_has_a_name_of_its_own():
     keys = [jobs.job_key(job) for job, _every in jobs.PERIODIC_JOBS]
     assert len(set(keys)) == len(keys)
@@ -272,3 +306,42 @@ def test_a_worker_poll_of_zero_seconds_stops_the_start_with_a_reason(value):
     )
     assert refused.returncode != 0
     assert "ImproperlyConfigured: WORKER_POLL_SECONDS must be more than 0" in refused.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_sigterm_the_scheduler_and_the_sends_are_stopped_together(monkeypatch, settings):
+    """Each waits for the other to be stopping too: one after another, the first would never return."""
+    import os
+    import signal
+
+    from circles.worker.management.commands import run_worker
+
+    settings.ALERT_POLL_SECONDS = 0.01
+    both_stopping = threading.Barrier(2, timeout=10)
+
+    class SlowToStopScheduler(Scheduler):
+        def stop(self):
+            both_stopping.wait()  # raises BrokenBarrierError after 10 s if the keeper is not stopping
+            super().stop()
+
+    class SlowToStopKeeper(run_worker.delivery.LeaseKeeper):
+        def stop(self):
+            both_stopping.wait()
+            super().stop()
+
+    def work_due(name, keeper=None):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return run_worker.delivery.Round()
+
+    monkeypatch.setattr(run_worker, "Scheduler", SlowToStopScheduler)
+    monkeypatch.setattr(run_worker.delivery, "LeaseKeeper", SlowToStopKeeper)
+    monkeypatch.setattr(run_worker.delivery, "work_due", work_due)
+    monkeypatch.setattr(run_worker, "send_pending_account_emails", lambda: 0)
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        call_command("run_worker")
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    assert not both_stopping.broken
+    assert not SchedulerLease.objects.exclude(holder="").exists()  # the lease was still handed over

@@ -5,8 +5,16 @@ delivery.py) and the account emails waiting (address confirmation, password rese
 outbox.py), then waits for new work: PostgreSQL wakes it at once with NOTIFY; on SQLite it looks
 again after ALERT_POLL_SECONDS. The periodic jobs run beside it, in the scheduler's own thread, on
 whichever worker holds the scheduler lease (circles/worker/scheduler.py), so sending never waits for
-them. Any number of workers can run against PostgreSQL; on SQLite run one. With --once everything
-runs once, in this thread.
+them; audit checkpoints are written by every worker, in a thread of its own (`OwnJobs`). Any number of
+workers can run against PostgreSQL; on SQLite run one.
+
+With --once, one round of delivery and account emails runs in this thread, then the worker's own jobs
+(an audit checkpoint) and the periodic jobs that are due, and it exits; the periodic jobs only if no
+other worker holds the scheduler lease (it says so when one does).
+
+On SIGTERM the scheduler, the send threads and the other threads are all asked to stop at once and
+waited for together, so the stop takes as long as the slowest of them, not their sum: the sends in
+flight, each within its own deadline (docs/deploy.md, section 4, says what stop timeout to give).
 """
 
 import logging
@@ -24,7 +32,7 @@ from circles.accounts.outbox import send_pending_account_emails
 from circles.alerts import delivery
 from circles.worker.heartbeat import HeartbeatWriter
 from circles.worker.models import WorkerHeartbeat
-from circles.worker.scheduler import Scheduler
+from circles.worker.scheduler import OwnJobs, Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +58,14 @@ class Command(BaseCommand):
         )
         heartbeat = HeartbeatWriter(name, HEARTBEAT_SECONDS)
         scheduler = Scheduler(name, count=heartbeat.count)
+        own_jobs = OwnJobs(count=heartbeat.count)
         threads = not connection.in_atomic_block  # tests run the worker inside a transaction, without them
         if threads:
             keeper.start()
             heartbeat.start()
         if threads and not once:
             scheduler.start()
+            own_jobs.start()
         self.stdout.write(f"worker {name} started")
         self.stdout.flush()
         outage_wait = 0.5
@@ -68,7 +78,12 @@ class Command(BaseCommand):
                     done = delivery.work_due(name, keeper=keeper)
                     emailed = send_pending_account_emails()  # people wait for these: never behind a job
                     if not threads or once:
+                        own_jobs.run_due()
                         scheduler.run_due()
+                        if once and not scheduler.holding:
+                            self.stdout.write(
+                                "periodic jobs not run: another worker holds the scheduler lease"
+                            )
                     heartbeat.count(emailed + done.handled)
                     if not threads or once:
                         heartbeat.beat()
@@ -94,9 +109,19 @@ class Command(BaseCommand):
                 else:
                     stop.wait(settings.ALERT_POLL_SECONDS)
         finally:
-            scheduler.stop()  # after the chunk in progress; hands the lease to another worker
-            heartbeat.stop()
-            keeper.stop()
+            # Everything is asked to stop at once and waited for together: one after another, the
+            # waits (the chunk in progress, the sends in flight, each thread's join) would add up past
+            # the stop timeout of a process manager, which then kills the worker mid-send.
+            scheduler.request_stop()
+            stopping = [
+                threading.Thread(target=stop, name=f"worker-stop-{number}", daemon=True)
+                for number, stop in enumerate((keeper.stop, heartbeat.stop, own_jobs.stop))
+            ]
+            for thread in stopping:
+                thread.start()
+            scheduler.stop()  # in this thread: it hands the lease over on this thread's connection
+            for thread in stopping:
+                thread.join()
             waker.close()
             try:
                 WorkerHeartbeat.objects.filter(name=name).delete()
