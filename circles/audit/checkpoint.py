@@ -1,10 +1,10 @@
 """Checkpoints: the signed head of the audit trail, written outside the database.
 
-The worker writes one every AUDIT_CHECKPOINT_MINUTES (and `manage.py audit_checkpoint` on demand) to the
-file AUDIT_CHECKPOINT_PATH, one JSON line each, or, when that setting is "log", as a log line on the
-logger "circles.audit.checkpoint". `manage.py verify_audit` compares the table with the latest checkpoint
-whose signature holds, so rows removed from the end of any member's chain are found, which the chains
-alone cannot show.
+Every worker writes one when it starts and every AUDIT_CHECKPOINT_MINUTES, whether or not it runs the
+scheduler (and `manage.py audit_checkpoint` on demand), to the file AUDIT_CHECKPOINT_PATH, one JSON line
+each, or, when that setting is "log", as a log line on the logger "circles.audit.checkpoint".
+`manage.py verify_audit` compares the table with the latest checkpoint whose signature holds, so rows
+removed from the end of any member's chain are found, which the chains alone cannot show.
 
 A checkpoint describes the trail up to one id, its last: every chain's row count, newest id and hash
 there. Rows of different members are written side by side, so a row with a smaller id may commit after
@@ -102,7 +102,7 @@ def write(now: dt.datetime) -> logic.Checkpoint:
 
 
 def write_audit_checkpoint(now: dt.datetime) -> int:
-    """The worker's periodic job. A file that cannot be written is logged, never stops the worker."""
+    """Every worker's own periodic job. A file that cannot be written is logged, never stops the worker."""
     try:
         write(now)
     except OSError:
