@@ -327,6 +327,13 @@ if ALERT_SEND_THREADS > 64:  # each thread holds a database connection
     raise ImproperlyConfigured("ALERT_SEND_THREADS must be at most 64")
 if ALERT_DESTINATION_BLOCK_CAP_SECONDS <= 0:
     raise ImproperlyConfigured("ALERT_DESTINATION_BLOCK_CAP_SECONDS must be more than 0")
+# Each send's deadline and the lease: zero, negative or not a finite number would make every send fail
+# at once, or a claim never end.
+for _name in ("ALERT_LEASE_SECONDS", "EMAIL_TIMEOUT", "ALERT_HTTP_TIMEOUT"):
+    if not 0 < globals()[_name] < float("inf"):
+        raise ImproperlyConfigured(f"{_name} must be a number of seconds, more than 0")
+if ALERT_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("ALERT_MAX_ATTEMPTS must be a whole number, at least 1")
 # Webhooks to this machine or a private network are refused in production (server-side request forgery).
 ALERT_WEBHOOK_ALLOW_PRIVATE = env_bool("ALERT_WEBHOOK_ALLOW_PRIVATE", not PRODUCTION)
 # Text messages: "twilio" (Twilio's REST API) or "console" (printed; the default without credentials).

@@ -100,6 +100,13 @@ def compose(notification: Notification) -> Outgoing:
 # answers could hold a send for as long as it likes. So the whole send (connecting, TLS, signing in, the
 # message, QUIT) gets one deadline, EMAIL_TIMEOUT: when it passes, a timer shuts the connection down,
 # whatever the send is waiting for, and the send fails as "no answer in time".
+#
+# The send also runs on a helper thread that the worker waits for until the same deadline, so nothing
+# the cutoff cannot reach holds it longer either: looking up the mail server's name (which has no
+# timeout of our own), or any other EMAIL_BACKEND (an email API's package, say), which has no socket
+# for the cutoff to shut. Such a backend's send may still go through after the worker stopped waiting,
+# and the retry sends the message again (at least once, never silently lost). Over SMTP it cannot: a
+# connection made after the deadline is shut as soon as it is made.
 
 
 class _Cutoff:
@@ -127,8 +134,10 @@ class _Cutoff:
         """The connection to cut: a duplicate of the socket, which TLS wrapping later leaves untouched."""
         with self._lock:
             self._socket = sock.dup()
-            if self.expired:
+            if self.expired:  # connected after the deadline (a slow name lookup): shut it at once
                 self._shut()
+                self._socket.close()
+                self._socket = None
 
     def _expire(self) -> None:
         with self._lock:
@@ -185,6 +194,26 @@ def _email_connection(cutoff: _Cutoff):
     return get_connection(fail_silently=False)
 
 
+def _send_within(message: EmailMessage, cutoff: _Cutoff, seconds: float) -> None:
+    """Sends on a helper thread, waiting for it at most `seconds`; past that, the cutoff counts as expired."""
+    failed: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            message.send()
+        except BaseException as error:  # handed back to the waiting thread, which reports it
+            failed.append(error)
+
+    helper = threading.Thread(target=send, name="alerts-email", daemon=True)
+    helper.start()
+    helper.join(seconds)
+    if helper.is_alive():
+        cutoff.expired = True  # the worker gives up waiting; the send itself may still finish
+        raise TimeoutError("the email backend did not answer in time")
+    if failed:
+        raise failed[0]
+
+
 def send_email(notification: Notification, outgoing: Outgoing) -> None:
     key = notification.idempotency_key
     timeout = settings.EMAIL_TIMEOUT
@@ -198,7 +227,7 @@ def send_email(notification: Notification, outgoing: Outgoing) -> None:
             connection=_email_connection(cutoff),
         )
         try:
-            message.send()
+            _send_within(message, cutoff, timeout)
         except smtplib.SMTPRecipientsRefused as error:  # 5xx for every recipient: no such mailbox
             codes = [code for code, _text in error.recipients.values()]
             permanent = bool(codes) and all(500 <= code < 600 for code in codes)

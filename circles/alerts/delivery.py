@@ -48,6 +48,7 @@ from circles.alerts.models import (
     Notification,
     NotificationStatus,
     SkipReason,
+    endpoint_of,
 )
 from circles.alerts.outbox import WAKE_CHANNEL, ask_rung, wake_workers
 from circles.lib.repeating import RepeatingThread
@@ -95,7 +96,9 @@ class LeaseKeeper:
         self.worker = worker
         self.running = False
         self._lock = threading.Lock()
-        self._in_flight: dict[int, tuple[int, float]] = {}  # id: (attempt number, monotonic time to stop)
+        # (id, attempt number): monotonic time to stop. Keyed by the attempt too, so a row sent again
+        # (a claim after its lease ran out) never overwrites, nor ends, the renewal of the earlier send.
+        self._in_flight: dict[tuple[int, int], float] = {}
         self._pool: SendPool | None = None
         self._thread = RepeatingThread(
             "alerts-lease-keeper", every=lambda: settings.ALERT_LEASE_SECONDS / 3, work=self.renew
@@ -123,21 +126,20 @@ class LeaseKeeper:
     @contextmanager
     def sending(self, notification: Notification) -> Iterator[None]:
         with self._lock:
-            stop_at = time.monotonic() + in_flight_limit()
-            self._in_flight[notification.pk] = (notification.attempts, stop_at)
+            self._in_flight[(notification.pk, notification.attempts)] = time.monotonic() + in_flight_limit()
         try:
             yield
         finally:
             # Taking the lock waits for a renewal under way, so none lands after the outcome (a retry
             # time, say) is recorded.
             with self._lock:
-                self._in_flight.pop(notification.pk, None)
+                self._in_flight.pop((notification.pk, notification.attempts), None)
 
     def renew(self) -> int:
         """Moves the lease of every row in flight a full lease ahead; returns how many it renewed."""
         with self._lock:
             now_monotonic = time.monotonic()
-            rows = [(pk, n) for pk, (n, stop_at) in self._in_flight.items() if stop_at > now_monotonic]
+            rows = [key for key, stop_at in self._in_flight.items() if stop_at > now_monotonic]
             if not rows:
                 return 0
             mine = Q()
@@ -178,6 +180,9 @@ class Room:
     destinations: Counter[str] = field(default_factory=Counter)
     members: Counter[int] = field(default_factory=Counter)
     finishes: int = 0  # the pool's count of finished sends when this was taken
+    # Rows this worker is sending: never claimed again by it, even once their lease has run out (a send
+    # past in_flight_limit()), so one worker never sends one row on two threads at once.
+    sending: frozenset[int] = frozenset()
 
     def full_destinations(self) -> list[str]:
         return sorted(key for key, n in self.destinations.items() if n >= send_cap(key))
@@ -199,10 +204,20 @@ class Room:
 
 
 def claimable(now: dt.datetime, room: Room | None = None):
-    """Due notifications whose destination is not backed off, nor (with `room`) at its cap or its member's."""
-    blocked = Destination.objects.filter(blocked_until__gt=now).values("key")
-    rows = Notification.objects.due(now).exclude(destination__in=blocked)
+    """Due notifications whose destination or webhook address is not backed off, nor (with `room`) at its
+    cap or its member's, nor being sent by this worker already."""
+    blocked = Destination.objects.filter(blocked_until__gt=now)
+    rows = Notification.objects.due(now).exclude(destination__in=blocked.values("key"))
+    # A webhook is backed off per address, whose key is a digest (endpoint_of): find the addresses of
+    # due rows that match one. A read only while some webhook address is blocked, which is rare.
+    if blocked_hooks := set(blocked.filter(key__startswith="webhook ").values_list("key", flat=True)):
+        due_hooks = rows.filter(channel=logic.WEBHOOK).values_list("address", flat=True).distinct()
+        addresses = [a for a in due_hooks if endpoint_of(logic.WEBHOOK, a) in blocked_hooks]
+        if addresses:
+            rows = rows.exclude(channel=logic.WEBHOOK, address__in=addresses)
     if room is not None:
+        if room.sending:
+            rows = rows.exclude(id__in=room.sending)
         if full := room.full_destinations():
             rows = rows.exclude(destination__in=full)
         if full_members := room.full_members():
@@ -283,11 +298,22 @@ def deliver_one(notification: Notification, worker: str, keeper: LeaseKeeper | N
             log.exception("alerts: unexpected error sending notification %s", notification.pk)
             error = channels.DeliveryFailed(f"{type(failure).__name__}: {failure}")
     now = timezone.now()
+    endpoint = endpoint_of(notification.channel, notification.address)
     with transaction.atomic():
         row = Notification.objects.select_for_update().filter(pk=notification.pk).first()
         if row is None:  # the member erased their account meanwhile
             return NotificationStatus.CANCELLED
         attempt = DeliveryAttempt.objects.filter(notification=row, number=notification.attempts).last()
+        if row.claimed_by != worker or row.attempts != notification.attempts:
+            # Claimed again since (this send outlasted its lease): that claim records the outcome, so
+            # this one finishes only its own attempt row and never overwrites the later attempt's.
+            if not withdrawn:
+                _note_destination(endpoint, error, now)
+            if attempt is not None:
+                attempt.finished_at, attempt.ok = now, error is None and not withdrawn
+                attempt.error = str(error)[:500] if error else "sent; claimed again meanwhile"
+                attempt.save(update_fields=["finished_at", "ok", "error"])
+            return NotificationStatus.PENDING
         retry_at = None
         if withdrawn:
             row.status, row.skip_reason = NotificationStatus.CANCELLED, SkipReason.CONSENT_WITHDRAWN
@@ -304,7 +330,7 @@ def deliver_one(notification: Notification, worker: str, keeper: LeaseKeeper | N
                 retry_at = row.due_at = now + dt.timedelta(seconds=wait)
         row.save(update_fields=["status", "sent_at", "last_error", "due_at", "skip_reason"])
         if not withdrawn:
-            _note_destination(row.destination, error, now)
+            _note_destination(endpoint, error, now)
         if attempt is not None:
             attempt.finished_at = now
             attempt.ok = error is None and not withdrawn
@@ -404,26 +430,46 @@ class SendPool:
     The main thread claims (`room()` says how much it may) and `submit`s; a thread sends and records the
     outcome with `deliver_one`, then takes the next. `collect()` counts what finished since it was last
     called. Started the first time it is needed, stopped by `LeaseKeeper.stop()`, letting the sends in
-    flight finish first.
+    flight finish first. A thread that dies (an error that escapes even `_run`'s handlers) is replaced
+    the next time the worker asks for `room()`, and the send it held frees its slot.
     """
 
     def __init__(self, worker: str, keeper: LeaseKeeper, size: int) -> None:
         self.worker, self.keeper, self.size = worker, keeper, size
         self._queue: queue.SimpleQueue[Notification | None] = queue.SimpleQueue()
         self._changed = threading.Condition()
-        self._in_flight: dict[int, tuple[str, int]] = {}  # id: (destination, member id)
+        self._in_flight: dict[tuple[int, int], tuple[str, int]] = {}  # (id, attempt): (destination, member)
         self._finished = Round()
         self._finishes = 0  # sends finished since the start, to tell whether one finished meanwhile
         self._wanted = False  # due rows wait for one of these sends to finish: wake the worker then
         self._threads: list[threading.Thread] = []
+        self._started = 0  # threads started since the start, to name them
+        self._stopping = False
 
     def start(self) -> None:
-        for number in range(self.size):
-            thread = threading.Thread(target=self._run, name=f"alerts-send-{number + 1}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        for _number in range(self.size):
+            self._start_a_thread()
+
+    def _start_a_thread(self) -> None:
+        self._started += 1
+        thread = threading.Thread(target=self._run, name=f"alerts-send-{self._started}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _replace_dead_threads(self) -> None:
+        """Starts a thread for each one that died, so the pool keeps its size (called holding the lock)."""
+        if self._stopping:
+            return
+        alive = [thread for thread in self._threads if thread.is_alive()]
+        for dead in set(self._threads) - set(alive):
+            log.error("alerts: send thread %s stopped unexpectedly; starting another", dead.name)
+        self._threads = alive
+        while len(self._threads) < self.size:
+            self._start_a_thread()
 
     def stop(self, timeout: float) -> None:
+        with self._changed:
+            self._stopping = True
         for _thread in self._threads:
             self._queue.put(None)
         give_up_at = time.monotonic() + timeout
@@ -438,7 +484,9 @@ class SendPool:
 
     def room(self) -> Room:
         with self._changed:
-            room = Room(self.size - len(self._in_flight), finishes=self._finishes)
+            self._replace_dead_threads()
+            sending = frozenset(pk for pk, _attempt in self._in_flight)
+            room = Room(self.size - len(self._in_flight), finishes=self._finishes, sending=sending)
             for destination, member_id in self._in_flight.values():
                 room.members[member_id] += 1
                 if destination:
@@ -447,7 +495,8 @@ class SendPool:
 
     def submit(self, notification: Notification) -> None:
         with self._changed:
-            self._in_flight[notification.pk] = (notification.destination, notification.alert.member_id)
+            key = (notification.pk, notification.attempts)
+            self._in_flight[key] = (notification.destination, notification.alert.member_id)
         self._queue.put(notification)
 
     def collect(self) -> Round:
@@ -482,8 +531,9 @@ class SendPool:
                     log.exception("alerts: unexpected error sending notification %s", notification.pk)
                     connection.close()
                 finally:
+                    # Runs even when the thread dies of an error nothing above catches: the slot is freed.
                     with self._changed:
-                        self._in_flight.pop(notification.pk, None)
+                        self._in_flight.pop((notification.pk, notification.attempts), None)
                         self._finished.count(status)
                         self._finishes += 1
                         wake, self._wanted = self._wanted, False

@@ -5,6 +5,7 @@ channel) and `EscalationTimer` (when to ask the next rung). A worker claims a ro
 time forward by a lease; if the worker dies, the lease runs out and the row is due again.
 """
 
+import hashlib
 import secrets
 import urllib.parse
 import uuid
@@ -211,6 +212,18 @@ def destination_of(channel: str, address: str) -> str:
     return f"webhook {host}:{port}"
 
 
+def endpoint_of(channel: str, address: str) -> str:
+    """What a failure counts against when backing off (`Destination.key`): the destination, except that
+    each webhook address counts on its own, so one member's endpoint that keeps failing does not block
+    everyone else's on a shared host (script.google.com, hooks.slack.com). A webhook's address may carry
+    a secret, so the key holds a digest of it, never the address itself."""
+    destination = destination_of(channel, address)
+    if channel != logic.WEBHOOK:
+        return destination
+    digest = hashlib.sha256(address.encode()).hexdigest()[:16]
+    return f"{destination} {digest}"
+
+
 class NotificationQuerySet(models.QuerySet["Notification"]):
     def due(self, now):
         return self.filter(status=NotificationStatus.PENDING, due_at__lte=now)
@@ -263,7 +276,9 @@ class Notification(models.Model):
 
 
 class Destination(models.Model):
-    """A mail server, SMS provider or webhook host whose sends keep failing, shared by all workers.
+    """A mail server, SMS provider or webhook address whose sends keep failing, shared by all workers.
+
+    A webhook is counted per address (`endpoint_of`), while the cap on sends at once is per host.
 
     After ALERT_DESTINATION_FAILURES failures in a row that were its fault (no answer in time, no
     connection, a server error), it is blocked for a while: its rows wait, unclaimed, without holding
@@ -271,7 +286,7 @@ class Destination(models.Model):
     the first failure then blocks it again, for longer. A success clears it.
     """
 
-    key = models.CharField(max_length=300, unique=True)  # Notification.destination
+    key = models.CharField(max_length=300, unique=True)  # endpoint_of(channel, address)
     failures = models.PositiveIntegerField(default=0)  # in a row
     blocks = models.PositiveIntegerField(default=0)  # blocked this many times since its last success
     blocked_until = models.DateTimeField(null=True, blank=True)

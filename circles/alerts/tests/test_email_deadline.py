@@ -5,6 +5,7 @@ import socket
 import threading
 
 import pytest
+from django.core.mail.backends.base import BaseEmailBackend
 
 from circles.alerts import delivery, logic
 from circles.alerts.actions import do_raise_sos
@@ -71,3 +72,71 @@ def test_a_mail_server_that_trickles_is_cut_off_at_the_deadline(riley, sam, slow
     assert slow_mail_server.done.wait(15)
     assert slow_mail_server.outcome == "hung up"  # the worker left before the greeting was over
     assert Destination.objects.get(key="email").failures == 1  # the mail server's trouble, not the message's
+
+
+class HangingBackend(BaseEmailBackend):
+    """An email API's backend whose provider does not answer until the test lets it."""
+
+    release = threading.Event()
+    sent: list[str] = []
+
+    def send_messages(self, messages):
+        HangingBackend.release.wait(5)  # then the provider answers after all: the message went
+        HangingBackend.sent.extend(message.to[0] for message in messages)
+        return len(messages)
+
+
+class RefusingBackend(BaseEmailBackend):
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("the provider refused the connection")
+
+
+def test_another_email_backend_is_given_up_on_at_the_deadline(riley, sam, settings):
+    """Not Django's SMTP backend: the worker stops waiting at EMAIL_TIMEOUT, though the send may finish."""
+    settings.EMAIL_BACKEND = f"{__name__}.HangingBackend"
+    settings.EMAIL_TIMEOUT = 0.2
+    HangingBackend.release.clear()
+    ladder(riley, askable(riley, sam), channels=(logic.EMAIL,))
+    alert, _ = do_raise_sos(riley, acting_user=riley)
+    try:
+        assert delivery.work_due("test-worker").failed == 1
+        email = alert.notifications.get(channel=logic.EMAIL)
+        assert email.last_error == "email: no answer within 0.2 s"
+        assert email.status == NotificationStatus.PENDING  # tried again later
+        assert Destination.objects.get(key="email").failures == 1  # the provider's fault
+    finally:
+        HangingBackend.release.set()
+
+
+def test_another_email_backends_error_is_reported_as_before(riley, sam, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    ladder(riley, askable(riley, sam), channels=(logic.EMAIL,))
+    alert, _ = do_raise_sos(riley, acting_user=riley)
+    assert delivery.work_due("test-worker").failed == 1
+    email = alert.notifications.get(channel=logic.EMAIL)
+    assert email.last_error == "email: ConnectionRefusedError: the provider refused the connection"
+
+
+def test_a_mail_server_name_that_takes_long_to_look_up_is_given_up_on_at_the_deadline(
+    riley, sam, settings, monkeypatch
+):
+    """Looking the name up has no timeout of its own: the worker stops waiting for it at EMAIL_TIMEOUT."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "mail.example.org", 25
+    settings.EMAIL_TIMEOUT = 0.2
+    release, looked_up = threading.Event(), threading.Event()
+
+    def slow_resolver(*args, **kwargs):
+        release.wait(5)
+        looked_up.set()
+        raise socket.gaierror("no answer from the resolver")
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_resolver)
+    ladder(riley, askable(riley, sam), channels=(logic.EMAIL,))
+    alert, _ = do_raise_sos(riley, acting_user=riley)
+    try:
+        assert delivery.work_due("test-worker").failed == 1
+        assert not looked_up.is_set(), "the worker waited for the name lookup past the deadline"
+        assert alert.notifications.get(channel=logic.EMAIL).last_error == "email: no answer within 0.2 s"
+    finally:
+        release.set()

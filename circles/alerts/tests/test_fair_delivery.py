@@ -15,7 +15,14 @@ from django.utils import timezone
 from circles.accounts.models import User
 from circles.alerts import channels, delivery, logic
 from circles.alerts.actions import PersonSpec, RungSpec, do_raise_sos, do_set_ladder
-from circles.alerts.models import Destination, Notification, NotificationStatus, Priority, destination_of
+from circles.alerts.models import (
+    Destination,
+    Notification,
+    NotificationStatus,
+    Priority,
+    destination_of,
+    endpoint_of,
+)
 from circles.alerts.outbox import raise_alert
 from circles.alerts.tests.factories import askable, ladder
 
@@ -162,7 +169,7 @@ def tarpit_and_mail(riley, sam, jamie, settings, monkeypatch):
     real = channels.deliver
 
     def no_answer_from_the_hook(notification):
-        if notification.channel == logic.WEBHOOK:
+        if notification.channel == logic.WEBHOOK and notification.address == HOOK:
             raise channels.DeliveryFailed("webhook: no answer within 10 s", destination_trouble=True)
         real(notification)
 
@@ -170,7 +177,7 @@ def tarpit_and_mail(riley, sam, jamie, settings, monkeypatch):
 
 
 def test_a_destination_that_keeps_failing_is_blocked_while_others_go_on(tarpit_and_mail, riley, jamie, casey):
-    key = "webhook hooks.example.org:443"
+    key = endpoint_of(logic.WEBHOOK, HOOK)
     with at(0):
         do_raise_sos(riley, acting_user=riley)
         assert delivery.work_due("host:1").failed == 1
@@ -185,7 +192,7 @@ def test_a_destination_that_keeps_failing_is_blocked_while_others_go_on(tarpit_a
     )
     until = blocked.blocked_until
     assert START + dt.timedelta(seconds=400.5) <= until <= START + dt.timedelta(seconds=401)
-    # Meanwhile another member's SOS by webhook to the same host waits, unclaimed, and email goes out.
+    # Meanwhile another member's SOS by webhook to the same address waits, unclaimed.
     with at(400):
         hook_ladder(jamie, casey)
         do_raise_sos(jamie, acting_user=jamie)
@@ -199,6 +206,35 @@ def test_a_destination_that_keeps_failing_is_blocked_while_others_go_on(tarpit_a
     again = Destination.objects.get(key=key)
     assert again.failures == 4 and again.blocks == 2
     assert START + dt.timedelta(seconds=1001) <= again.blocked_until <= START + dt.timedelta(seconds=1002)
+
+
+def test_one_members_failing_webhook_does_not_block_others_on_the_same_host(
+    tarpit_and_mail, riley, jamie, casey, monkeypatch
+):
+    """Backed off per address, capped per host: one member's endpoint on a shared host (each member's own
+    script.google.com/macros/s/<id>/exec, say) that keeps failing blocks only itself."""
+    monkeypatch.setitem(channels.SENDERS, logic.WEBHOOK, lambda notification, outgoing: None)  # others answer
+    with at(0):
+        do_raise_sos(riley, acting_user=riley)
+        delivery.work_due("host:1")
+    with at(400):
+        delivery.work_due("host:1")
+    assert Destination.objects.get(key=endpoint_of(logic.WEBHOOK, HOOK)).blocked_until is not None
+    with at(401):
+        hook_ladder(jamie, casey, url=HOOK + "/jamie")
+        do_raise_sos(jamie, acting_user=jamie)
+        assert delivery.work_due("host:1").sent == 1
+    jamies = Notification.objects.get(channel=logic.WEBHOOK, address=HOOK + "/jamie")
+    assert jamies.status == NotificationStatus.SENT
+    rileys = Notification.objects.get(channel=logic.WEBHOOK, address=HOOK)
+    assert rileys.status == NotificationStatus.PENDING and rileys.attempts == 2  # still waiting out its block
+    assert jamies.destination == rileys.destination == "webhook hooks.example.org:443"  # one cap for both
+
+
+def test_a_destinations_key_holds_no_webhook_address():
+    key = endpoint_of(logic.WEBHOOK, "https://hooks.example.org/services/T0/B0/secret-token")
+    assert key.startswith("webhook hooks.example.org:443 ") and "secret" not in key
+    assert endpoint_of(logic.EMAIL, "sam@example.org") == "email"
 
 
 def test_a_success_clears_a_destinations_failures(tarpit_and_mail, riley, monkeypatch):
@@ -248,6 +284,11 @@ def settings_with(**environment) -> subprocess.CompletedProcess:
         ("ALERT_SEND_THREADS", "0", "ALERT_SEND_THREADS must be a whole number, at least 1"),
         ("ALERT_SEND_THREADS", "65", "ALERT_SEND_THREADS must be at most 64"),
         ("ALERT_SEND_PER_MEMBER", "0", "ALERT_SEND_PER_MEMBER must be a whole number, at least 1"),
+        ("ALERT_LEASE_SECONDS", "0", "ALERT_LEASE_SECONDS must be a number of seconds, more than 0"),
+        ("EMAIL_TIMEOUT", "-1", "EMAIL_TIMEOUT must be a number of seconds, more than 0"),
+        ("ALERT_HTTP_TIMEOUT", "0", "ALERT_HTTP_TIMEOUT must be a number of seconds, more than 0"),
+        ("ALERT_HTTP_TIMEOUT", "nan", "ALERT_HTTP_TIMEOUT must be a number of seconds, more than 0"),
+        ("ALERT_MAX_ATTEMPTS", "0", "ALERT_MAX_ATTEMPTS must be a whole number, at least 1"),
     ],
 )
 def test_delivery_settings_out_of_range_stop_the_start_with_a_reason(name, value, message):

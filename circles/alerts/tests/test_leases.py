@@ -139,3 +139,40 @@ def test_renewing_just_before_the_send_gives_it_a_full_lease(email, monkeypatch)
     with at(8):
         delivery.deliver_one(claimed, "host:1")
     assert seen["due_at"] == START + dt.timedelta(seconds=18)
+
+
+def test_a_second_claim_by_the_same_worker_keeps_its_own_renewal_when_the_first_send_ends(email):
+    """The keeper tells two sends of one row apart by attempt: the first ending leaves the second renewed."""
+    keeper = delivery.LeaseKeeper("host:1")
+    with at(0):
+        (first,) = delivery.claim_notifications("host:1", timezone.now())
+    with at(31):  # the first send ran past the limit, its lease ran out, and the row was claimed again
+        (second,) = delivery.claim_notifications("host:1", timezone.now())
+    first_send, second_send = keeper.sending(first), keeper.sending(second)
+    first_send.__enter__()
+    second_send.__enter__()
+    first_send.__exit__(None, None, None)  # the first send ends while the second is in flight
+    with at(33):
+        assert keeper.renew() == 1
+    second_send.__exit__(None, None, None)
+    email.refresh_from_db()
+    assert email.due_at == START + dt.timedelta(seconds=43)
+
+
+def test_a_send_claimed_again_meanwhile_records_only_its_own_attempt(email, monkeypatch):
+    """The outcome belongs to the claim in force: a stale send never overwrites the later attempt's."""
+
+    def claimed_again_then_refused(notification):
+        with at(11):
+            delivery.claim_notifications("host:2", timezone.now())
+        raise channels.DeliveryFailed("email: 550 no such mailbox", permanent=True)
+
+    monkeypatch.setattr(channels, "deliver", claimed_again_then_refused)
+    with at(0):
+        (claimed,) = delivery.claim_notifications("host:1", timezone.now())
+        assert delivery.deliver_one(claimed, "host:1") == NotificationStatus.PENDING
+    email.refresh_from_db()
+    assert email.status == NotificationStatus.PENDING and email.claimed_by == "host:2" and email.attempts == 2
+    first = DeliveryAttempt.objects.get(notification=email, number=1)
+    assert first.ok is False and first.error == "email: 550 no such mailbox" and first.finished_at
+    assert DeliveryAttempt.objects.get(notification=email, number=2).finished_at is None  # host:2's, going on
