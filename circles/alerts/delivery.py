@@ -16,9 +16,10 @@ alert) are claimed before the rest. `run_worker` sends on ALERT_SEND_THREADS thr
 most ALERT_SEND_PER_HOST at a time to one webhook host, ALERT_SEND_PER_PROVIDER to the mail server or
 the SMS provider, and ALERT_SEND_PER_MEMBER for one member's alerts; the main thread keeps claiming
 while threads are free, so a slow send holds its own thread and nothing else. Every send has one
-deadline (channels.py). A destination that keeps failing is blocked for a while (`Destination`) and
-its rows wait unclaimed. Inside a test's transaction the worker sends one after another, on its own
-thread, as it always did.
+deadline (channels.py). A destination that keeps failing (for a webhook, its one address) is blocked
+for a while (`Destination`) and its rows wait unclaimed. A worker never claims a row it is still
+sending, and a send thread that dies is replaced. Inside a test's transaction the worker sends one
+after another, on its own thread, as it always did.
 """
 
 from __future__ import annotations
