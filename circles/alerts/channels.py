@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpEmailBackend
+from django.db import connections
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -203,6 +204,8 @@ def _send_within(message: EmailMessage, cutoff: _Cutoff, seconds: float) -> None
             message.send()
         except BaseException as error:  # handed back to the waiting thread, which reports it
             failed.append(error)
+        finally:
+            connections.close_all()  # this thread's own, if the backend used the database (a mail queue)
 
     helper = threading.Thread(target=send, name="alerts-email", daemon=True)
     helper.start()
