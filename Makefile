@@ -41,11 +41,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy circles
 
+# The page benchmarks use a throwaway SQLite file; the ones that measure several processes at once need
+# PostgreSQL: each creates its own throwaway database on this server and drops it (bench/README.md).
+BENCH_POSTGRES ?= postgres://postgres@127.0.0.1:5432
 bench: $(STAMP)
 	$(PY) bench/network.py
 	$(PY) bench/checkins.py
 	$(PY) bench/sharing.py
-	$(PY) bench/alerts.py
+	$(PY) bench/alerts.py --database-url $(BENCH_POSTGRES)/circles_bench_alerts
+	DATABASE_URL=$(BENCH_POSTGRES)/postgres $(PY) bench/rules.py --postgres-ok --sos
+	$(PY) bench/checkin_throughput.py --database-url $(BENCH_POSTGRES)/postgres --postgres-ok
 
 # Regenerate both hash-pinned lock files after editing pyproject.toml.
 lock: $(STAMP)

@@ -84,8 +84,8 @@ PERSONAL_DATA = PersonalData(
         Acknowledgement: alert_answers,
     },
     not_member_data={
-        Destination: "how a mail server, SMS provider or webhook host has been answering lately (by host "
-        "name and port): about a service, not a person",
+        Destination: "how a mail server, SMS provider or webhook address has been answering lately (by host, "
+        "and for a webhook a short hash of its address, never the address): about a service, not a person",
     },
     erase=erase,
 )
