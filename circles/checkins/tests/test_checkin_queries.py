@@ -133,9 +133,9 @@ def test_the_first_check_in_of_the_day_through_the_api_with_a_token(member):
     # The chosen ties, INSERT, the ties it is meant for, the alert rules; the answer is built from
     # what was saved, not read back.
     assert len(counted.own) == 4 <= AT_MOST, counted
-    # The token with its user, the roles (asked twice by the second-factor checks), last_used_at.
-    assert len(counted.sign_in) == 4
-    assert counted.whole == 4 + 4 + 4
+    # The token with its user, its roles (read once, with the token), last_used_at.
+    assert len(counted.sign_in) == 3
+    assert counted.whole == 4 + 3 + 4
 
 
 def test_the_first_check_in_of_the_day_through_the_api_in_a_browser_session(member, client_for):
@@ -153,8 +153,8 @@ def test_changing_todays_check_in_through_the_api(member):
     counted = send(client, "patch", f"/api/v1/checkins/{today}", {"mood": 3}, 200)
     # The check-in, UPDATE, its ties (for the answer), the alert rules.
     assert len(counted.own) == 4 <= AT_MOST, counted
-    assert len(counted.sign_in) == 3  # last_used_at was written a moment ago: not again this minute
-    assert counted.whole == 4 + 3 + 2
+    assert len(counted.sign_in) == 2  # last_used_at was written a moment ago: not again this minute
+    assert counted.whole == 4 + 2 + 2
     with_ties = send(
         client, "patch", f"/api/v1/checkins/{today}", {"mood": 4, "struggling_for": [member.tie.pk]}, 200
     )
