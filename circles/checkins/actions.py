@@ -34,9 +34,11 @@ def do_save_checkin(checkin: CheckIn, struggling_for: Iterable | None, *, acting
     checkin.member = acting_user
     if checkin.pk is None:
         checkin.late = checkin.day < local_today(acting_user)
+        # The INSERT is this transaction's first write: when it is refused, the error leaving this
+        # function rolls back only what the function did (its savepoint inside a caller's transaction),
+        # so it needs no savepoint of its own.
         try:
-            with transaction.atomic():
-                checkin.save()
+            checkin.save()
         except IntegrityError:  # two taps on Save: the first one recorded the day
             raise ValidationError({"day": _("You have already checked in for this day.")}) from None
         ties = list(struggling_for or ())

@@ -4,9 +4,10 @@ What is counted ("the check-in's queries"): every statement the request sends to
   - signing in, which every request pays whatever it does and which belongs to the accounts app: the
     session row, the user, their roles and second factor, or the token (with its user) and its
     once-a-minute last_used_at write. Told apart by table; the check-in never reads those tables itself.
-  - transaction control (BEGIN, SAVEPOINT, RELEASE, COMMIT), which carries no data: the outer
-    transaction that the alert rules share with the check-in and, for a new day, the savepoint that
-    turns a second tap on Save into "already checked in".
+  - transaction control (BEGIN, SAVEPOINT, RELEASE, COMMIT), which carries no data: the one
+    transaction that the alert rules share with the check-in (a savepoint here, where each test runs
+    in a transaction). A second tap on Save is refused by the INSERT, which rolls that transaction
+    back whole; it needs no savepoint of its own (it had one until 2026-12-01: two statements fewer).
 Both are pinned as well (`whole`), so a query added anywhere in the request shows up here.
 Raising an alert writes the alert, its notifications and its timer in the same transaction (the
 outbox, docs/alerts.md): that legitimately costs more and is pinned on its own below.
@@ -15,7 +16,8 @@ outbox, docs/alerts.md): that legitimately costs more and is pinned on its own b
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -24,6 +26,7 @@ from circles.accounts.models import PersonalAccessToken
 from circles.alerts import logic as alert_logic
 from circles.alerts.models import Alert
 from circles.alerts.tests.factories import askable, ladder
+from circles.checkins.actions import do_save_checkin
 from circles.checkins.models import CheckIn
 from circles.lib.time import local_today
 from circles.network.tests.factories import make_tie
@@ -92,7 +95,7 @@ def test_the_first_check_in_of_the_day_through_the_form(member, client_for):
     # Today's check-in (none yet), the chosen ties, INSERT, the ties it is meant for, the alert rules.
     assert len(counted.own) == 5 <= AT_MOST, counted
     assert len(counted.sign_in) == 4  # session, user, roles, second factor
-    assert counted.whole == 5 + 4 + 4
+    assert counted.whole == 5 + 4 + 2
     assert CheckIn.objects.get(member=member).struggling_for.get() == member.tie
 
 
@@ -110,7 +113,7 @@ def test_changing_todays_check_in_through_the_form(member, client_for):
     # Today's check-in with its ties, the chosen ties, UPDATE, the alert rules: the same ties are not
     # written again.
     assert len(counted.own) == 5 <= AT_MOST, counted
-    assert counted.whole == 5 + 4 + 2  # no savepoint for a change: it cannot break one-a-day
+    assert counted.whole == 5 + 4 + 2  # a change, like a new day, has only its transaction's
     assert CheckIn.objects.get(member=member).mood == 3
 
 
@@ -135,7 +138,7 @@ def test_the_first_check_in_of_the_day_through_the_api_with_a_token(member):
     assert len(counted.own) == 4 <= AT_MOST, counted
     # The token with its user, its roles (read once, with the token), last_used_at.
     assert len(counted.sign_in) == 3
-    assert counted.whole == 4 + 3 + 4
+    assert counted.whole == 4 + 3 + 2
 
 
 def test_the_first_check_in_of_the_day_through_the_api_in_a_browser_session(member, client_for):
@@ -143,7 +146,7 @@ def test_the_first_check_in_of_the_day_through_the_api_in_a_browser_session(memb
     counted = send(client_for(member), "post", "/api/v1/checkins", body, 201)
     assert len(counted.own) == 4 <= AT_MOST, counted
     assert len(counted.sign_in) == 4  # session, user, roles, second factor
-    assert counted.whole == 4 + 4 + 4
+    assert counted.whole == 4 + 4 + 2
 
 
 def test_changing_todays_check_in_through_the_api(member):
@@ -204,3 +207,29 @@ def test_a_third_day_of_strong_craving_costs_the_alert_it_raises_and_no_more(ril
 
 
 RAISING_AN_ALERT_AT_MOST = 14
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_callers_transaction_a_second_check_in_needs_no_savepoint(riley):
+    """The request's own transaction: a refused INSERT rolls it back whole (nothing was written before
+    it), so no savepoint is sent; the day keeps its first check-in and the next request works."""
+    client = token_client(riley)
+    first = send(client, "post", "/api/v1/checkins", VALUES, 201)
+    assert not [s for s in first.transaction if "SAVEPOINT" in s.upper()], first
+    again = send(client, "post", "/api/v1/checkins", VALUES, 409)
+    assert not [s for s in again.transaction if "SAVEPOINT" in s.upper()], again
+    assert list(CheckIn.objects.filter(member=riley).values_list("mood", flat=True)) == [VALUES["mood"]]
+    assert client.get("/api/v1/checkins").status_code == 200
+
+
+def test_inside_a_callers_transaction_a_second_check_in_keeps_what_the_caller_wrote(riley):
+    today = local_today(riley)
+    do_save_checkin(CheckIn(day=today, **VALUES), None, acting_user=riley)
+    with transaction.atomic():
+        riley.display_name = "Riley R."
+        riley.save(update_fields=["display_name"])
+        with pytest.raises(ValidationError):
+            do_save_checkin(CheckIn(day=today, **VALUES), None, acting_user=riley)
+    riley.refresh_from_db()
+    assert riley.display_name == "Riley R."
+    assert CheckIn.objects.filter(member=riley).count() == 1
