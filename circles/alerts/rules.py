@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from itertools import groupby
 
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Field, Max, OuterRef, Q
 
 from circles.accounts.models import User
 from circles.alerts import logic
@@ -56,6 +56,13 @@ CHECKIN_RULE_FIELDS = (
 LONGEST_RUN = max(logic.THRESHOLD_BY_FIELD[field].high for field in ("craving_days", "low_mood_days"))
 
 
+def _column(model, name: str) -> str:
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or field.column is None:  # a relation seen from the other side
+        raise TypeError(f"{model.__name__}.{name} is not a column")
+    return connection.ops.quote_name(field.column)
+
+
 @functools.cache
 def _checkin_rule_sql() -> str:
     """The statement `_checkin_rule_inputs` sends, written once: one row per recent check-in, with the
@@ -65,16 +72,14 @@ def _checkin_rule_sql() -> str:
     what the database takes to answer it, on every check-in. Plain SQL that SQLite and PostgreSQL share.
     """
     q = connection.ops.quote_name
-    checkin, rules, rung = CheckIn._meta, AlertSettings._meta, Rung._meta
-    c, s, r = q(checkin.db_table), q(rules.db_table), q(rung.db_table)
-    member, day = q(checkin.get_field("member").column), q(checkin.get_field("day").column)
-    craving, mood = q(checkin.get_field("craving").column), q(checkin.get_field("mood").column)
-    chosen = ", ".join(f"{s}.{q(rules.get_field(field).column)}" for field in CHECKIN_RULE_FIELDS)
+    c, s, r = q(CheckIn._meta.db_table), q(AlertSettings._meta.db_table), q(Rung._meta.db_table)
+    member, day = _column(CheckIn, "member"), _column(CheckIn, "day")
+    chosen = ", ".join(f"{s}.{_column(AlertSettings, field)}" for field in CHECKIN_RULE_FIELDS)
     # Only names from the models go into the text; the member and the day are parameters.
     return (
-        f"SELECT {c}.{day}, {c}.{craving}, {c}.{mood}, "  # noqa: S608
-        f"EXISTS (SELECT 1 FROM {r} WHERE {r}.{q(rung.get_field('member').column)} = %s), {chosen} "
-        f"FROM {c} LEFT JOIN {s} ON {s}.{q(rules.get_field('member').column)} = {c}.{member} "
+        f"SELECT {c}.{day}, {c}.{_column(CheckIn, 'craving')}, {c}.{_column(CheckIn, 'mood')}, "  # noqa: S608
+        f"EXISTS (SELECT 1 FROM {r} WHERE {r}.{_column(Rung, 'member')} = %s), {chosen} "
+        f"FROM {c} LEFT JOIN {s} ON {s}.{_column(AlertSettings, 'member')} = {c}.{member} "
         f"WHERE {c}.{member} = %s AND {c}.{day} > %s ORDER BY {c}.{day} DESC"
     )
 
