@@ -19,9 +19,9 @@ from circles.alerts.access import (
     access_own_alert,
     own_alerts,
 )
+from circles.alerts.delay import delivery_delay
 from circles.alerts.models import Alert, AlertSettings
 from circles.alerts.rules import alert_settings
-from circles.alerts.views import delivery_delay
 from circles.checkins.api import CrisisResourceOut
 from circles.checkins.crisis import crisis_resources
 from circles.lib.schema import InputSchema

@@ -171,16 +171,24 @@ def dialable(phone: str) -> str:
 
 
 def sending_is_delayed(
-    still_asking: bool, pending_since: Iterable[dt.datetime], now: dt.datetime, after_seconds: float
+    still_asking: bool,
+    pending_since: Iterable[dt.datetime],
+    now: dt.datetime,
+    after_seconds: float,
+    *,
+    all_failed: bool = False,
 ) -> bool:
     """Whether the member should be told sending is delayed: an alert still asking its ladder has a
-    message that has waited `after_seconds` (ALERT_DELAYED_SECONDS) or more without going out.
+    message that has waited `after_seconds` (ALERT_DELAYED_SECONDS) or more without going out, or
+    every message it made has failed for good (`all_failed`: nobody was reached, none is waiting).
 
     `pending_since` is when each message not yet sent was created. A worker that is down, stuck or
     failing looks the same to the member: nobody has been told yet.
     """
     if not still_asking:
         return False
+    if all_failed:
+        return True
     waited_since = now - dt.timedelta(seconds=after_seconds)
     return any(created_at <= waited_since for created_at in pending_since)
 

@@ -1,8 +1,5 @@
 """Alert pages: the help page and SOS, the member's live alert page, the ladder and rules, and answering."""
 
-import datetime as dt
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -24,13 +21,13 @@ from circles.alerts.access import (
     access_own_alert,
     own_alerts,
 )
+from circles.alerts.delay import delivery_delay
 from circles.alerts.forms import AddPersonForm, AlertSettingsForm, SosForm, WindowForm
-from circles.alerts.models import OPEN_STATUSES, Alert, AlertStatus, NotificationStatus, Rung, RungPerson
+from circles.alerts.models import OPEN_STATUSES, Alert, AlertStatus, NotificationStatus, Rung
 from circles.alerts.rules import alert_settings
 from circles.checkins.actions import do_ask_for_help
 from circles.checkins.crisis import crisis_resources
 from circles.lib.forms import form_page
-from circles.network.models import Tie, TieStatus
 from circles.sharing.access import access_shared_data, access_supported_members
 from circles.sharing.shared import present
 from circles.sharing.statement import REDISCLOSURE_NOTICE
@@ -115,43 +112,6 @@ def _asked_rows(alert):
         row["answered"] = tie_id in answered
         row["asked"] = any(n.status != NotificationStatus.SKIPPED for n in row["channels"])
     return list(rows.values())
-
-
-def sending_is_delayed(alert: Alert, now: dt.datetime) -> bool:
-    """logic.sending_is_delayed for an alert fetched with its notifications (access_own_alert)."""
-    return logic.sending_is_delayed(
-        still_asking=alert.status in (AlertStatus.ACTIVE, AlertStatus.UNANSWERED),
-        pending_since=(
-            n.created_at for n in alert.notifications.all() if n.status == NotificationStatus.PENDING
-        ),
-        now=now,
-        after_seconds=settings.ALERT_DELAYED_SECONDS,
-    )
-
-
-def direct_contacts(alert: Alert) -> list[logic.DirectContact]:
-    """The people on the member's ladder, then others this alert asked, in order; ended ties left out.
-
-    Only the phone and email the member recorded on their own ties: never a supporter's account address.
-    """
-    ladder_ties = RungPerson.objects.filter(rung__member_id=alert.member_id).order_by("rung__position", "id")
-    order = [*ladder_ties.values_list("tie_id", flat=True), *(n.tie_id for n in alert.notifications.all())]
-    ties = Tie.objects.filter(member_id=alert.member_id, pk__in={t for t in order if t}).exclude(
-        status=TieStatus.ENDED
-    )
-    by_id = {tie.pk: tie for tie in ties.only("display_name", "phone", "email")}
-    return [
-        logic.direct_contact(tie.pk, tie.display_name, tie.phone, tie.email)
-        for tie_id in dict.fromkeys(order)
-        if tie_id and (tie := by_id.get(tie_id)) is not None
-    ]
-
-
-def delivery_delay(alert: Alert, now: dt.datetime) -> tuple[bool, list[logic.DirectContact]]:
-    """Whether sending is delayed and, if so, the direct ways to reach the ladder: what the member's alert
-    page shows and GET /api/v1/alerts/{id} reports, from this one place."""
-    delayed = sending_is_delayed(alert, now)
-    return delayed, direct_contacts(alert) if delayed else []
 
 
 def _detail_context(alert):

@@ -1,7 +1,7 @@
 """GET /api/v1/alerts/{id} reports what the member's alert page shows when sending is delayed.
 
 The rule (logic.sending_is_delayed, with ALERT_DELAYED_SECONDS) and the direct contacts
-(views.direct_contacts: the details the member saved on their own ties, in ladder order) are the
+(delay.direct_contacts: the details the member saved on their own ties, in ladder order) are the
 page's, from one place; these tests hold the API to the page.
 """
 
@@ -12,6 +12,7 @@ import time_machine
 
 from circles.alerts import delivery, logic
 from circles.alerts.actions import do_raise_sos
+from circles.alerts.models import NotificationStatus
 from circles.alerts.tests.factories import askable, ladder
 from circles.network.actions import do_change_tie_status
 from circles.network.models import Tie, TieStatus
@@ -182,6 +183,22 @@ def test_the_openapi_document_describes_them(client):
     detail = schemas["AlertDetailOut"]
     assert {"sending_delayed", "direct_contacts"} <= set(detail["required"])
     assert set(schemas["DirectContactOut"]["properties"]) == {"tie_id", *SAM}
+
+
+def test_an_alert_whose_every_message_failed_for_good_offers_the_ladder_at_once(riley, sos, client_for):
+    """Nothing is waiting any more, but nobody was reached: the member is not left to wait for nothing."""
+    sos.notifications.update(status=NotificationStatus.DEAD, last_error="refused")
+    body = get(client_for(riley), sos, 5).json()
+    assert body["sending_delayed"] is True
+    assert [c["name"] for c in body["direct_contacts"]] == ["Sam", "Jamie"]
+
+
+def test_one_message_delivered_is_not_a_delay_even_if_another_failed(riley, sos, client_for):
+    first, *rest = list(sos.notifications.order_by("id"))
+    sos.notifications.filter(pk=first.pk).update(status=NotificationStatus.SENT)
+    sos.notifications.exclude(pk=first.pk).update(status=NotificationStatus.DEAD)
+    body = get(client_for(riley), sos, 5).json()
+    assert body["sending_delayed"] is False and body["direct_contacts"] == []
 
 
 # --- The rule and the links, as plain functions ----------------------------------------------------
