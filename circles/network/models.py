@@ -376,11 +376,19 @@ class InteractionQuerySet(models.QuerySet["Interaction"]):
 
         if not ({"tie", "tie_id", "occurred_at"} & set(kwargs)):
             return super().update(**kwargs)
+        moved_to = kwargs.get("tie_id", kwargs.get("tie"))
         with transaction.atomic(using=self.db, savepoint=False):
-            ties = set(self.values_list("tie_id", flat=True))
+            rows = list(self.values_list("pk", "tie_id"))
+            ties = {tie_id for _pk, tie_id in rows}
             changed = super().update(**kwargs)
-            moved_to = kwargs.get("tie_id", kwargs.get("tie"))
-            ties |= {getattr(moved_to, "pk", moved_to)} - {None}
+            if hasattr(moved_to, "resolve_expression"):
+                # Moved by an expression (bulk_update's CASE, an F or a subquery): read where they went.
+                ids = [pk for pk, _tie_id in rows]
+                for first in range(0, len(ids), rollup.TIES_PER_STATEMENT):
+                    chunk = ids[first : first + rollup.TIES_PER_STATEMENT]
+                    ties |= set(Interaction.objects.filter(pk__in=chunk).values_list("tie_id", flat=True))
+            else:
+                ties |= {getattr(moved_to, "pk", moved_to)} - {None}
             rollup.recount_ties(ties)
         return changed
 

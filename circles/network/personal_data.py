@@ -3,6 +3,8 @@
 
 from circles.lib.fhir import patient_reference, urn
 from circles.lib.personal_data import PersonalData, Row, row
+from circles.lib.time import user_zone
+from circles.network import rollup
 from circles.network.models import (
     Commitment,
     Interaction,
@@ -68,7 +70,8 @@ def contacts(user) -> list[Row]:
 
 
 def weekly_contact_counts(user) -> list[Row]:
-    """How many contacts with each tie fell in each of the member's weeks: counted from the contact log."""
+    """How many contacts with each tie fell in each of the member's weeks (in their time zone now)."""
+    rollup.ensure_counted(user, user_zone(user))
     return [
         row(week, ["tie_id", "week_start", "count"])
         for week in WeeklyContact.objects.filter(member=user).order_by("tie_id", "week_start")

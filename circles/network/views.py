@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from circles.lib.forms import form_page
-from circles.lib.time import local_today
+from circles.lib.time import local_today, user_zone
+from circles.network import rollup
 from circles.network.access import access_commitment, access_interaction, access_tie
 from circles.network.actions import (
     do_add_tie,
@@ -32,7 +33,11 @@ CONTACTS_PER_PAGE = 50
 
 @login_required
 def tie_list(request):
-    ties = Tie.objects.filter(member=request.user).with_last_contact()
+    ties = list(Tie.objects.filter(member=request.user).with_last_contact())
+    # Ties not counted yet in the member's zone (made before the rollup, or a new zone) are counted first.
+    if stale := rollup.stale_ties(ties, user_zone(request.user)):
+        rollup.recount_ties(stale)
+        ties = list(Tie.objects.filter(member=request.user).with_last_contact())
     return render(request, "network/tie_list.html", {"ties": ties})
 
 
