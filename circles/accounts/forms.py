@@ -25,10 +25,45 @@ def _offset(minutes: int) -> str:
     return f"UTC{sign}{hours:02d}:{rest:02d}"
 
 
+# Places most people live near, offered first so few need the full list below them (west to east).
+COMMON_TIMEZONES = [
+    "Pacific/Honolulu",
+    "America/Anchorage",
+    "America/Los_Angeles",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Chicago",
+    "America/Mexico_City",
+    "America/New_York",
+    "America/Halifax",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Dublin",
+    "Africa/Lagos",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Madrid",
+    "Africa/Johannesburg",
+    "Europe/Athens",
+    "Africa/Nairobi",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+]
+
+
 @lru_cache(maxsize=2)  # today's list (and yesterday's, around midnight)
 def _timezone_choices(day: dt.date) -> list:
-    """Every place, grouped by region and named by its city with today's offset: "Madrid (UTC+01:00)"."""
+    """Common places first, then every place grouped by region, each named by its city with today's offset.
+
+    "Madrid (UTC+01:00)" appears under "Common places" and under "Europe": the full list stays whole.
+    """
     moment = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+    labels: dict[str, str] = {}
     groups: dict[str, list[tuple[str, str]]] = {}
     for name in zoneinfo.available_timezones():
         if "/" not in name or name.startswith(("Etc/", "SystemV/", "posix/", "right/")):
@@ -38,8 +73,10 @@ def _timezone_choices(day: dt.date) -> list:
         if len(places) > 1:  # America/Argentina/Buenos_Aires
             city = f"{city}, {places[0].replace('_', ' ')}"
         offset = moment.astimezone(zoneinfo.ZoneInfo(name)).utcoffset() or dt.timedelta()
-        groups.setdefault(region, []).append((name, f"{city} ({_offset(int(offset.total_seconds() // 60))})"))
-    return [("UTC", "UTC")] + [
+        labels[name] = f"{city} ({_offset(int(offset.total_seconds() // 60))})"
+        groups.setdefault(region, []).append((name, labels[name]))
+    common = [(name, labels[name]) for name in COMMON_TIMEZONES if name in labels]
+    return [("UTC", "UTC"), (_("Common places"), common)] + [
         (region, sorted(places, key=lambda choice: choice[1])) for region, places in sorted(groups.items())
     ]
 
@@ -77,6 +114,12 @@ class SignUpForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            # signup.js may put this device's timezone in place of the default; never over a choice made.
+            self.fields["timezone"].widget.attrs["data-from-device"] = "yes"
 
     def clean_display_name(self):
         name = self.cleaned_data["display_name"].strip()

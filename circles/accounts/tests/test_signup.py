@@ -195,3 +195,25 @@ def test_timezones_are_grouped_by_region_and_named_by_city_with_todays_offset(cl
     assert refused.status_code == 400 and not User.objects.exists()
     assert client.post("/accounts/signup/", {**VALID, "timezone": "Europe/Madrid"}).status_code == 302
     assert User.objects.get().timezone == "Europe/Madrid"
+
+
+def test_common_places_come_first_and_the_full_list_stays_whole(client, db):
+    """A short list most people pick from, ordered west to east; every place is still under its region."""
+    with time_machine.travel(dt.datetime(2026, 1, 15, tzinfo=dt.UTC), tick=False):
+        page = client.get("/accounts/signup/").content.decode()
+    common = page.index('<optgroup label="Common places">')
+    assert common < page.index('<optgroup label="Africa">')
+    first_group = page[common : page.index("</optgroup>", common)]
+    assert first_group.index("Los Angeles (UTC\u221208:00)") < first_group.index("New York (UTC\u221205:00)")
+    assert first_group.index("London (UTC+00:00)") < first_group.index("Tokyo (UTC+09:00)")
+    assert page.count('<option value="Europe/Madrid">Madrid (UTC+01:00)</option>') == 2  # common and Europe
+    assert page.count('<option value="UTC" selected>UTC</option>') == 1
+
+
+def test_only_a_fresh_form_lets_the_device_choose_the_timezone(client, db):
+    """signup.js replaces the default with the device's zone, never a choice shown again after an error."""
+    assert 'data-from-device="yes"' in client.get("/accounts/signup/").content.decode()
+    again = client.post("/accounts/signup/", {**VALID, "timezone": "UTC", "password_again": "different"})
+    assert again.status_code == 400
+    assert "data-from-device" not in again.content.decode()
+    assert '<option value="UTC" selected>UTC</option>' in again.content.decode()
