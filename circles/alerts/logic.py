@@ -13,10 +13,12 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+# The links to reach a person directly are shared with the check-in page; kept importable from here.
+from circles.lib.contact_links import DirectContact, dialable, direct_contact  # noqa: F401
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -160,16 +162,6 @@ def backoff_seconds(attempt: int, *, base: float, cap: float, rng: random.Random
     return (rng or random).uniform(floor, ceiling)  # noqa: S311 — spreading retries, not a secret
 
 
-def dialable(phone: str) -> str:
-    """A phone number as typed ("+1 (555) 010-0199") to what SMS providers take: "+" and digits."""
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if not digits:
-        return ""
-    return ("+" if phone.strip().startswith(("+", "00")) else "") + digits.removeprefix(
-        "00" if phone.strip().startswith("00") else ""
-    )
-
-
 def sending_is_delayed(
     still_asking: bool,
     pending_since: Iterable[dt.datetime],
@@ -191,33 +183,6 @@ def sending_is_delayed(
         return True
     waited_since = now - dt.timedelta(seconds=after_seconds)
     return any(created_at <= waited_since for created_at in pending_since)
-
-
-@dataclass(frozen=True)
-class DirectContact:
-    """Someone on the member's ladder and the ways to reach them the member saved on the tie."""
-
-    name: str
-    phone: str  # as the member typed it; empty when it holds no digits to dial
-    call_href: str
-    text_href: str
-    email: str
-    email_href: str
-    tie_id: int
-
-
-def direct_contact(tie_id: int, name: str, phone: str, email: str) -> DirectContact:
-    """The tel:, sms: and mailto: links for the phone number and email saved on a tie (empty: none)."""
-    number = dialable(phone)
-    return DirectContact(
-        name=name,
-        phone=phone.strip() if number else "",
-        call_href=f"tel:{number}" if number else "",
-        text_href=f"sms:{number}" if number else "",
-        email=email,
-        email_href=f"mailto:{quote(email, safe='@+')}" if email else "",
-        tie_id=tie_id,
-    )
 
 
 SIGNATURE_HEADER = "Circles-Signature"
