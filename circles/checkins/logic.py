@@ -785,3 +785,35 @@ def score(code: str, answers: Mapping[str, int | bool], *, sex: str | None = Non
         elif code == "auditc" and total >= AUDITC_CUTOFF.get(sex or "", AUDITC_DEFAULT_CUTOFF):
             flags.append(FLAG_ABOVE_CUTOFF)
     return Score(code, total, band, subscales, tuple(flags))
+
+
+# A hard day: the daily check-in's answers after which the saved page offers support at once (one-tap
+# SOS, the inner circle's direct links, crisis resources). One bad answer is enough: offering costs the
+# member nothing, and the alert rules (docs/alerts.md) are what ask other people, over several days.
+# Each row: the check-in's field, "at_most" or "at_least", the level (0–10 scales), and the reason the
+# member reads. A "used" row has no level: any return to use counts. Written up in docs/measures.md.
+HARD_CHECKIN_SIGNS: tuple[tuple[str, str, int | None, str], ...] = (
+    ("mood", "at_most", 3, N_("Your mood is low (%(value)s out of 10).")),
+    ("craving", "at_least", 8, N_("Your craving is strong (%(value)s out of 10).")),
+    ("stress", "at_least", 8, N_("Your stress is high (%(value)s out of 10).")),
+    ("used", "yes", None, N_("You noted a return to use.")),
+)
+
+
+_HARD_COMPARISONS = {
+    "at_most": lambda value, level: value <= level,
+    "at_least": lambda value, level: value >= level,
+    "yes": lambda value, level: value is True,
+}
+
+
+def hard_checkin_reasons(answers: Mapping[str, int | bool | None], signs=HARD_CHECKIN_SIGNS) -> list[str]:
+    """Why a saved check-in counts as a hard day, in plain words; empty when it does not.
+
+    `answers` holds the check-in's mood, craving and stress (0–10) and used (True or False).
+    """
+    return [
+        _(reason) % {"value": answers[field]}
+        for field, comparison, level, reason in signs
+        if answers.get(field) is not None and _HARD_COMPARISONS[comparison](answers[field], level)
+    ]

@@ -40,10 +40,12 @@ from circles.checkins.forms import (
 from circles.checkins.models import Assessment, CheckIn, QuestionnaireDefinition
 from circles.checkins.reminders import load_measures, load_reminders
 from circles.checkins.trajectory import DEFAULT_WINDOW, WINDOWS, load_latest_scores, load_trajectory
+from circles.lib.contact_links import direct_contact
 from circles.lib.forms import form_page
 from circles.lib.time import local_today
 from circles.network import drawing as network_drawing
 from circles.network.health import load_network
+from circles.network.models import Circle, Tie, TieStatus
 
 HISTORY_PER_PAGE = 30
 MAP_TABLE_PER_PAGE = 50  # the map's table of ties, a page at a time (?page=)
@@ -111,7 +113,30 @@ def _checkin_page(request, day: dt.date):
         return redirect("checkins:today")
     reminders = load_reminders(request.user)
     context = {"form": form, "day": day, "today": today, "existing": existing, "reminders": reminders}
+    if request.method == "GET" and existing and day == today:
+        context.update(_support_offer(request.user, existing))
     return form_page(request, "checkins/checkin_form.html", context)
+
+
+def _support_offer(member, checkin: CheckIn) -> dict:
+    """After a hard check-in: why it counts as hard, the inner circle's direct links, crisis resources."""
+    reasons = logic.hard_checkin_reasons(
+        {"mood": checkin.mood, "craving": checkin.craving, "stress": checkin.stress, "used": checkin.used}
+    )
+    if not reasons:
+        return {}
+    # Only the member's own active ties, and only the phone and email the member saved on them.
+    ties = (
+        Tie.objects.filter(member=member, circle=Circle.INNER, status=TieStatus.ACTIVE)
+        .exclude(phone="", email="")
+        .order_by("-importance", "display_name", "pk")
+        .only("display_name", "phone", "email")
+    )
+    return {
+        "hard_reasons": reasons,
+        "inner_circle": [direct_contact(tie.pk, tie.display_name, tie.phone, tie.email) for tie in ties],
+        "resources": crisis_resources(translation.get_language()),
+    }
 
 
 @login_required
