@@ -76,6 +76,9 @@ class CheckIn(models.Model):
         return self.late and created == today
 
 
+RECOVERY_SPAN = dt.timedelta(days=100 * 366)  # how far back a recovery date may be
+
+
 class CheckInSettings(models.Model):
     """A member's choices about check-ins. No row means every default."""
 
@@ -110,8 +113,10 @@ class CheckInSettings(models.Model):
         started = self.recovery_started_on
         if started and self.member_id and started > timing.local_day(timezone.now(), user_zone(self.member)):
             raise ValidationError({"recovery_started_on": _("This date is in the future.")})
-        if started and started.year < 1900:
-            raise ValidationError({"recovery_started_on": _("Please check the date: it is before 1900.")})
+        # A lifetime back, not a fixed year: 1900-01-01 is a date picker left at its start, not a recovery.
+        if started and started < timezone.localdate() - RECOVERY_SPAN:
+            message = _("Please check the date: a recovery date can be up to 100 years back.")
+            raise ValidationError({"recovery_started_on": message})
 
 
 class MeasureSchedule(models.Model):

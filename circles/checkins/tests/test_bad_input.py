@@ -58,7 +58,7 @@ def test_a_second_save_of_the_same_day_is_harmless(riley, client_for):
 
 def test_recovery_dates_must_be_plausible(riley, client_for):
     client = client_for(riley)
-    for day in ("0001-01-01", "2999-01-01"):
+    for day in ("0001-01-01", "1900-01-01", "2999-01-01"):  # 1900-01-01: a date picker left at its start
         response = client.patch(
             "/api/v1/checkin-settings",
             data=json.dumps({"count_days": True, "recovery_started_on": day}),
