@@ -84,11 +84,21 @@ class CheckInOut(Schema):
     late: bool
     created_at: dt.datetime
     updated_at: dt.datetime
+    hard_day_reasons: list[str] = Field(
+        description="Why this check-in counts as a hard day, in plain words (empty: it does not). On a hard "
+        "day the check-in page offers one-tap SOS, the inner circle's direct links and crisis resources."
+    )
 
     @staticmethod
     def resolve_struggling_for(obj: CheckIn) -> list[int]:
         ties = obj.saved_ties if obj.saved_ties is not None else obj.struggling_for.all()
         return [tie.pk for tie in ties]
+
+    @staticmethod
+    def resolve_hard_day_reasons(obj: CheckIn) -> list[str]:
+        return logic.hard_checkin_reasons(
+            {"mood": obj.mood, "craving": obj.craving, "stress": obj.stress, "used": obj.used}
+        )
 
 
 class SettingsIn(InputSchema):

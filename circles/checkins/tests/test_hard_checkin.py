@@ -1,5 +1,7 @@
 """After a hard check-in the saved page offers support at once: SOS, the inner circle, crisis lines."""
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -146,3 +148,21 @@ def test_the_saved_page_reads_a_fixed_number_of_queries(riley, client_for, ties)
     # The offer adds one query, for the inner circle, however many people are in it.
     assert len(hard) == len(ordinary) + 1
     assert len(hard) == HARD_PAGE_QUERIES
+
+
+def test_the_api_answer_says_why_a_check_in_is_hard(riley, client_for):
+    client = client_for(riley)
+    body = {"mood": 3, "craving": 9, "stress": 9, "sleep_quality": 2, "used": True}
+    hard = client.post("/api/v1/checkins", data=json.dumps(body), content_type="application/json")
+    assert hard.status_code == 201
+    assert hard.json()["hard_day_reasons"] == [
+        "Your mood is low (3 out of 10).",
+        "Your craving is strong (9 out of 10).",
+        "Your stress is high (9 out of 10).",
+        "You noted a return to use.",
+    ]
+    ordinary = {"mood": 6, "craving": 2, "stress": 4, "used": False}
+    changed = client.patch(
+        f"/api/v1/checkins/{hard.json()['day']}", data=json.dumps(ordinary), content_type="application/json"
+    )
+    assert changed.status_code == 200 and changed.json()["hard_day_reasons"] == []
