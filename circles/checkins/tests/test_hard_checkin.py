@@ -166,3 +166,10 @@ def test_the_api_answer_says_why_a_check_in_is_hard(riley, client_for):
         f"/api/v1/checkins/{hard.json()['day']}", data=json.dumps(ordinary), content_type="application/json"
     )
     assert changed.status_code == 200 and changed.json()["hard_day_reasons"] == []
+
+
+def test_someone_saved_with_no_number_to_dial_gets_a_way_to_add_one(riley, client_for):
+    kit = make_tie(riley, "Kit", circle="inner", phone="( )")
+    page = client_for(riley).post("/checkins/", HARD, follow=True).content.decode()
+    assert "Kit" in offer(page) and "tel:" not in offer(page)
+    assert f'href="/network/ties/{kit.pk}/edit/"' in offer(page)
