@@ -8,6 +8,7 @@ from __future__ import annotations
 import email.parser
 import socket
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -133,6 +134,10 @@ class ScriptedServer:
         return self
 
     def stop(self) -> None:
+        """Stops serving once every answer begun has ended (at most 5 s), so none is cut short here."""
+        ends = time.monotonic() + 5
+        while len(self.outcomes) < len(self.requests) and time.monotonic() < ends:
+            time.sleep(0.01)
         self.stopping.set()
         self._thread.join()
         self._listener.close()
