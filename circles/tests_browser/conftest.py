@@ -44,19 +44,15 @@ def browser(_orm_beside_playwright):
 
 @pytest.fixture
 def context_options():
-    """Extra options for the browser context; a test module overrides this fixture to change them."""
+    """Options for the browser context beyond a phone in Madrid; a test module overrides this fixture to
+    change them (a narrower viewport, scripts off)."""
     return {}
 
 
 @pytest.fixture
 def context(browser, live_server, context_options):
-    context = browser.new_context(
-        base_url=live_server.url,
-        viewport=PHONE,
-        locale="en-US",
-        timezone_id="Europe/Madrid",
-        **context_options,
-    )
+    options = {"viewport": PHONE, "locale": "en-US", "timezone_id": "Europe/Madrid", **context_options}
+    context = browser.new_context(base_url=live_server.url, **options)
     context.set_default_timeout(10_000)
     yield context
     context.close()

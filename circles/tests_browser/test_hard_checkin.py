@@ -16,18 +16,9 @@ PASSWORD = "quiet-harbour-lamp-5"
 
 
 @pytest.fixture
-def context(browser, live_server):
+def context_options():
     """A 320 px wide phone with scripts off: the offer is links and a plain form."""
-    context = browser.new_context(
-        base_url=live_server.url,
-        viewport={"width": 320, "height": 700},
-        locale="en-US",
-        timezone_id="Europe/Madrid",
-        java_script_enabled=False,
-    )
-    context.set_default_timeout(10_000)
-    yield context
-    context.close()
+    return {"viewport": {"width": 320, "height": 700}, "java_script_enabled": False}
 
 
 @pytest.fixture

@@ -20,19 +20,10 @@ NARROW = {"width": 320, "height": 700}
 
 
 @pytest.fixture
-def context(browser, live_server):
+def context_options():
     """A 320 px wide phone with no JavaScript at all: paging the table and opening it are plain links
     and <details>. (axe runs in a second context, with scripts.)"""
-    context = browser.new_context(
-        base_url=live_server.url,
-        viewport=NARROW,
-        locale="en-US",
-        timezone_id="Europe/Madrid",
-        java_script_enabled=False,
-    )
-    context.set_default_timeout(10_000)
-    yield context
-    context.close()
+    return {"viewport": NARROW, "java_script_enabled": False}
 
 
 @pytest.fixture
