@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import base64
 import functools
-import ipaddress
 import json
 import logging
 import smtplib
 import socket
-import ssl
 import threading
 import time
 import urllib.parse
@@ -31,6 +29,7 @@ from django.utils.module_loading import import_string
 
 from circles.alerts import logic
 from circles.alerts.models import Notification
+from circles.lib import outbound
 
 log = logging.getLogger(__name__)
 
@@ -250,150 +249,20 @@ def send_email(notification: Notification, outgoing: Outgoing) -> None:
 
 # --- HTTP for Twilio and webhooks ----------------------------------------------------------------------
 #
-# A small HTTP/1.1 client of our own rather than urllib, because a webhook must hold three promises that
-# urllib cannot keep: the connection goes to the very address that was checked (urllib would look the
-# name up again, and a second answer could point inside the network), the whole send ends at one
-# deadline (urllib's timeout restarts with every byte a slow server trickles), and only a few bytes of
-# the answer are read. Only the status line matters; the rest of the answer is never read.
-
-ANSWER_BYTES_MAX = 8192  # the status line fits many times over; a longer answer is not one we can use
-_TARGET_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))  # printable ASCII stays; anything else escaped
-
-
-def _remaining(deadline: float) -> float:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise TimeoutError("deadline passed")
-    return left
-
-
-def _resolve(host: str, port: int, deadline: float) -> list[tuple]:
-    """Every address of the host, looked up once, within the deadline (a lookup has no timeout of its own)."""
-    found: list[tuple] = []
-    failed: list[OSError] = []
-
-    def look_up() -> None:
-        try:
-            found.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP))
-        except OSError as error:
-            failed.append(error)
-
-    lookup = threading.Thread(target=look_up, name="alerts-dns", daemon=True)
-    lookup.start()
-    lookup.join(_remaining(deadline))
-    if lookup.is_alive():
-        raise TimeoutError("the address lookup took too long")
-    if failed:
-        raise failed[0]
-    if not found:
-        raise OSError(f"no address for {host}")
-    return found
-
-
-def _connect(addresses: list[tuple], deadline: float) -> socket.socket:
-    """A TCP connection to the first of these addresses that answers; never to any other."""
-    last_error: OSError = OSError("no address to connect to")
-    for family, kind, proto, _name, address in addresses:
-        sock = socket.socket(family, kind, proto)
-        try:
-            sock.settimeout(_remaining(deadline))
-            sock.connect(address)
-        except TimeoutError:
-            sock.close()
-            raise
-        except OSError as error:
-            sock.close()
-            last_error = error
-        else:
-            return sock
-    raise last_error
-
-
-def _read_status(sock: socket.socket, deadline: float, what: str) -> int:
-    """The status code of the final answer, reading at most ANSWER_BYTES_MAX bytes before the deadline."""
-    data = b""
-    received = 0
-    while True:
-        line_end = data.find(b"\r\n")
-        if line_end >= 0:
-            status = _status_code(data[:line_end], what)
-            if not 100 <= status < 200:
-                return status
-            head_end = data.find(b"\r\n\r\n")
-            if head_end >= 0:  # an interim answer ("100 Continue"): the final one follows it
-                data = data[head_end + 4 :]
-                continue
-        if received >= ANSWER_BYTES_MAX:
-            raise DeliveryFailed(f"{what}: the answer was longer than {ANSWER_BYTES_MAX} bytes")
-        sock.settimeout(_remaining(deadline))
-        chunk = sock.recv(min(4096, ANSWER_BYTES_MAX - received))
-        if not chunk:
-            raise DeliveryFailed(f"{what}: the connection closed without an answer", destination_trouble=True)
-        received += len(chunk)
-        data += chunk
-
-
-def _status_code(line: bytes, what: str) -> int:
-    version, _, rest = line.partition(b" ")
-    code = rest[:3]
-    if (
-        not version.startswith(b"HTTP/1.")
-        or len(code) != 3
-        or not code.isdigit()
-        or rest[3:4] not in (b"", b" ")
-    ):
-        raise DeliveryFailed(f"{what}: the answer was not HTTP")
-    return int(code)
+# circles/lib/outbound.py makes the request (one deadline, the address it checked, a capped read);
+# here its outcome becomes a delivery outcome.
 
 
 def _post(url: str, body: bytes, headers: dict[str, str], what: str, *, public_only: bool = False) -> None:
-    """POSTs the body; raises DeliveryFailed unless the answer is 2xx. Redirects are not followed.
-
-    `public_only` refuses, before connecting, an address on this machine or a private network
-    (server-side request forgery), and then connects to exactly the address it checked.
-    """
-    timeout = settings.ALERT_HTTP_TIMEOUT
-    deadline = time.monotonic() + timeout
+    """POSTs the body; raises DeliveryFailed unless the answer is 2xx. Redirects are not followed."""
     try:
-        parts = urllib.parse.urlsplit(url)
-        hostname, port = parts.hostname, parts.port
-        ascii_host = hostname.encode("idna").decode("ascii") if hostname else ""
-    except (ValueError, UnicodeError):
-        raise DeliveryFailed(f"{what}: not a valid address", permanent=True) from None
-    if parts.scheme not in ("https", "http") or not ascii_host:
-        raise DeliveryFailed(f"{what}: not an http(s) address", permanent=True)
-    if public_only and parts.scheme != "https":
-        raise DeliveryFailed(f"{what}: only https addresses are allowed", permanent=True)
-    default_port = 443 if parts.scheme == "https" else 80
-    port = port or default_port
-    try:
-        addresses = _resolve(ascii_host, port, deadline)
-        if public_only and not all(ipaddress.ip_address(info[4][0]).is_global for info in addresses):
-            raise DeliveryFailed(f"{what}: the address is not on the public internet", permanent=True)
-        host_header = f"[{ascii_host}]" if ":" in ascii_host else ascii_host
-        if port != default_port:
-            host_header += f":{port}"
-        target = urllib.parse.quote(parts.path or "/", safe=_TARGET_SAFE)
-        if parts.query:
-            target += "?" + urllib.parse.quote(parts.query, safe=_TARGET_SAFE)
-        head = [f"POST {target} HTTP/1.1", f"Host: {host_header}", f"Content-Length: {len(body)}"]
-        head += ["Connection: close", *(f"{name}: {value}" for name, value in headers.items())]
-        request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
-        sock = _connect(addresses, deadline)
-        try:
-            if parts.scheme == "https":
-                # The certificate is checked against the name in the address, not the number we dialled.
-                sock.settimeout(_remaining(deadline))  # the whole handshake, not each of its reads
-                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=ascii_host)
-            sock.settimeout(_remaining(deadline))  # sendall: the whole body, not each piece
-            sock.sendall(request)
-            status = _read_status(sock, deadline, what)
-        finally:
-            sock.close()
-    except TimeoutError as error:
-        raise DeliveryFailed(f"{what}: no answer within {timeout:g} s", destination_trouble=True) from error
-    except OSError as error:  # refused, reset, unreachable, TLS: retry later
-        raise DeliveryFailed(f"{what}: {type(error).__name__}: {error}", destination_trouble=True) from error
+        status = outbound.post(
+            url, body, headers, what, timeout=settings.ALERT_HTTP_TIMEOUT, public_only=public_only
+        )
+    except outbound.OutboundFailed as error:
+        raise DeliveryFailed(
+            str(error), permanent=error.permanent, destination_trouble=error.destination_trouble
+        ) from error
     if not 200 <= status < 300:
         retry = status >= 500 or status in (408, 409, 425, 429)
         trouble = status >= 500 or status in (408, 429)  # the server's state, not this one delivery

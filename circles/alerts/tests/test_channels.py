@@ -29,6 +29,7 @@ from circles.alerts.models import DeliveryAttempt, Notification, NotificationSta
 from circles.alerts.tests.factories import askable, ladder
 from circles.alerts.tests.http_sink import HttpSink, ScriptedServer
 from circles.checkins.tests.factories import make_checkin
+from circles.lib import outbound
 
 SITE = "https://circles.example"
 SOS_MESSAGE = "Rough night, the wedding was hard"
@@ -496,7 +497,7 @@ def test_a_webhook_answer_too_long_to_be_http_is_refused_within_the_cap(
     finally:
         server.stop()
     notification = alert.notifications.get(channel=logic.WEBHOOK)
-    assert notification.last_error == f"webhook: the answer was longer than {channels.ANSWER_BYTES_MAX} bytes"
+    assert notification.last_error == f"webhook: the answer was longer than {outbound.ANSWER_BYTES_MAX} bytes"
     assert server.outcomes == ["hung up"]
 
 
@@ -509,14 +510,14 @@ def test_reading_an_answer_takes_no_more_than_the_cap():
             target=lambda: (writer.sendall(b"x" * sent), writer.shutdown(socket.SHUT_WR))
         )
         sending.start()
-        with pytest.raises(channels.DeliveryFailed, match="longer than"):
-            channels._read_status(reader, time.monotonic() + 5, "webhook")
+        with pytest.raises(outbound.OutboundFailed, match="longer than"):
+            outbound.read_status(reader, time.monotonic() + 5, "webhook")
         left = 0
         reader.settimeout(5)
         while chunk := reader.recv(65536):
             left += len(chunk)
         sending.join()
-    assert sent - left <= channels.ANSWER_BYTES_MAX == 8192
+    assert sent - left <= outbound.ANSWER_BYTES_MAX == 8192
 
 
 PUBLIC = "93.184.215.14"
@@ -645,7 +646,7 @@ def test_a_webhook_over_tls_is_verified_against_the_name_not_the_number_dialled(
         lambda sock, address: real_connect(sock, ("127.0.0.1", listener.getsockname()[1])),
     )
     trusting = ssl.create_default_context(cafile=cert_file)
-    monkeypatch.setattr(channels.ssl, "create_default_context", lambda: trusting)
+    monkeypatch.setattr(outbound.ssl, "create_default_context", lambda: trusting)
     try:
         alert = sos()
         run_worker()
