@@ -9,6 +9,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from circles.lib.vapid import VapidKeyError, check_vapid_keys
+
 
 def env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
@@ -343,6 +345,39 @@ TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER")
 TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID")
 TWILIO_API_BASE = env("TWILIO_API_BASE", "https://api.twilio.com")
 SMS_PROVIDER = env("SMS_PROVIDER", "twilio" if TWILIO_ACCOUNT_SID else "console")
+
+# --- Web Push (docs/push.md; docs/deploy.md, "VAPID keys"). `manage.py make_vapid_keys` prints a pair:
+# the public key goes to browsers when they subscribe, the private key signs every push (RFC 8292).
+# All three or none: without them the settings page says notifications are not set up here.
+VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY")
+VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY")
+VAPID_SUBJECT = env("VAPID_SUBJECT")  # mailto:… or https://…: how a push service reaches whoever runs this
+_vapid_set = [name for name in ("VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY", "VAPID_SUBJECT") if globals()[name]]
+if _vapid_set and len(_vapid_set) < 3:
+    _missing = sorted({"VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY", "VAPID_SUBJECT"} - set(_vapid_set))
+    raise ImproperlyConfigured(
+        f"Web Push is set up half-way: set {', '.join(_missing)} as well, or none of the VAPID_* settings "
+        "(`manage.py make_vapid_keys` makes a pair)"
+    )
+if _vapid_set:
+    try:
+        check_vapid_keys(VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT)
+    except VapidKeyError as _error:
+        raise ImproperlyConfigured(str(_error)) from None
+# A push endpoint on this machine (http or https) is accepted and sent to: for tests and development
+# only; every other private or local address is always refused.
+PUSH_ALLOW_LOOPBACK = env_bool("PUSH_ALLOW_LOOPBACK", DEBUG)
+if PRODUCTION and PUSH_ALLOW_LOOPBACK:
+    raise ImproperlyConfigured("PUSH_ALLOW_LOOPBACK must be off when CIRCLES_ENV=production")
+# Devices per person; each push is one request to each of them.
+PUSH_MAX_SUBSCRIPTIONS = env_int("PUSH_MAX_SUBSCRIPTIONS", 10)
+# How long a push service keeps a message for a device that is offline, and the deadline of one send.
+PUSH_TTL_SECONDS = env_int("PUSH_TTL_SECONDS", 3600)
+PUSH_TIMEOUT = float(env("PUSH_TIMEOUT", "10"))
+if PUSH_MAX_SUBSCRIPTIONS < 1 or PUSH_TTL_SECONDS < 0:
+    raise ImproperlyConfigured("PUSH_MAX_SUBSCRIPTIONS must be at least 1 and PUSH_TTL_SECONDS not negative")
+if not 0 < PUSH_TIMEOUT < float("inf"):
+    raise ImproperlyConfigured("PUSH_TIMEOUT must be a number of seconds, more than 0")
 
 # --- Language and time. Stored in UTC; shown in each person's own timezone.
 LANGUAGE_CODE = "en"

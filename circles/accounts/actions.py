@@ -10,10 +10,19 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from circles.accounts.models import PendingAccountEmail, PersonalAccessToken, Role, User, new_session_secret
+from circles.accounts.models import (
+    PendingAccountEmail,
+    PersonalAccessToken,
+    PushSubscription,
+    Role,
+    User,
+    new_session_secret,
+)
 from circles.accounts.notices import send_account_notice
 from circles.audit.models import Outcome
 from circles.audit.trail import record
@@ -138,6 +147,65 @@ def do_revoke_token(token: PersonalAccessToken, *, acting_user: User) -> None:
         token.revoked_because = PersonalAccessToken.RevokedBecause.OWNER
         token.save(update_fields=["revoked_at", "revoked_because"])
         record("account.token.revoke", acting_user, subject=token.user_id, object_ref=f"token:{token.pk}")
+
+
+@transaction.atomic
+def do_save_push_subscription(
+    user: User, *, endpoint: str, p256dh: str, auth: str, label: str = ""
+) -> tuple[PushSubscription, bool]:
+    """Lets this browser get Web Push for the person; returns (subscription, whether it is new).
+
+    The same browser subscribing again refreshes its keys. An endpoint another account registered moves
+    to this one: a shared phone notifies whoever subscribed on it last, never both. Raises
+    ValidationError for bad keys or an address that is not a push service's, and past
+    PUSH_MAX_SUBSCRIPTIONS devices.
+    """
+    existing = PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
+    if existing is not None and existing.user_id == user.pk:
+        existing.p256dh, existing.auth, existing.label = p256dh, auth, label or existing.label
+        existing.full_clean()
+        existing.save(update_fields=["p256dh", "auth", "label"])
+        return existing, False
+    subscription = PushSubscription(user=user, endpoint=endpoint, p256dh=p256dh, auth=auth, label=label)
+    subscription.full_clean(validate_unique=False)  # the endpoint is new here, or moves below
+    if PushSubscription.objects.filter(user=user).count() >= settings.PUSH_MAX_SUBSCRIPTIONS:
+        raise ValidationError(
+            _("You already get notifications on %(count)s devices. Remove one in your settings first.")
+            % {"count": settings.PUSH_MAX_SUBSCRIPTIONS},
+            code="too_many",
+        )
+    if existing is not None:
+        record(
+            "account.push.remove",
+            user,
+            subject=existing.user_id,
+            object_ref=f"push:{existing.pk};reason:moved",
+        )
+        existing.delete()
+    subscription.save()
+    record("account.push.create", user, subject=user, object_ref=f"push:{subscription.pk}")
+    return subscription, True
+
+
+@transaction.atomic
+def do_remove_push_subscription(subscription: PushSubscription, *, acting_user: User) -> None:
+    record(
+        "account.push.remove", acting_user, subject=subscription.user_id, object_ref=f"push:{subscription.pk}"
+    )
+    subscription.delete()
+
+
+@transaction.atomic
+def do_forget_push_subscription(subscription: PushSubscription) -> None:
+    """The push service answered that the browser dropped this subscription (404 or 410)."""
+    deleted, _rows = PushSubscription.objects.filter(pk=subscription.pk).delete()
+    if deleted:
+        record(
+            "account.push.remove",
+            None,
+            subject=subscription.user_id,
+            object_ref=f"push:{subscription.pk};reason:gone",
+        )
 
 
 def _revoke_every_token(user: User, because: str) -> int:

@@ -1,5 +1,5 @@
-"""Account operations in the API: who am I, profile, personal access tokens. (Export and erasure of
-everything a person has: circles/records/api.py.)"""
+"""Account operations in the API: who am I, profile, personal access tokens, devices that get push.
+(Export and erasure of everything a person has: circles/records/api.py.)"""
 
 import datetime as dt
 from typing import Literal
@@ -11,14 +11,17 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
-from circles.accounts.access import access_token
+from circles.accounts.access import access_push_subscription, access_token
 from circles.accounts.actions import (
     do_create_token,
+    do_remove_push_subscription,
     do_revoke_token,
+    do_save_push_subscription,
     do_sign_out_everywhere,
 )
 from circles.accounts.auth import is_recently_authenticated, mark_recently_authenticated
 from circles.accounts.forms import ProfileForm, check_password_again
+from circles.accounts.push import is_configured as push_is_configured
 from circles.lib.schema import InputSchema
 
 router = Router(tags=["account"])
@@ -129,4 +132,87 @@ def create_token(request, payload: TokenIn):
 def revoke_token(request, token_id: int):
     token = access_token(request.auth, token_id)
     do_revoke_token(token, acting_user=request.auth)
+    return Status(204, None)
+
+
+class VapidKeyOut(Schema):
+    public_key: str = Field(
+        description="The VAPID public key, base64url: PushManager.subscribe's applicationServerKey."
+    )
+
+
+class PushKeysIn(InputSchema):
+    p256dh: str = Field(max_length=100)
+    auth: str = Field(max_length=40)
+
+
+class PushSubscriptionIn(InputSchema):
+    endpoint: str = Field(max_length=1000, description="The push service's address for the browser.")
+    keys: PushKeysIn
+    label: str = Field(default="", max_length=80, description="A name for the device, e.g. “Phone”.")
+
+
+class PushSubscriptionOut(Schema):
+    id: int
+    label: str
+    push_service: str = Field(description="The push service's host name.")
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+
+
+def _push_out(subscription) -> PushSubscriptionOut:
+    return PushSubscriptionOut(
+        id=subscription.pk,
+        label=subscription.label,
+        push_service=subscription.service_host,
+        created_at=subscription.created_at,
+        last_used_at=subscription.last_used_at,
+    )
+
+
+def _require_push() -> None:
+    if not push_is_configured():
+        raise HttpError(409, _("Notifications are not set up on this server."))
+
+
+@router.get("/push/vapid-key", response=VapidKeyOut, tags=["push"], summary="The key browsers subscribe with")
+def vapid_key(request):
+    _require_push()
+    return VapidKeyOut(public_key=settings.VAPID_PUBLIC_KEY)
+
+
+@router.get(
+    "/push/subscriptions", response=list[PushSubscriptionOut], tags=["push"], summary="Devices that get push"
+)
+def list_push_subscriptions(request):
+    return [_push_out(subscription) for subscription in request.auth.push_subscriptions.all()]
+
+
+@router.post(
+    "/push/subscriptions",
+    response={200: PushSubscriptionOut, 201: PushSubscriptionOut},
+    tags=["push"],
+    summary="Let a device get push (PushSubscription.toJSON() and a label)",
+)
+def create_push_subscription(request, payload: PushSubscriptionIn):
+    _require_push()
+    subscription, created = do_save_push_subscription(
+        request.auth,
+        endpoint=payload.endpoint.strip(),
+        p256dh=payload.keys.p256dh.strip(),
+        auth=payload.keys.auth.strip(),
+        label=payload.label.strip(),
+    )
+    return Status(201 if created else 200, _push_out(subscription))
+
+
+@router.delete(
+    "/push/subscriptions/{subscription_id}",
+    response={204: None},
+    tags=["push"],
+    summary="Stop push to a device",
+)
+def delete_push_subscription(request, subscription_id: int):
+    subscription = access_push_subscription(request.auth, subscription_id)
+    do_remove_push_subscription(subscription, acting_user=request.auth)
     return Status(204, None)

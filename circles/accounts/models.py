@@ -1,13 +1,19 @@
-"""People and what they may do: accounts, roles, personal access tokens."""
+"""People and what they may do: accounts, roles, personal access tokens, devices that get push."""
 
+import base64
+import binascii
 import hashlib
+import ipaddress
 import secrets
+import urllib.parse
 import uuid
 from datetime import timedelta
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.crypto import salted_hmac
 from django.utils.timezone import now
@@ -206,3 +212,93 @@ class PendingAccountEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
+
+
+def decode_base64url(value: str) -> bytes:
+    """Bytes from base64url text with or without padding; raises ValueError on anything else."""
+    text = value.strip()
+    if not text or any(char not in _BASE64URL for char in text.rstrip("=")):
+        raise ValueError("not base64url")
+    try:
+        return base64.urlsafe_b64decode(text.rstrip("=") + "=" * (-len(text.rstrip("=")) % 4))
+    except (binascii.Error, ValueError) as error:
+        raise ValueError("not base64url") from error
+
+
+_BASE64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_push_endpoint(value: str) -> None:
+    """An https address (a browser's push service); plain http only on this machine where allowed."""
+    try:
+        parts = urllib.parse.urlsplit(value)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 — raises ValueError on a port that is not a number
+    except ValueError:
+        raise ValidationError(_("This is not a push service address."), code="invalid") from None
+    if not host:
+        raise ValidationError(_("This is not a push service address."), code="invalid")
+    if settings.PUSH_ALLOW_LOOPBACK and is_loopback_host(host) and parts.scheme in ("http", "https"):
+        return
+    if parts.scheme != "https":
+        raise ValidationError(_("A push service address must start with https://."), code="https")
+
+
+def validate_p256dh(value: str) -> None:
+    """The browser's public key: a point on P-256, uncompressed (65 bytes, base64url)."""
+    try:
+        raw = decode_base64url(value)
+        if len(raw) != 65 or raw[0] != 4:
+            raise ValueError("not an uncompressed point")
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    except ValueError:
+        raise ValidationError(_("The browser's key (p256dh) is not a valid key."), code="invalid") from None
+
+
+def validate_auth_secret(value: str) -> None:
+    """The browser's authentication secret: 16 bytes, base64url."""
+    try:
+        valid = len(decode_base64url(value)) == 16
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ValidationError(_("The browser's secret (auth) is not 16 bytes of base64url."), code="invalid")
+
+
+class PushSubscription(models.Model):
+    """One browser on one device that may be sent Web Push notifications (docs/push.md).
+
+    The endpoint is the push service's address for this browser, a capability in itself; p256dh and auth
+    are the browser's keys that every payload is encrypted to (RFC 8291). An endpoint belongs to one
+    account at a time: on a shared phone it moves to whoever subscribed last.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="push_subscriptions")
+    endpoint = models.URLField(
+        _("push service address"), max_length=1000, unique=True, validators=[validate_push_endpoint]
+    )
+    p256dh = models.CharField(max_length=100, validators=[validate_p256dh])
+    auth = models.CharField(max_length=40, validators=[validate_auth_secret])
+    label = models.CharField(_("device"), max_length=80, blank=True, validators=[refuse_invisible_characters])
+    created_at = models.DateTimeField(default=now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.label or f"device #{self.pk}"
+
+    @property
+    def service_host(self) -> str:
+        """The push service's host name (shown to the person; the delivery's destination key)."""
+        return (urllib.parse.urlsplit(self.endpoint).hostname or "").lower()

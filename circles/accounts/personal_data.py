@@ -1,4 +1,5 @@
-"""What the accounts app keeps about a person: the account, its roles, tokens and sign-ins
+"""What the accounts app keeps about a person: the account, its roles, tokens, sign-ins and the devices
+that get push
 (circles/lib/personal_data.py; export and erasure are circles/records)."""
 
 from axes.models import AccessAttempt, AccessAttemptExpiration, AccessFailureLog, AccessLog
@@ -8,7 +9,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from circles.accounts.models import PendingAccountEmail, PersonalAccessToken, Role, User
+from circles.accounts.models import PendingAccountEmail, PersonalAccessToken, PushSubscription, Role, User
 from circles.lib.fhir import urn
 from circles.lib.personal_data import PersonalData, Row, row
 
@@ -45,6 +46,19 @@ def access_tokens(user: User) -> list[Row]:
             ],
         )
         for token in PersonalAccessToken.objects.filter(user=user).order_by("id")
+    ]
+
+
+def push_devices(user: User) -> list[Row]:
+    """The browsers that get notifications: which device, and which push service relays to it. Never the
+    endpoint or the keys, which would let whoever holds the download push to that browser."""
+    return [
+        row(
+            subscription,
+            ["id", "label", "created_at", "last_used_at"],
+            push_service=subscription.service_host,
+        )
+        for subscription in PushSubscription.objects.filter(user=user).order_by("id")
     ]
 
 
@@ -108,6 +122,7 @@ PERSONAL_DATA = PersonalData(
         User: profile,
         Role: roles,
         PersonalAccessToken: access_tokens,
+        PushSubscription: push_devices,
         AccessLog: sign_ins,
         TOTPDevice: two_factor_sign_in,
         StaticDevice: recovery_codes,

@@ -35,6 +35,8 @@ urlpatterns = [
     path("settings/two-factor/", twofactor_views.twofactor_settings, name="twofactor"),
     path("settings/tokens/", views.tokens, name="tokens"),
     path("settings/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    path("push/", views.push_subscribe, name="push_subscribe"),
+    path("push/<int:subscription_id>/remove/", views.push_remove, name="push_remove"),
     # "accounts:data", "accounts:data_export" and "accounts:data_erase" (/accounts/data/…) live in
     # circles/records/urls.py: they gather what every app keeps about the person.
 ]

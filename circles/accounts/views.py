@@ -1,26 +1,32 @@
-"""Account pages: sign-up, login, password reset and change, settings and API tokens. (Your data:
+"""Account pages: sign-up, login, password reset and change, settings, API tokens and the devices that get
+push notifications. (Your data:
 circles/records.)"""
+
+import json
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseRedirect
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from circles.accounts.access import access_token
+from circles.accounts.access import access_push_subscription, access_token
 from circles.accounts.actions import (
     do_change_password,
     do_create_token,
+    do_remove_push_subscription,
     do_request_address_confirmation,
     do_request_password_reset,
     do_request_sign_up,
     do_revoke_token,
+    do_save_push_subscription,
     do_sign_out_everywhere,
     do_verify_address,
 )
@@ -35,6 +41,7 @@ from circles.accounts.forms import (
     TokenForm,
 )
 from circles.accounts.outbox import user_for_verification_token
+from circles.accounts.push import is_configured as push_is_configured
 from circles.lib import ratelimit
 from circles.lib.client import client_address_group
 
@@ -192,7 +199,13 @@ def settings_page(request):
         messages.success(request, _("Your settings are saved."))
         return redirect("accounts:settings")
     status = 400 if request.method == "POST" else 200
-    return render(request, "accounts/settings.html", {"form": form}, status=status)
+    context = {
+        "form": form,
+        "push_configured": push_is_configured(),
+        "vapid_public_key": settings.VAPID_PUBLIC_KEY,
+        "push_devices": request.user.push_subscriptions.all(),
+    }
+    return render(request, "accounts/settings.html", context, status=status)
 
 
 @login_required
@@ -254,3 +267,61 @@ def sign_out_everywhere(request):
         request, _("You are signed out on every device, this one included, and your tokens stopped working.")
     )
     return redirect("accounts:login")
+
+
+def _json_error(message: str, errors: dict | None = None, status: int = 400) -> JsonResponse:
+    return JsonResponse({"message": message, "errors": errors or {}}, status=status)
+
+
+def read_push_subscription(body: bytes) -> dict[str, str]:
+    """endpoint, p256dh, auth and label from PushSubscription.toJSON() (plus "label"); raises ValueError
+    with a message for the person."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(_("The request was not JSON.")) from None
+    if not isinstance(data, dict):
+        raise ValueError(_("Send the browser's subscription as a JSON object."))
+    keys = data.get("keys")
+    fields = {
+        "endpoint": data.get("endpoint"),
+        "p256dh": keys.get("p256dh") if isinstance(keys, dict) else None,
+        "auth": keys.get("auth") if isinstance(keys, dict) else None,
+        "label": data.get("label") or "",
+    }
+    if not all(isinstance(value, str) and value for name, value in fields.items() if name != "label"):
+        raise ValueError(_("The subscription needs an endpoint and the keys p256dh and auth."))
+    if not isinstance(fields["label"], str):
+        raise ValueError(_("The device name must be text."))
+    fields["label"] = fields["label"].strip()[:80]
+    return fields
+
+
+@login_required
+@require_POST
+def push_subscribe(request):
+    """The browser script's subscription for this device (static/circles/push.js), as JSON."""
+    if not push_is_configured():
+        return _json_error(_("Notifications are not set up on this server."), status=409)
+    try:
+        fields = read_push_subscription(request.body)
+    except ValueError as error:
+        return _json_error(str(error))
+    try:
+        subscription, created = do_save_push_subscription(request.user, **fields)
+    except ValidationError as error:
+        errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+        first = next(iter(errors.values()))[0]
+        return _json_error(first, errors)
+    if created:
+        messages.success(request, _("This device now gets notifications."))
+    return JsonResponse({"id": subscription.pk}, status=201 if created else 200)
+
+
+@login_required
+@require_POST
+def push_remove(request, subscription_id: int):
+    subscription = access_push_subscription(request.user, subscription_id)
+    do_remove_push_subscription(subscription, acting_user=request.user)
+    messages.success(request, _("“%(device)s” no longer gets notifications.") % {"device": subscription})
+    return redirect(reverse("accounts:settings") + "#push-heading")
