@@ -28,7 +28,7 @@ from circles.lib.schema import InputSchema
 
 router = Router(tags=["alerts"])
 
-Channel = Literal["email", "sms", "in_app", "webhook"]  # logic.CHANNELS
+Channel = Literal["email", "sms", "in_app", "webhook", "push"]  # logic.CHANNELS
 
 
 class AnswerOut(Schema):

@@ -26,7 +26,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
+from circles.accounts.push import PushFailed, PushMessage, send_push
 from circles.alerts import logic
 from circles.alerts.models import Notification
 from circles.lib import outbound
@@ -62,9 +64,12 @@ def read_answer_token(token: str) -> int:
     return value
 
 
+def answer_path(notification: Notification) -> str:
+    return reverse("alerts:answer", kwargs={"token": answer_token(notification.pk)})
+
+
 def answer_url(notification: Notification) -> str:
-    path = reverse("alerts:answer", kwargs={"token": answer_token(notification.pk)})
-    return settings.SITE_URL.rstrip("/") + path
+    return settings.SITE_URL.rstrip("/") + answer_path(notification)
 
 
 @dataclass(frozen=True)
@@ -76,13 +81,16 @@ class Outgoing:
     subject: str
     text: str  # email body
     short: str  # SMS and webhook text
+    path: str  # the link on this site, for a push notification to open
+    push_body: str  # the line under a push notification's title (the subject)
 
 
 def compose(notification: Notification) -> Outgoing:
     member = notification.alert.member
     recipient = notification.recipient
     language = getattr(recipient, "language", "") or settings.LANGUAGE_CODE
-    link = answer_url(notification)
+    path = answer_path(notification)
+    link = settings.SITE_URL.rstrip("/") + path
     context = {"name": member.display_name, "link": link, "hours": settings.ALERT_ANSWER_LINK_HOURS}
     with translation.override(language):
         return Outgoing(
@@ -91,6 +99,8 @@ def compose(notification: Notification) -> Outgoing:
             subject=render_to_string("alerts/email/ask_subject.txt", context).strip(),
             text=render_to_string("alerts/email/ask.txt", context),
             short=render_to_string("alerts/sms.txt", context).strip(),
+            path=path,
+            push_body=str(_("If you can, reach out. Tap to let them know you are.")),
         )
 
 
@@ -350,7 +360,38 @@ def send_webhook(notification: Notification, outgoing: Outgoing) -> None:
     )
 
 
-SENDERS = {logic.EMAIL: send_email, logic.SMS: send_sms, logic.WEBHOOK: send_webhook}
+def send_push_notification(notification: Notification, outgoing: Outgoing) -> None:
+    """Web Push to every device of the recipient's account: the member's name and the answer link only.
+
+    A device the push service no longer knows is forgotten on the way (circles/accounts/push.py); when
+    none is left the notification cannot be delivered, as with an address that does not exist.
+    """
+    recipient = notification.recipient
+    if recipient is None:
+        raise DeliveryFailed("push: the account is gone", permanent=True)
+    message = PushMessage(
+        title=outgoing.subject,
+        body=outgoing.push_body,
+        url=outgoing.path,
+        tag=f"alert-{notification.alert_id}",
+        urgent=True,  # someone could use support now: wake the device, whatever the alert's kind
+    )
+    try:
+        accepted = send_push(recipient, message)
+    except PushFailed as error:
+        raise DeliveryFailed(
+            str(error), permanent=error.permanent, destination_trouble=error.destination_trouble
+        ) from error
+    if accepted == 0:
+        raise DeliveryFailed("push: no device of theirs takes notifications any more", permanent=True)
+
+
+SENDERS = {
+    logic.EMAIL: send_email,
+    logic.SMS: send_sms,
+    logic.WEBHOOK: send_webhook,
+    logic.PUSH: send_push_notification,
+}
 
 
 def deliver(notification: Notification) -> None:

@@ -45,12 +45,14 @@ KIND_LABELS: dict[str, StrOrPromise] = {
 URGENT_KINDS = frozenset({SOS, SAFETY})
 
 # Channels a ladder can use. Stored: never rename one, only add.
-EMAIL, SMS, IN_APP, WEBHOOK = "email", "sms", "in_app", "webhook"
+EMAIL, SMS, IN_APP, WEBHOOK, PUSH = "email", "sms", "in_app", "webhook", "push"
 CHANNEL_LABELS: dict[str, StrOrPromise] = {
     IN_APP: _("In Circles"),
     EMAIL: _("Email"),
     SMS: _("Text message"),
     WEBHOOK: _("Webhook"),
+    # Web Push to the devices where the person turned notifications on (circles/accounts/push.py).
+    PUSH: _("Notification on their devices"),
 }
 CHANNELS = tuple(CHANNEL_LABELS)
 

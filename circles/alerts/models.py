@@ -195,12 +195,15 @@ def destination_of(channel: str, address: str) -> str:
     """Whom a send waits on, for the caps on concurrent sends and for backing off one that keeps failing.
 
     Every email goes through the one mail server (EMAIL_HOST) and every text through the one SMS
-    provider, so each is one destination; a webhook's is its host and port. In-app messages send nothing.
+    provider, so each is one destination; a webhook's is its host and port. Every push goes to the
+    browsers' push services, counted as one provider. In-app messages send nothing.
     """
     if channel == logic.EMAIL:
         return "email"
     if channel == logic.SMS:
         return "sms"
+    if channel == logic.PUSH:
+        return "push"
     if channel != logic.WEBHOOK:
         return ""
     try:
@@ -216,8 +219,11 @@ def endpoint_of(channel: str, address: str) -> str:
     """What a failure counts against when backing off (`Destination.key`): the destination, except that
     each webhook address counts on its own, so one member's endpoint that keeps failing does not block
     everyone else's on a shared host (script.google.com, hooks.slack.com). A webhook's address may carry
-    a secret, so the key holds a digest of it, never the address itself."""
+    a secret, so the key holds a digest of it, never the address itself. A push counts against its
+    recipient's account (its address), so one person's devices that keep failing back off only them."""
     destination = destination_of(channel, address)
+    if channel == logic.PUSH:
+        return f"{destination} {address}"
     if channel != logic.WEBHOOK:
         return destination
     digest = hashlib.sha256(address.encode()).hexdigest()[:16]
@@ -240,7 +246,8 @@ class Notification(models.Model):
     )
     recipient_name = models.CharField(max_length=80)  # the tie's name then, for the member's history
     channel = models.CharField(max_length=12, choices=list(logic.CHANNEL_LABELS.items()))
-    address = models.CharField(max_length=500, blank=True)  # email, phone number or webhook URL
+    # Email, phone number, webhook URL, or for in-app and push the recipient's account number.
+    address = models.CharField(max_length=500, blank=True)
     webhook_secret = models.CharField(max_length=64, blank=True)
     status = models.CharField(
         max_length=12, choices=NotificationStatus.choices, default=NotificationStatus.PENDING

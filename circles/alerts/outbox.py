@@ -13,6 +13,7 @@ import datetime as dt
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from circles.accounts.push import has_push
 from circles.alerts import logic
 from circles.alerts.models import (
     OPEN_STATUSES,
@@ -81,6 +82,8 @@ def _address(person: RungPerson, channel: str) -> str:
         return logic.dialable(person.tie.phone)
     if channel == logic.WEBHOOK:
         return person.webhook_url
+    if channel == logic.PUSH:  # the account, when it has a device that takes notifications
+        return str(supporter.pk) if supporter and has_push(supporter) else ""
     return str(supporter.pk) if supporter else ""  # in-app: the account that sees it
 
 

@@ -1,0 +1,125 @@
+"""Alerts by Web Push: Riley's SOS reaches Sam's phone through a push service on loopback, which checks
+the VAPID token and decrypts the payload with the phone's own keys."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import resolve
+
+from circles.accounts.models import PushSubscription
+from circles.accounts.tests.push_service import Device, PushService, vapid_settings, verify_vapid
+from circles.alerts import channels, delivery, logic
+from circles.alerts.actions import do_raise_sos
+from circles.alerts.models import (
+    DeliveryAttempt,
+    NotificationStatus,
+    SkipReason,
+    destination_of,
+    endpoint_of,
+)
+from circles.alerts.tests.factories import askable, ladder
+from circles.checkins.tests.factories import make_checkin
+
+SOS_MESSAGE = "Rough night, the wedding was hard"
+
+
+def run_worker():
+    return delivery.work_due("test-worker")
+
+
+@pytest.fixture
+def vapid(settings):
+    public, _key = vapid_settings(settings)
+    return public
+
+
+@pytest.fixture
+def service():
+    running = PushService().start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def push_ladder(riley, sam):
+    tie = askable(riley, sam)
+    ladder(riley, tie, channels=(logic.PUSH,))
+    return tie
+
+
+def raise_sos(riley):
+    make_checkin(riley, mood=2, craving=8, struggling="Evenings are hard since the move")
+    alert, created = do_raise_sos(riley, message=SOS_MESSAGE, acting_user=riley)
+    assert created
+    return alert
+
+
+def test_an_sos_reaches_sams_phone_by_push(riley, sam, vapid, service, push_ladder):
+    phone = Device.new()
+    subscription = phone.subscribe(sam, service.endpoint("sams-phone"))
+    alert = raise_sos(riley)
+    notification = alert.notifications.get(channel=logic.PUSH)
+    assert notification.address == str(sam.pk) and notification.status == NotificationStatus.PENDING
+
+    assert run_worker().sent == 1
+
+    [received] = service.requests
+    assert received.path == "/push/sams-phone"
+    verify_vapid(received, vapid, service.endpoint())
+    assert received.headers["Content-Encoding"] == "aes128gcm"
+    assert received.headers["Urgency"] == "high"
+    assert int(received.headers["TTL"]) > 0
+    payload = phone.decrypt(received.body)
+    assert payload["title"] == "Riley could use support now"
+    assert payload["tag"] == f"alert-{alert.pk}"
+    # The notification opens the answer page for this very notification, on this site.
+    match = resolve(payload["url"])
+    assert match.view_name == "alerts:answer"
+    assert channels.read_answer_token(match.kwargs["token"]) == notification.pk
+    for secret in (SOS_MESSAGE, "wedding", "Evenings", alert.reason):
+        assert secret not in str(payload)
+    notification.refresh_from_db()
+    assert notification.status == NotificationStatus.SENT
+    subscription.refresh_from_db()
+    assert subscription.last_used_at is not None
+
+
+def test_without_a_device_sam_has_no_address_for_push(riley, sam, vapid, push_ladder):
+    alert = raise_sos(riley)
+    notification = alert.notifications.get(channel=logic.PUSH)
+    assert notification.status == NotificationStatus.SKIPPED
+    assert notification.skip_reason == SkipReason.NO_ADDRESS
+
+
+def test_a_push_service_error_is_retried(riley, sam, vapid, service, push_ladder):
+    Device.new().subscribe(sam, service.endpoint())
+    service.statuses = [500]
+    alert = raise_sos(riley)
+    assert run_worker().failed == 1
+    notification = alert.notifications.get(channel=logic.PUSH)
+    assert notification.status == NotificationStatus.PENDING
+    assert notification.last_error == "push: HTTP 500"
+    attempt = DeliveryAttempt.objects.filter(notification=notification).last()
+    with time_machine.travel(attempt.next_attempt_at + dt.timedelta(seconds=1)):
+        assert run_worker().sent == 1
+    notification.refresh_from_db()
+    assert notification.status == NotificationStatus.SENT and len(service.requests) == 2
+
+
+def test_a_phone_that_unsubscribed_is_forgotten_and_the_push_fails_for_good(
+    riley, sam, vapid, service, push_ladder
+):
+    Device.new().subscribe(sam, service.endpoint())
+    service.statuses = [410]
+    alert = raise_sos(riley)
+    assert run_worker().failed == 1
+    notification = alert.notifications.get(channel=logic.PUSH)
+    assert notification.status == NotificationStatus.DEAD
+    assert not PushSubscription.objects.filter(user=sam).exists()
+
+
+def test_push_backs_off_per_recipient():
+    assert destination_of(logic.PUSH, "12") == "push"
+    assert endpoint_of(logic.PUSH, "12") == "push 12"
+    assert endpoint_of(logic.PUSH, "12") != endpoint_of(logic.PUSH, "13")
