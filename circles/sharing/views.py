@@ -302,6 +302,10 @@ ACCOUNT_EVENTS = {
     ("account.password.reentry", "denied"): gettext_lazy("A wrong password where Circles asked for it again"),
     ("account.token.create", "allowed"): gettext_lazy("Token created, from %(address)s"),
     ("account.token.revoke", "allowed"): gettext_lazy("Token revoked"),
+    ("account.push.create", "allowed"): gettext_lazy(
+        "Notifications turned on for a device, from %(address)s"
+    ),
+    ("account.push.remove", "allowed"): gettext_lazy("A device no longer gets notifications"),
     ("account.twofactor.enable", "allowed"): gettext_lazy("Two-factor sign-in turned on"),
     ("account.twofactor.disable", "allowed"): gettext_lazy("Two-factor sign-in turned off"),
     ("account.twofactor.recovery_code_used", "allowed"): gettext_lazy(

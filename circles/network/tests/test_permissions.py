@@ -8,9 +8,17 @@ import json
 
 import pytest
 
-from circles.network.tests.factories import riley_network
+from circles.accounts.tests.push_service import Device
+from circles.network.tests.factories import riley_network as network_only
 
 OTHERS = ["sam", "casey", "olivia", "mallory"]
+
+
+def riley_network(riley):
+    """Riley's network, and a device of hers that gets push notifications (an account's own record)."""
+    objects = network_only(riley)
+    objects["push"] = Device.new().subscribe(riley, "https://push.example.net/send/riley")
+    return objects
 
 
 def page_routes(objects):
@@ -33,6 +41,7 @@ def page_routes(objects):
         ("post", f"/network/contacts/{interaction}/delete/", {}, 302),
         ("post", f"/network/commitments/{commitment}/delete/", {}, 302),
         ("post", f"/network/ties/{tie}/delete/", {}, 302),
+        ("post", f"/accounts/push/{objects['push'].pk}/remove/", {}, 302),
     ]
 
 
@@ -50,6 +59,7 @@ def api_routes(objects):
         ("delete", f"/api/v1/interactions/{interaction}", None, 204),
         ("delete", f"/api/v1/commitments/{commitment}", None, 204),
         ("delete", f"/api/v1/ties/{tie}", None, 204),
+        ("delete", f"/api/v1/push/subscriptions/{objects['push'].pk}", None, 204),
     ]
 
 
@@ -75,6 +85,7 @@ def test_others_get_404_for_everything_of_rileys(personas, client_for, persona, 
     objects["tie"].refresh_from_db()
     assert (objects["tie"].status, objects["tie"].importance) == ("active", 3)
     assert objects["tie"].interactions.count() == 1 and objects["tie"].commitments.count() == 1
+    assert personas["riley"].push_subscriptions.count() == 1
 
 
 def test_riley_can_do_everything_on_her_pages(riley, client_for):
@@ -108,6 +119,11 @@ def test_signed_out_visitors_are_sent_to_log_in(riley, client):
     for url in urls:
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url
+    posts = ["/accounts/push/"] + [url for method, url, _d, _e in page_routes(objects) if method == "post"]
+    for url in posts:
+        response = client.post(url, {})
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url
+    assert riley.push_subscriptions.count() == 1
 
 
 def test_signed_out_api_calls_get_401(riley, client):
@@ -118,6 +134,9 @@ def test_signed_out_api_calls_get_401(riley, client):
         ("get", "/api/v1/network/health", None, 200),
         ("get", "/api/v1/me", None, 200),
         ("get", "/api/v1/tokens", None, 200),
+        ("get", "/api/v1/push/vapid-key", None, 200),
+        ("get", "/api/v1/push/subscriptions", None, 200),
+        ("post", "/api/v1/push/subscriptions", {"endpoint": "https://push.example.net/x"}, 201),
     ]
     for method, url, data, _expected in routes:
         response = call(client, method, url, data)
@@ -133,6 +152,7 @@ def test_lists_and_health_show_only_ones_own(personas, client_for, persona):
     assert client.get("/api/v1/interactions").json()["count"] == 0
     assert client.get("/api/v1/commitments").json() == []
     assert client.get("/api/v1/network/health").json()["composition"]["network_size"] == 0
+    assert client.get("/api/v1/push/subscriptions").json() == []
     for url in ("/network/", "/network/ties/", "/network/contacts/", "/network/commitments/"):
         page = client.get(url).content.decode()
         assert "Marguerite" not in page, url
