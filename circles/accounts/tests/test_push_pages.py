@@ -8,11 +8,13 @@ import sys
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.test import Client
 
 from circles.accounts.models import PushSubscription
 from circles.accounts.tests.push_service import Device, b64url, vapid_settings
 from circles.audit.models import AuditEvent
-from circles.lib.vapid import make_vapid_keys
+from circles.lib.vapid import check_vapid_keys, make_vapid_keys
 from circles.records.export import export_json
 
 ENDPOINT = "https://push.example.net/send/abc"
@@ -52,8 +54,6 @@ def test_the_script_subscribes_this_device(sam, vapid, client_for):
 
 
 def test_the_script_needs_the_csrf_token(sam, vapid):
-    from django.test import Client
-
     client = Client(enforce_csrf_checks=True)
     client.force_login(sam)
     response = post_json(client, "/accounts/push/", Device.new().subscription_json(ENDPOINT))
@@ -208,10 +208,6 @@ def test_vapid_settings_half_set_or_mismatched_stop_the_start():
 
 
 def test_make_vapid_keys_prints_a_working_pair(capsys):
-    from django.core.management import call_command
-
-    from circles.lib.vapid import check_vapid_keys
-
     call_command("make_vapid_keys", subject="mailto:ops@circles.example")
     lines = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
     check_vapid_keys(lines["VAPID_PUBLIC_KEY"], lines["VAPID_PRIVATE_KEY"], lines["VAPID_SUBJECT"])

@@ -6,6 +6,7 @@ from django.core import mail
 from django.test import Client
 
 from circles.accounts.actions import do_create_token
+from circles.accounts.tests.push_service import Device
 from circles.accounts.twofactor import do_enable_twofactor, pending_app_device
 from circles.alerts.actions import (
     PersonSpec,
@@ -51,6 +52,7 @@ def member_with_everything(member, supporter) -> dict:
     # A real log-in, so django-axes keeps its record of it.
     Client().post("/accounts/login/", {"username": member.email, "password": PASSWORD})
     do_create_token(member, "journal app")
+    Device.new().subscribe(member, "https://push.example.net/send/member-phone", label="Phone")
     do_enable_twofactor(pending_app_device(member), acting_user=member)
 
     parent = make_tie(
