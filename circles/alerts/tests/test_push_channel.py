@@ -123,3 +123,17 @@ def test_push_backs_off_per_recipient():
     assert destination_of(logic.PUSH, "12") == "push"
     assert endpoint_of(logic.PUSH, "12") == "push 12"
     assert endpoint_of(logic.PUSH, "12") != endpoint_of(logic.PUSH, "13")
+
+
+def test_the_ladder_takes_push_in_the_api_and_on_the_page(riley, sam, client_for):
+    tie = askable(riley, sam)
+    client = client_for(riley)
+    response = client.put(
+        "/api/v1/alerts/ladder",
+        data={"steps": [{"window_minutes": 10, "people": [{"tie_id": tie.pk, "channels": ["push"]}]}]},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["steps"][0]["people"][0]["channels"] == ["push"]
+    page = client.get("/alerts/ladder/").content.decode()
+    assert 'value="push"' in page and "Notification on their devices" in page
