@@ -245,7 +245,7 @@ def validate_push_endpoint(value: str) -> None:
         parts.port  # noqa: B018 — raises ValueError on a port that is not a number
     except ValueError:
         raise ValidationError(_("This is not a push service address."), code="invalid") from None
-    if not host:
+    if not host or any(ord(char) < 0x21 or ord(char) == 0x7F for char in value):
         raise ValidationError(_("This is not a push service address."), code="invalid")
     if settings.PUSH_ALLOW_LOOPBACK and is_loopback_host(host) and parts.scheme in ("http", "https"):
         return

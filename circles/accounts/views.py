@@ -283,18 +283,17 @@ def read_push_subscription(body: bytes) -> dict[str, str]:
     if not isinstance(data, dict):
         raise ValueError(_("Send the browser's subscription as a JSON object."))
     keys = data.get("keys")
-    fields = {
-        "endpoint": data.get("endpoint"),
-        "p256dh": keys.get("p256dh") if isinstance(keys, dict) else None,
-        "auth": keys.get("auth") if isinstance(keys, dict) else None,
-        "label": data.get("label") or "",
-    }
-    if not all(isinstance(value, str) and value for name, value in fields.items() if name != "label"):
+    if not isinstance(keys, dict):
+        keys = {}
+    endpoint, p256dh, auth = data.get("endpoint"), keys.get("p256dh"), keys.get("auth")
+    label = data.get("label") or ""
+    if not (isinstance(endpoint, str) and isinstance(p256dh, str) and isinstance(auth, str)) or not (
+        endpoint and p256dh and auth
+    ):
         raise ValueError(_("The subscription needs an endpoint and the keys p256dh and auth."))
-    if not isinstance(fields["label"], str):
+    if not isinstance(label, str):
         raise ValueError(_("The device name must be text."))
-    fields["label"] = fields["label"].strip()[:80]
-    return fields
+    return {"endpoint": endpoint, "p256dh": p256dh, "auth": auth, "label": label.strip()[:80]}
 
 
 @login_required

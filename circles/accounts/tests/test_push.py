@@ -138,6 +138,7 @@ def test_subscriptions_refuse_plain_http_and_bad_keys(sam, vapid, settings):
     cases = {
         "http://127.0.0.1:9/push": ("endpoint", device.p256dh, b64url(device.auth)),
         "http://push.example.net/x": ("endpoint", device.p256dh, b64url(device.auth)),
+        "https://push.example.net/a\x00b": ("endpoint", device.p256dh, b64url(device.auth)),
         "https://push.example.net/a": ("p256dh", b64url(b"\x04" + b"\x01" * 64), b64url(device.auth)),
         "https://push.example.net/b": ("p256dh", "not base64 !", b64url(device.auth)),
         "https://push.example.net/c": ("auth", device.p256dh, b64url(b"short")),
