@@ -1,11 +1,12 @@
 // Settings: "Turn on notifications on this device". Asks the browser's permission, subscribes with the
 // site's VAPID public key through the service worker that /sw.js registers (navigator.serviceWorker.ready;
 // this script registers none of its own) and posts the subscription to /accounts/push/. Without
-// JavaScript or without push support the page says so instead.
+// JavaScript (the paragraph this script hides) or without push support the page says so instead.
 (function () {
   "use strict";
   var box = document.querySelector(".push-subscribe");
   if (!box) { return; }
+  box.querySelector(".push-needs-script").hidden = true; // shown to browsers that never run this
   var button = box.querySelector(".push-button");
   var status = box.querySelector(".push-status");
   var supported = "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
