@@ -78,7 +78,7 @@ def wording(due: logic.Due, zone) -> tuple[str, str, str]:
         starts = time_format(due.starts_at.astimezone(zone), "TIME_FORMAT") if due.starts_at else ""
         return (
             _("A commitment starts soon"),
-            _("One of your commitments starts at %(time)s.") % {"time": starts},
+            _("One of your commitments starts at %(time)s, your time.") % {"time": starts},
             reverse("network:commitment_list"),
         )
     return (
