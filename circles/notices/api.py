@@ -15,12 +15,12 @@ router = Router(tags=["account"])
 Channel = Literal["email", "push", "push_else_email"]
 
 
-class CommitmentStartIO(InputSchema):
+class CommitmentStartIn(InputSchema):
     commitment_id: int
     starts_at: dt.time | None = Field(None, description="Local time it starts; null: no reminder for it.")
 
 
-class RemindersIO(InputSchema):
+class ReminderPreferencesIn(InputSchema):
     checkin_on: bool
     checkin_at: dt.time
     checkin_channel: Channel
@@ -36,7 +36,7 @@ class RemindersIO(InputSchema):
     invitation_channel: Channel
     quiet_from: dt.time | None = None
     quiet_until: dt.time | None = None
-    commitment_starts: list[CommitmentStartIO] | None = Field(
+    commitment_starts: list[CommitmentStartIn] | None = Field(
         None, description="Start times of your commitments; left out: unchanged."
     )
 
@@ -47,7 +47,7 @@ class CommitmentStartOut(Schema):
     starts_at: dt.time | None
 
 
-class RemindersOut(Schema):
+class ReminderPreferencesOut(Schema):
     checkin_on: bool
     checkin_at: dt.time
     checkin_channel: Channel
@@ -67,7 +67,7 @@ class RemindersOut(Schema):
 
 
 def _out(person, preferences: ReminderPreferences) -> dict:
-    names = [name for name in RemindersOut.model_fields if name != "commitment_starts"]
+    names = [name for name in ReminderPreferencesOut.model_fields if name != "commitment_starts"]
     starts = [
         {
             "commitment_id": c.pk,
@@ -79,20 +79,20 @@ def _out(person, preferences: ReminderPreferences) -> dict:
     return {**{name: getattr(preferences, name) for name in names}, "commitment_starts": starts}
 
 
-@router.get("/reminders", response=RemindersOut, summary="Your reminders and notices")
+@router.get("/reminders/preferences", response=ReminderPreferencesOut, summary="Your reminders and notices")
 def get_reminders(request):
     return _out(request.auth, preferences_of(request.auth))
 
 
 @router.put(
-    "/reminders",
-    response=RemindersOut,
+    "/reminders/preferences",
+    response=ReminderPreferencesOut,
     summary="Change your reminders and notices",
     description="Times are wall-clock times in your timezone (`HH:MM`). Each kind is off until turned on; "
     "`channel`: `email`, `push` or `push_else_email` (push, and email when no device took it). Quiet "
     "hours: both or neither; a reminder due in them waits until they end.",
 )
-def put_reminders(request, payload: RemindersIO):
+def put_reminders(request, payload: ReminderPreferencesIn):
     preferences = preferences_of(request.auth)
     data = payload.dict()
     starts = data.pop("commitment_starts")
