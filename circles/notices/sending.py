@@ -31,6 +31,7 @@ from circles.notices.models import ReminderPreferences, SentNotice
 log = logging.getLogger(__name__)
 
 UNSUBSCRIBE_SALT = "circles.notices.unsubscribe"
+NOTICE_RETENTION = dt.timedelta(days=60)
 
 
 def unsubscribe_token(person_id: int, kind: str) -> str:
@@ -167,6 +168,9 @@ def _record(notice: SentNotice, status: str, channel: str, reason: str = "") -> 
 
 def send_due_reminders(now: dt.datetime) -> Iterator[int]:
     """The worker's periodic job: sends what is due now, yielding how many were sent per chunk."""
+    # A row only has to outlive the chance of its occurrence coming round again (a day for most kinds);
+    # a questionnaire left undone that long is told once more.
+    SentNotice.objects.filter(created_at__lt=now - NOTICE_RETENTION).delete()
     for chunk in opted_in():
         sent = 0
         for preferences, due in due_now(chunk, now):

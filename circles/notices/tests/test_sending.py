@@ -256,3 +256,17 @@ def test_the_query_count_does_not_grow_with_people(riley):
         )
     assert queries_for_everyone() == one
     assert one <= 9  # the people, then at most one query per kind, then the notices already sent
+
+
+def test_the_worker_runs_the_job_every_minute_and_old_rows_are_purged(riley):
+    from circles.worker.jobs import PERIODIC_JOBS, PeriodicRunner, send_reminders
+
+    assert (send_reminders, dt.timedelta(minutes=1)) in PERIODIC_JOBS
+    prefer(riley, checkin_on=True, checkin_at=dt.time(20, 0))
+    old = SentNotice.objects.create(person=riley, kind="checkin", occurrence="2026-01-01")
+    SentNotice.objects.filter(pk=old.pk).update(created_at=at(2026, 1, 2, 1, 0))
+    moment = at(2026, 6, 11, 0, 0)
+    with time_machine.travel(moment, tick=False):
+        assert PeriodicRunner([(send_reminders, dt.timedelta(minutes=1))]).run_due(moment) == 1
+    assert [n.occurrence for n in SentNotice.objects.all()] == ["2026-06-10"]
+    assert len(mail.outbox) == 1
