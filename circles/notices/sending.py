@@ -139,6 +139,9 @@ def deliver(preferences: ReminderPreferences, due: logic.Due, notice: SentNotice
             )
         except push.PushFailed as error:
             accepted, reason = 0, f"push: {error}"[:200]
+        except Exception as error:  # a fault in push must not stop everyone else's reminders
+            log.exception("notices: push to user %s failed", person.pk)
+            accepted, reason = 0, f"push: {type(error).__name__}"
         else:
             reason = "" if accepted else "push: no device"
         if accepted:

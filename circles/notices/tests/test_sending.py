@@ -270,3 +270,13 @@ def test_the_worker_runs_the_job_every_minute_and_old_rows_are_purged(riley):
         assert PeriodicRunner([(send_reminders, dt.timedelta(minutes=1))]).run_due(moment) == 1
     assert [n.occurrence for n in SentNotice.objects.all()] == ["2026-06-10"]
     assert len(mail.outbox) == 1
+
+
+def test_a_fault_in_push_is_recorded_and_the_others_still_get_theirs(riley, mallory, pushes):
+    pushes.state["accepted"] = RuntimeError("bug")
+    prefer(riley, checkin_on=True, checkin_channel="push")
+    prefer(mallory, checkin_on=True, checkin_channel="email")
+    assert run(at(2026, 6, 11, 0, 0)) == 2
+    rileys = SentNotice.objects.get(person=riley)
+    assert (rileys.status, rileys.reason) == ("not_delivered", "push: RuntimeError")
+    assert [e.to for e in mail.outbox] == [[mallory.email]]
