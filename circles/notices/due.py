@@ -130,6 +130,8 @@ def due_now(
             member_id__in=by_person, accepted_at__gt=now - logic.EVENT_LOOKBACK, accepted_at__lte=now
         ).select_related("tie"):
             p = by_person[invitation.member_id]
+            if invitation.accepted_at is None:  # filtered out above; says so to the type checker
+                continue
             found.append(
                 (
                     p,
@@ -175,14 +177,14 @@ def _questionnaires(people, today, zones, quiet) -> list[tuple[ReminderPreferenc
         person_intervals = {code: spec.default_interval_days for code, spec in INSTRUMENTS.items()}
         person_intervals.update(intervals[pid])
         joined = local_day(p.person.date_joined, zones[pid])
-        for status in measure_statuses(person_intervals, last[pid], saved[pid], joined, today[pid]):
-            if status.is_due and status.next_due is not None:
+        for measure in measure_statuses(person_intervals, last[pid], saved[pid], joined, today[pid]):
+            if measure.is_due and measure.next_due is not None:
                 found.append(
                     (
                         p,
                         logic.questionnaire_due(
-                            status.instrument.code,
-                            status.next_due,
+                            measure.instrument.code,
+                            measure.next_due,
                             today[pid],
                             p.questionnaire_at,
                             zones[pid],
