@@ -45,14 +45,14 @@ class ReminderPreferences(models.Model):
     )
     checkin_on = models.BooleanField(_("Remind me to check in each day"), default=False)
     checkin_at = models.TimeField(
-        _("at"), default=dt.time(20, 0), help_text=_("Only on days you have not checked in yet.")
+        _("at what time"), default=dt.time(20, 0), help_text=_("Only on days you have not checked in yet.")
     )
-    checkin_channel = _channel(_("by"))
+    checkin_channel = _channel(_("send by"))
     questionnaire_on = models.BooleanField(_("Tell me when a questionnaire is due"), default=False)
-    questionnaire_at = models.TimeField(_("at"), default=dt.time(10, 0))
-    questionnaire_channel = _channel(_("by"))
+    questionnaire_at = models.TimeField(_("at what time"), default=dt.time(10, 0))
+    questionnaire_channel = _channel(_("send by"))
     encouragement_on = models.BooleanField(_("Tell me when someone sends me encouragement"), default=False)
-    encouragement_channel = _channel(_("by"))
+    encouragement_channel = _channel(_("send by"))
     commitment_on = models.BooleanField(_("Remind me before a commitment starts"), default=False)
     commitment_lead_minutes = models.PositiveSmallIntegerField(
         _("minutes before"),
@@ -63,9 +63,9 @@ class ReminderPreferences(models.Model):
         ],
         help_text=_("Between 5 minutes and 12 hours (720 minutes)."),
     )
-    commitment_channel = _channel(_("by"))
+    commitment_channel = _channel(_("send by"))
     invitation_on = models.BooleanField(_("Tell me when someone accepts my invitation"), default=False)
-    invitation_channel = _channel(_("by"))
+    invitation_channel = _channel(_("send by"))
     quiet_from = models.TimeField(_("quiet hours from"), null=True, blank=True)
     quiet_until = models.TimeField(_("quiet hours until"), null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
