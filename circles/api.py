@@ -14,6 +14,7 @@ from circles.alerts.api import router as alerts_router
 from circles.checkins.api import router as checkins_router
 from circles.lib.ratelimit import RateLimited
 from circles.network.api import router as network_router
+from circles.notices.api import router as notices_router
 from circles.records.api import router as records_router
 from circles.sharing.api import router as sharing_router
 
@@ -35,6 +36,7 @@ api.add_router("", checkins_router)
 api.add_router("", alerts_router)
 api.add_router("", sharing_router)
 api.add_router("", records_router)
+api.add_router("", notices_router)
 
 
 def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict:

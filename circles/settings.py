@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "circles.sharing",
     "circles.audit",
     "circles.alerts",
+    "circles.notices",
     "circles.records",
     "circles.worker",
     "circles.demo",

@@ -10,6 +10,7 @@ from circles.alerts import views as alerts_views
 from circles.api import api
 from circles.checkins import urls as checkins_urls
 from circles.network import urls as network_urls
+from circles.notices import urls as notices_urls
 from circles.records import urls as records_urls
 from circles.sharing import urls as sharing_urls
 from circles.worker.views import healthz
@@ -32,11 +33,12 @@ def home(request):
 
 urlpatterns = [
     path("", home, name="home"),
-    path("accounts/", section(accounts_urls, *records_urls.accounts_section)),
+    path("accounts/", section(accounts_urls, *records_urls.accounts_section, *notices_urls.accounts_section)),
     path("network/", section(network_urls, *checkins_urls.network_section)),
     path("checkins/", include("circles.checkins.urls")),
     path("", section(sharing_urls, *alerts_urls.sharing_section)),
     path("alerts/", include("circles.alerts.urls")),
+    path("notices/", include("circles.notices.urls")),
     path("help-now/", alerts_views.help_now, name="help_now"),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),

@@ -1,7 +1,7 @@
 """What is due for a member today: the check-in, missed days, and scheduled questionnaires.
 
-A fixed number of queries whatever the history's length. Shown in the app; other channels come
-with the alerts work.
+A fixed number of queries whatever the history's length. Shown in the app; circles/notices sends
+the check-in and questionnaire reminders a person opted into from the same rules.
 """
 
 import datetime as dt
@@ -42,7 +42,9 @@ class Reminders:
 
 def load_measures(member, today: dt.date) -> list[MeasureStatus]:
     """Every instrument with the member's schedule and when it is next due (two queries)."""
-    intervals = {code: spec.default_interval_days for code, spec in logic.INSTRUMENTS.items()}
+    intervals: dict[str, int | None] = {
+        code: spec.default_interval_days for code, spec in logic.INSTRUMENTS.items()
+    }
     for instrument, interval in MeasureSchedule.objects.filter(member=member).values_list(
         "instrument", "interval_days"
     ):
@@ -61,6 +63,17 @@ def load_measures(member, today: dt.date) -> list[MeasureStatus]:
         else:
             saved[instrument] = newest_id
     joined = timing.local_day(member.date_joined, user_zone(member))
+    return measure_statuses(intervals, last, saved, joined, today)
+
+
+def measure_statuses(
+    intervals: dict[str, int | None],
+    last: dict[str, dt.date],
+    saved: dict[str, int],
+    joined: dt.date,
+    today: dt.date,
+) -> list[MeasureStatus]:
+    """Each instrument's status from plain values (the worker's reminders load them for many people)."""
     statuses = []
     for position, (code, spec) in enumerate(logic.INSTRUMENTS.items()):
         # A new member is not handed six questionnaires on day one: first ones are a day apart.

@@ -17,6 +17,7 @@ from circles.demo.twofactor import DEMO_TOTP_SECRETS, describe, ensure_demo_twof
 from circles.lib.time import local_today, user_zone
 from circles.network.actions import do_add_tie
 from circles.network.models import Commitment, Interaction, Tie, TieStatusChange
+from circles.notices.models import ReminderPreferences
 from circles.sharing import logic as sharing_logic
 from circles.sharing.actions import do_grant_consent, do_send_encouragement
 from circles.sharing.statement import default_purpose
@@ -353,6 +354,7 @@ def build_riley_checkins(riley: User) -> None:
     CheckInSettings.objects.update_or_create(
         member=riley, defaults={"count_days": True, "recovery_started_on": today - dt.timedelta(days=142)}
     )
+    ReminderPreferences.objects.update_or_create(person=riley, defaults={"checkin_on": True})  # 20:00, email
     assessments = []
     for code, days_ago, level in QUESTIONNAIRES:
         answers = _answers_at(code, level, rng)

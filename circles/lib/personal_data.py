@@ -18,7 +18,7 @@ Section = Callable[..., list[Row]]  # (person) -> their rows
 
 
 def plain(value: object) -> object:
-    if isinstance(value, dt.datetime | dt.date):
+    if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     return value
 

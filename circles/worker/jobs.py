@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from circles.alerts import delivery, rules
 from circles.audit import checkpoint
+from circles.notices.sending import send_due_reminders
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,11 @@ def close_answered_alerts(now: dt.datetime) -> int:
     return delivery.close_answered_alerts(now)
 
 
+def send_reminders(now: dt.datetime) -> Iterator[int]:
+    """The reminders and notices people opted into that are due now, a chunk of people at a time."""
+    return send_due_reminders(now)
+
+
 Job = Callable[[dt.datetime], int | Iterator[int]]
 
 # The errors that mean the database is away (or the connection broke), not that a job is wrong: they
@@ -68,6 +74,8 @@ PERIODIC_JOBS: list[tuple[Job, dt.timedelta]] = [
     (purge_old_login_attempts, dt.timedelta(hours=6)),
     (check_alert_rules, dt.timedelta(minutes=15)),
     (close_answered_alerts, dt.timedelta(minutes=15)),
+    # Every minute, so a reminder set for 20:00 goes at 20:00 (docs/reminders.md).
+    (send_reminders, dt.timedelta(minutes=1)),
 ]
 
 # (job, how often it runs), on every worker, lease or not: each machine's AUDIT_CHECKPOINT_PATH gets

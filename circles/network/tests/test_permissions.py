@@ -4,6 +4,7 @@ Riley owns the records. Nobody else may learn they exist: every other persona ge
 or 403. Signed-out visitors are sent to log in (pages) or get 401 (API).
 """
 
+import datetime as dt
 import json
 
 import pytest
@@ -115,6 +116,7 @@ def test_signed_out_visitors_are_sent_to_log_in(riley, client):
         "/network/commitments/new/",
         "/accounts/settings/",
         "/accounts/settings/tokens/",
+        "/accounts/reminders/",
     ] + [url for method, url, _data, _expected in page_routes(objects) if method == "get"]
     for url in urls:
         response = client.get(url)
@@ -137,6 +139,8 @@ def test_signed_out_api_calls_get_401(riley, client):
         ("get", "/api/v1/push/vapid-key", None, 200),
         ("get", "/api/v1/push/subscriptions", None, 200),
         ("post", "/api/v1/push/subscriptions", {"endpoint": "https://push.example.net/x"}, 201),
+        ("get", "/api/v1/reminders/preferences", None, 200),
+        ("put", "/api/v1/reminders/preferences", {"checkin_on": True}, 200),
     ]
     for method, url, data, _expected in routes:
         response = call(client, method, url, data)
@@ -174,3 +178,25 @@ def test_cannot_log_contact_with_someone_elses_tie(riley, mallory, client_for):
     )
     assert page.status_code == 400
     assert objects["tie"].interactions.count() == 1
+
+
+@pytest.mark.parametrize("persona", OTHERS)
+def test_reminder_preferences_are_each_persons_own(personas, client_for, persona):
+    from circles.notices.models import CommitmentStart, ReminderPreferences
+
+    riley = personas["riley"]
+    commitment = riley_network(riley)["commitment"]
+    ReminderPreferences.objects.create(person=riley, checkin_on=True)
+    CommitmentStart.objects.create(commitment=commitment, starts_at=dt.time(19, 0))
+    client = client_for(personas[persona])
+    mine = client.get("/api/v1/reminders/preferences")
+    assert mine.status_code == 200
+    assert mine.json()["checkin_on"] is False and mine.json()["commitment_starts"] == []
+    page = client.get("/accounts/reminders/")
+    assert page.status_code == 200 and "Call Marguerite weekly" not in page.content.decode()
+    body = {**client.get("/api/v1/reminders/preferences").json(), "commitment_starts": []}
+    body["commitment_starts"] = [{"commitment_id": commitment.pk, "starts_at": "06:00"}]
+    refused = call(client, "put", "/api/v1/reminders/preferences", body)
+    assert refused.status_code == 400 and "commitment_starts" in refused.json()["errors"]
+    assert CommitmentStart.objects.get(commitment=commitment).starts_at == dt.time(19, 0)
+    assert ReminderPreferences.objects.get(person=riley).checkin_on is True

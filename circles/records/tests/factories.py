@@ -28,6 +28,8 @@ from circles.checkins.models import CheckIn, CheckInSettings
 from circles.checkins.tests.factories import answers_at, complete
 from circles.lib.time import local_today
 from circles.network.tests.factories import make_commitment, make_interaction, make_tie
+from circles.notices.actions import do_save_reminder_preferences
+from circles.notices.models import ReminderPreferences, SentNotice
 from circles.sharing.actions import (
     do_accept_invitation,
     do_grant_consent,
@@ -64,7 +66,7 @@ def member_with_everything(member, supporter) -> dict:
         boundaries="No calls after nine",
     )
     make_interaction(member, parent, days_ago=1, note="We talked about the anniversary")
-    make_commitment(member, parent, "Call Marguerite weekly")
+    weekly = make_commitment(member, parent, "Call Marguerite weekly")
 
     today = local_today(member)
     checkin = CheckIn(
@@ -109,6 +111,12 @@ def member_with_everything(member, supporter) -> dict:
     work_due("export-test")
     do_answer(alert, sponsor)
     mail.outbox.clear()  # that email went to the supporter; tests read the member's own mail
+
+    # Reminders: a daily check-in reminder, a commitment's start time, and one reminder sent.
+    do_save_reminder_preferences(
+        ReminderPreferences(checkin_on=True), {weekly.pk: dt.time(19, 0)}, acting_user=member
+    )
+    SentNotice.objects.create(person=member, kind="checkin", occurrence=today.isoformat(), status="sent")
 
     # The member supports the supporter in turn, who keeps private notes of their own.
     back = make_tie(supporter, "My friend from group", "peer")
