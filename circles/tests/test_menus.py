@@ -134,13 +134,30 @@ def test_the_switch_is_remembered_for_the_session(riley, mallory, client_for):
     assert client.get("/")["Location"] == "/network/"
 
 
-def test_the_switch_refuses_what_is_not_theirs(riley, sam, client, client_for):
-    make_tie(riley, "Sam", supporter=sam)
-    assert client_for(riley).post("/mode/", {"mode": "supporter"}).status_code == 400  # supports nobody
-    assert client_for(sam).post("/mode/", {"mode": "member"}).status_code == 400
-    assert client_for(sam).post("/mode/", {"mode": "professional"}).status_code == 400
-    assert client_for(sam).post("/mode/", {}).status_code == 400
-    assert client_for(sam).get("/mode/").status_code == 405
+@pytest.mark.parametrize(
+    ("persona", "member", "supporter"),
+    [
+        ("riley", 302, 400),  # her own circle, nobody to support
+        ("sam", 400, 302),  # supports Riley, no circle of his own
+        ("casey", 302, 400),  # professionals and administrators: the member's menu until issue 15
+        ("olivia", 302, 400),
+        ("mallory", 302, 400),
+    ],
+)
+def test_the_switch_offers_only_a_persons_own_modes(personas, client_for, persona, member, supporter):
+    """The permission grid of /mode/: a mode that is not theirs is refused with 400, nothing remembered."""
+    make_tie(personas["riley"], "Sam", supporter=personas["sam"])
+    client = client_for(personas[persona])
+    assert client.post("/mode/", {"mode": "member"}).status_code == member
+    assert client.post("/mode/", {"mode": "supporter"}).status_code == supporter
+    for refused in ({"mode": "professional"}, {"mode": ""}, {}):
+        assert client.post("/mode/", refused).status_code == 400
+    assert client.get("/mode/").status_code == 405
+    # Only what was accepted is remembered.
+    assert client.session.get(menus.SESSION_KEY) == ("supporter" if supporter == 302 else "member")
+
+
+def test_signed_out_the_switch_asks_to_log_in(client, db):
     assert client.post("/mode/", {"mode": "member"})["Location"].startswith("/accounts/login/")
 
 
