@@ -8,6 +8,7 @@ from circles import menus
 from circles.network.involvement import Involvement, load_involvement
 from circles.network.models import TieStatus
 from circles.network.tests.factories import make_tie
+from circles.network.tests.test_tie_views import VALID as TIE
 
 MEMBER_ONLY = Involvement(has_circle=True, supports=False, role_kinds=frozenset({"member"}))
 SUPPORTER_ONLY = Involvement(has_circle=False, supports=True, role_kinds=frozenset({"supporter"}))
@@ -195,3 +196,16 @@ def test_signed_out_header(client, db):
     assert '<a href="/accounts/signup/" aria-current="page">Sign up</a>' in html
     assert 'href="/help-now/">Get help now</a>' in html
     assert "<details" not in html and "Log out" not in html
+
+
+def test_start_my_own_circle_makes_both_modes_theirs(riley, sam, client_for):
+    make_tie(riley, "Riley's sponsor", supporter=sam)
+    client = client_for(sam)
+    assert 'href="/network/ties/new/">Start my own circle</a>' in client.get("/supporting/").content.decode()
+    assert client.get("/network/ties/new/").status_code == 200
+    added = client.post("/network/ties/new/", {**TIE, "display_name": "Pat"})
+    assert added.status_code == 302
+    assert client.get("/")["Location"] == "/network/"  # their own recovery first, now that they have a circle
+    header = client.get("/network/").content.decode()
+    assert re.search(r'value="supporter"[^>]*aria-pressed="false"', header)
+    assert "Start my own circle" not in header
