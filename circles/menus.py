@@ -14,6 +14,7 @@ that offers it in `modes_for`.
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseBadRequest
@@ -24,6 +25,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from circles.network.involvement import Involvement, load_involvement
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 MEMBER = "member"
 SUPPORTER = "supporter"
@@ -50,7 +54,7 @@ class Entry:
     also stands in the header row."""
 
     url_name: str
-    label: str
+    label: "StrOrPromise"  # gettext_lazy: translated when the menu is built for a request
     inline: bool = False
     current_on: tuple[str, ...] = ()
     not_on: tuple[str, ...] = ()
