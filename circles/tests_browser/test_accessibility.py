@@ -155,6 +155,8 @@ class Audit:
         # Collapsed tables are part of the page too: open them so axe looks inside.
         self.page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
         result = self.page.evaluate("axe.run()")
+        # The header's menu was opened with them; closed again, it does not lie over what the test taps next.
+        self.page.evaluate("document.querySelectorAll('header details').forEach((d) => { d.open = false; })")
         lines = [
             f"  {violation['id']} ({violation['impact']}): {violation['help']}\n"
             + "".join(f"    at {' '.join(node['target'])}\n" for node in violation["nodes"])
