@@ -120,6 +120,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                # The header's menu for the person and the mode they are in.
+                "circles.menus.menu",
             ],
         },
     },

@@ -4,6 +4,7 @@ but keeps its place here, in the section and under the name of the app it belong
 from django.shortcuts import redirect, render
 from django.urls import include, path
 
+from circles import menus
 from circles.accounts import urls as accounts_urls
 from circles.alerts import urls as alerts_urls
 from circles.alerts import views as alerts_views
@@ -23,11 +24,9 @@ def section(app_urls, *composed_pages):
 
 def home(request):
     if request.user.is_authenticated:
-        # Someone who only supports others starts with the people they support.
-        user = request.user
-        if not user.ties.exists() and user.supported_ties.exists():
-            return redirect("sharing:supporting")
-        return redirect("network:overview")
+        # The home of the mode the person is in: someone who only supports others starts with the people
+        # they support, someone with a circle of their own with it (circles/menus.py).
+        return redirect(menus.home_url_name(request))
     return render(request, "home.html")
 
 
@@ -40,6 +39,7 @@ urlpatterns = [
     path("alerts/", include("circles.alerts.urls")),
     path("notices/", include("circles.notices.urls")),
     path("help-now/", alerts_views.help_now, name="help_now"),
+    path("mode/", menus.switch_mode, name="switch_mode"),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
 ]

@@ -45,6 +45,7 @@ from circles.lib.forms import form_page
 from circles.lib.time import local_today
 from circles.network import drawing as network_drawing
 from circles.network.health import load_network
+from circles.network.involvement import load_involvement
 from circles.network.models import Circle, Tie, TieStatus
 
 HISTORY_PER_PAGE = 30
@@ -54,6 +55,10 @@ MAP_TABLE_PER_PAGE = 50  # the map's table of ties, a page at a time (?page=)
 @login_required
 def my_circle(request):
     """The member's network and its health, with what is due and the latest support scores."""
+    if load_involvement(request.user).supports_only:
+        # Someone who only supports others has no circle to show and nothing due: not an empty member
+        # dashboard with a questionnaire to fill in, but the people they support.
+        return redirect("sharing:supporting")
     network = load_network(request.user)
     entries = network_drawing.map_entries(network.facts)
     table_page = Paginator(entries, MAP_TABLE_PER_PAGE).get_page(request.GET.get("page"))

@@ -76,3 +76,12 @@ def offsite_requests(context, live_server):
 @pytest.fixture
 def page(context, offsite_requests):
     return context.new_page()
+
+
+def open_menu(page):
+    """The header's main navigation, with its menu (a <details>) opened if it was closed: on a phone
+    every page is in the menu, and "Log out" is at its end."""
+    menu = page.get_by_role("banner").locator("details.menu")
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+    return page.get_by_role("navigation", name="Main")

@@ -12,7 +12,7 @@ from circles.alerts.delivery import work_due
 from circles.alerts.models import Alert, AlertStatus
 from circles.alerts.tests.factories import askable, ladder
 from circles.checkins.tests.factories import make_checkin
-from circles.tests_browser.conftest import PHONE
+from circles.tests_browser.conftest import PHONE, open_menu
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -147,7 +147,7 @@ def test_a_supporter_answers_from_the_app(page, riley_asks_sam, offsite_requests
     alert, _ = do_raise_sos(riley, message=MESSAGE, acting_user=riley)
 
     log_in(page, "sam@example.org")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="People I support").click()
+    open_menu(page).get_by_role("link", name="People I support").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("People you support")
     asking = page.get_by_role("region", name="Asking for your support")
     asking.get_by_role("link", name="Riley could use support now").click()

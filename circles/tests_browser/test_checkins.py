@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from circles.accounts.actions import do_sign_up
 from circles.checkins.models import Assessment, SafetySignal
+from circles.tests_browser.conftest import open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +46,7 @@ def log_in(page, email, password):
 
 
 def menu(page, name):
-    return page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
+    return open_menu(page).get_by_role("link", name=name, exact=True)
 
 
 def question(page, number):

@@ -7,6 +7,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from circles.accounts.outbox import send_pending_account_emails
+from circles.tests_browser.conftest import open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -84,7 +85,7 @@ def test_new_member_maps_their_circle_and_comes_back(page, offsite_requests):
     expect(page.get_by_role("heading", level=1)).to_have_text("Chris")
     expect(page.locator("dl")).to_contain_text("Supports my use")
 
-    page.get_by_role("link", name="Contact log").click()
+    open_menu(page).get_by_role("link", name="Contact log").click()
     page.get_by_role("link", name="Log contact").click()
     page.get_by_label("With:", exact=True).select_option(label="Sam")
     page.get_by_label("Kind of contact").select_option(label="Call")
@@ -93,7 +94,7 @@ def test_new_member_maps_their_circle_and_comes_back(page, offsite_requests):
     expect(page.locator("tbody tr")).to_have_count(1)
     expect(page.locator("tbody tr")).to_contain_text(re.compile(r"Sam\s+Call"))
 
-    page.get_by_role("link", name="Commitments").click()
+    open_menu(page).get_by_role("link", name="Commitments").click()
     page.get_by_role("link", name="Add a commitment").click()
     page.get_by_label("What you intend").fill("Call Sam on Fridays")
     page.get_by_label("With:", exact=True).select_option(label="Sam")
@@ -103,10 +104,10 @@ def test_new_member_maps_their_circle_and_comes_back(page, offsite_requests):
     expect(page.locator(".messages")).to_contain_text("Commitment saved.")
     expect(page.locator("tbody tr")).to_contain_text(re.compile(r"Call Sam on Fridays\s+Sam"))
 
-    page.get_by_role("link", name="My circle").click()
+    open_menu(page).get_by_role("link", name="My circle").click()
     expect_circle(page)
 
-    page.get_by_role("button", name="Log out").click()
+    open_menu(page).get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Recovery is easier together")
     page.goto("/network/")
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/network/$"))

@@ -12,6 +12,7 @@ from circles.checkins.tests.factories import answers_at, complete, make_checkin
 from circles.lib.time import local_today
 from circles.network.models import Interaction, InteractionKind
 from circles.network.tests.factories import make_tie
+from circles.tests_browser.conftest import open_menu
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -86,7 +87,7 @@ def test_invite_accept_share_mood_then_revoke(
     member.goto("/accounts/login/")
     log_in(member, "riley@example.org")
     expect(member.get_by_role("heading", level=1)).to_have_text("Riley's circle")
-    member.get_by_role("navigation", name="Main").get_by_role("link", name="Sharing").click()
+    open_menu(member).get_by_role("link", name="Sharing").click()
     expect(member.get_by_role("heading", level=1)).to_have_text("Sharing")
     member.get_by_role("link", name="Choose what they see — Sam").click()
     expect(member).to_have_url(re.compile(rf"{sharing_url}$"))
@@ -160,7 +161,7 @@ def test_invite_accept_share_mood_then_revoke(
     page.get_by_label("Send a few words of encouragement").fill(ENCOURAGEMENT)
     page.get_by_role("button", name="Send", exact=True).click()
     expect_message(page, "Sent. Riley will see it in their contact log.")
-    member.get_by_role("navigation", name="Main").get_by_role("link", name="Contact log").click()
+    open_menu(member).get_by_role("link", name="Contact log").click()
     expect(member.locator("tbody tr")).to_have_count(1)
     expect(member.locator("tbody tr")).to_contain_text(re.compile(r"Sam\s+Encouragement in Circles"))
     expect(member.locator("tbody tr q")).to_have_text(ENCOURAGEMENT)
