@@ -362,6 +362,12 @@ if _vapid_set and len(_vapid_set) < 3:
         f"Web Push is set up half-way: set {', '.join(_missing)} as well, or none of the VAPID_* settings "
         "(`manage.py make_vapid_keys` makes a pair)"
     )
+if not _vapid_set and DEBUG and not PRODUCTION:
+    # Development only (like the development field key above), so push works under `make run` on
+    # localhost; never use this pair anywhere else.
+    VAPID_PUBLIC_KEY = "BL7Yxmn4MtelY1747DfzNMcXc042TzqeZWrY2dZTsMMXaQbXQIOATGweJTSJXtkokJ0rP_zcU4tuFgCEhwN_do4"
+    VAPID_PRIVATE_KEY = "tO8dF9o9cd0SoDrt7whN1MvTRhih0jiqoi9oEVxLlLY"  # noqa: S105
+    VAPID_SUBJECT = "mailto:development@example.org"
 if _vapid_set:
     try:
         check_vapid_keys(VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT)

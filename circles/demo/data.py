@@ -422,9 +422,11 @@ def build_ladder(riley: User, jamie: User) -> None:
     tie = _joined(riley, "Jamie", jamie, JAMIE_SCOPES)
     sam_tie = riley.ties.get(display_name="Sam")
     channels = [alert_logic.IN_APP, alert_logic.EMAIL]
+    # Sam is also asked on the devices where he turns notifications on (Settings).
+    sam_channels = [*channels, alert_logic.PUSH]
     do_set_ladder(
         riley,
-        [RungSpec([PersonSpec(sam_tie.pk, channels)]), RungSpec([PersonSpec(tie.pk, channels)])],
+        [RungSpec([PersonSpec(sam_tie.pk, sam_channels)]), RungSpec([PersonSpec(tie.pk, channels)])],
         acting_user=riley,
     )
 
