@@ -138,7 +138,7 @@ SCOPES: tuple[Scope, ...] = (
     ),
     Scope(
         REACH,
-        _("How to reach me (my phone number and email, and whether I prefer a call, a text or an email)"),
+        _("How to reach me (my phone number, email and the way I prefer)"),
         _(
             "the phone number I entered in Circles, my email address, and whether I prefer a call, a text "
             "or an email, shown to this person as buttons to call, text or email me"
