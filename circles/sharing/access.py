@@ -24,7 +24,7 @@ from circles.lib.time import local_today
 from circles.network.health import load_network
 from circles.network.models import Tie, TieStatus
 from circles.sharing import logic
-from circles.sharing.models import Consent, Invitation, ReachDetails
+from circles.sharing.models import Consent, Invitation, ReachDetails, ReachWay
 
 MOOD_DAYS = 30
 USE_DAYS = 90
@@ -213,7 +213,7 @@ def access_shared_data(
         saved = {d.member_id: d for d in ReachDetails.objects.filter(member_id__in=reach_members)}
         for member_id in reach_members:
             member = shared[member_id].disclosure.member
-            details = saved.get(member_id) or ReachDetails(member=member, preferred="email")
+            details = saved.get(member_id) or ReachDetails(member=member, preferred=ReachWay.EMAIL)
             shared[member_id].reach = details.links(member.email)
     # One row per member read: who saw which kinds of information, and when.
     read: dict[int, list[str]] = defaultdict(list)

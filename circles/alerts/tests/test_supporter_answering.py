@@ -6,6 +6,7 @@ import pytest
 from circles.alerts.actions import do_answer, do_raise_sos
 from circles.alerts.channels import answer_token
 from circles.alerts.tests.factories import askable, ladder
+from circles.audit.models import AuditEvent
 from circles.sharing import logic
 from circles.sharing.actions import do_revoke_consent, do_save_reach_details
 from circles.sharing.tests.factories import grant
@@ -74,6 +75,8 @@ def test_the_asked_page_offers_the_call_button_only_with_the_scope(
     grant(sam_tie, [logic.ALERTS, logic.REACH])
     page = client.get(f"/alerts/asked/{alert.pk}/").content.decode()
     assert CALL_RILEY in page and "sms:+15550100142" in page
+    read = AuditEvent.objects.filter(action=logic.SHARED_VIEW, actor=sam, subject=riley).last()
+    assert read is not None and read.object_ref == logic.scopes_ref([logic.REACH])  # read like any scope
     do_revoke_consent(sam_tie, acting_user=riley)
     assert client.get(f"/alerts/asked/{alert.pk}/").status_code == 404
 
