@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from circles.alerts import logic
 from circles.alerts.channels import read_answer_token
@@ -85,6 +86,18 @@ class AskedAlert:
     @property
     def i_answered(self) -> bool:
         return any(answer.tie_id == self.tie.pk for answer in self.answers)
+
+    def is_mine(self, answer: Acknowledgement) -> bool:
+        return answer.tie_id == self.tie.pk
+
+    @property
+    def answer_names(self) -> list[str]:
+        """Who answered, by the names the member gave them; the viewer's own answer as "you"."""
+        return [str(_("you")) if self.is_mine(answer) else answer.name for answer in self.answers]
+
+    @property
+    def answer_rows(self) -> list[tuple[str, dt.datetime]]:
+        return [(str(_("You")) if self.is_mine(a) else a.name, a.at) for a in self.answers]
 
 
 def _asked(user, alerts):

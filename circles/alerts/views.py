@@ -28,9 +28,8 @@ from circles.alerts.rules import alert_settings
 from circles.checkins.actions import do_ask_for_help
 from circles.checkins.crisis import crisis_resources
 from circles.lib.forms import form_page
-from circles.sharing.access import access_shared_data, access_supported_members
+from circles.sharing.access import access_reach, access_shared_data, access_supported_members
 from circles.sharing.shared import present
-from circles.sharing.statement import REDISCLOSURE_NOTICE
 
 
 def _resources():
@@ -153,7 +152,9 @@ def close(request, alert_id: int):
 def asked(request, alert_id: int):
     """An alert as a person it asked sees it: only what the member's consent lets them see."""
     view = access_asked_alert(request.user, alert_id)
-    return render(request, "alerts/asked.html", {"view": view, "statuses": AlertStatus})
+    reach = access_reach(request.user, view.alert.member_id)
+    context = {"view": view, "statuses": AlertStatus, "reach": reach}
+    return render(request, "alerts/asked.html", context)
 
 
 @login_required
@@ -173,7 +174,8 @@ def asked_answer(request, alert_id: int):
 @never_cache  # it names a person and carries a form: never from a shared or browser cache
 def answer_link(request, token: str):
     """The link in an email or text: a page with one button (a mail scanner opening the link must not
-    answer for the person), then the answer. No login needed; nothing more than the name is shown."""
+    answer for the person), then the answer. No login needed; nothing more than the name is shown, but
+    how to reach the member to the signed-in person the link was sent to, when the member shares it."""
     try:
         notification, tie = access_answer_link(token)
     except signing.SignatureExpired:
@@ -187,6 +189,10 @@ def answer_link(request, token: str):
         context.update(answered=answer.recorded, alert=answer.alert)
     else:
         context["already"] = alert.acknowledgements.filter(tie=tie).exists()
+    # How to reach the member only for the signed-in person the link was sent to (a link passed on
+    # or opened by a mail scanner shows nothing more), and only while the member shares it with them.
+    if request.user.is_authenticated and request.user.pk == tie.supporter_id:
+        context["reach"] = access_reach(request.user, alert.member_id)
     return render(request, "alerts/answer.html", context)
 
 
@@ -344,7 +350,6 @@ def supporting(request):
     context = {
         "people": people,
         "anything_shared": any(person.shares_anything for person in people),
-        "notice": REDISCLOSURE_NOTICE,
         "asked_alerts": access_asked_alerts(request.user),
     }
     return render(request, "alerts/supporting.html", context)

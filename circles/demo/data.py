@@ -19,7 +19,8 @@ from circles.network.actions import do_add_tie
 from circles.network.models import Commitment, Interaction, Tie, TieStatusChange
 from circles.notices.models import ReminderPreferences
 from circles.sharing import logic as sharing_logic
-from circles.sharing.actions import do_grant_consent, do_send_encouragement
+from circles.sharing.actions import do_grant_consent, do_save_reach_details, do_send_encouragement
+from circles.sharing.models import ReachDetails
 from circles.sharing.statement import default_purpose
 
 # name, relationship, circle, support, frequency, importance, substance use, stance, quality, strain
@@ -388,6 +389,7 @@ SAM_SCOPES = [
     sharing_logic.RESULTS + "recovery_capital",
     sharing_logic.NETWORK_MAP,
     sharing_logic.ALERTS,
+    sharing_logic.REACH,
 ]
 JAMIE_SCOPES = [sharing_logic.CHECKED_IN, sharing_logic.ALERTS]
 
@@ -411,6 +413,8 @@ def _joined(riley: User, name: str, supporter: User, scopes: list[str]) -> Tie:
 
 def build_sharing(riley: User, sam: User) -> None:
     """Sam has accepted Riley's invitation; Riley shares some things with Sam, who sent encouragement."""
+    # A number in the 555-01xx range, kept for fiction: Sam's page shows "Call Riley" with it.
+    do_save_reach_details(riley, phone="+1 555 010 0142", preferred="call", acting_user=riley)
     tie = _joined(riley, "Sam", sam, SAM_SCOPES)
     do_send_encouragement(
         tie, "Proud of you for calling me after the wedding. Same time Tuesday?", acting_user=sam
@@ -439,6 +443,7 @@ def build_demo(*, password: str, reset: bool = False) -> str:
         riley.alerts.all().delete()
         riley.rungs.all().delete()
         riley.consents.all().delete()
+        ReachDetails.objects.filter(member=riley).delete()
         riley.invitations.all().delete()
         riley.ties.all().delete()
         riley.checkins.all().delete()

@@ -1,11 +1,23 @@
-"""The direct ways to reach someone from the phone number and email a member saved on a tie.
+"""The direct ways to reach someone: tel:, sms: and mailto: links from a phone number and an email.
 
 Pure: plain values in, links out. The alert page (a ladder whose sending is delayed) and the check-in
-page (a hard day) both offer them, so they are built here, below both apps.
+page (a hard day) offer the ties a member saved; a supporter's pages offer the member's own number when
+the member shares "How to reach me" (circles/sharing). All are built here, below those apps.
 """
 
 from dataclasses import dataclass
 from urllib.parse import quote
+
+# The ways to reach someone, as a member states their preference (stored: never rename one).
+CALL, TEXT, EMAIL = "call", "text", "email"
+WAYS = (CALL, TEXT, EMAIL)
+PHONE_CHARACTERS = frozenset("0123456789+-() .")
+
+
+def is_phone_number(phone: str) -> bool:
+    """The rule a tie's phone number follows (network Tie.clean): digits, spaces and + - ( ) . only,
+    with at least one digit to dial."""
+    return all(ch in PHONE_CHARACTERS for ch in phone) and bool(dialable(phone))
 
 
 def dialable(phone: str) -> str:
@@ -31,15 +43,42 @@ class DirectContact:
     tie_id: int
 
 
+def call_href(phone: str) -> str:
+    number = dialable(phone)
+    return f"tel:{number}" if number else ""
+
+
+def text_href(phone: str) -> str:
+    number = dialable(phone)
+    return f"sms:{number}" if number else ""
+
+
+def email_href(email: str) -> str:
+    return f"mailto:{quote(email, safe='@+')}" if email else ""
+
+
+@dataclass(frozen=True)
+class ContactLink:
+    way: str  # CALL, TEXT or EMAIL
+    href: str
+
+
+def contact_links(phone: str, email: str, preferred: str = "") -> list[ContactLink]:
+    """Every way there is to reach someone, the way they prefer first, then call, text, email."""
+    hrefs = {CALL: call_href(phone), TEXT: text_href(phone), EMAIL: email_href(email)}
+    order = sorted(WAYS, key=lambda way: way != preferred)  # stable: the rest keep their order
+    return [ContactLink(way, hrefs[way]) for way in order if hrefs[way]]
+
+
 def direct_contact(tie_id: int, name: str, phone: str, email: str) -> DirectContact:
     """The tel:, sms: and mailto: links for the phone number and email saved on a tie (empty: none)."""
     number = dialable(phone)
     return DirectContact(
         name=name,
         phone=phone.strip() if number else "",
-        call_href=f"tel:{number}" if number else "",
-        text_href=f"sms:{number}" if number else "",
+        call_href=call_href(phone),
+        text_href=text_href(phone),
         email=email,
-        email_href=f"mailto:{quote(email, safe='@+')}" if email else "",
+        email_href=email_href(email),
         tie_id=tie_id,
     )

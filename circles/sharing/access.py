@@ -19,11 +19,12 @@ from circles.accounts.models import User
 from circles.audit.models import Outcome
 from circles.audit.trail import Event, record, record_many, refuse_record
 from circles.checkins.models import Assessment, CheckIn
+from circles.lib.contact_links import ContactLink
 from circles.lib.time import local_today
 from circles.network.health import load_network
 from circles.network.models import Tie, TieStatus
 from circles.sharing import logic
-from circles.sharing.models import Consent, Invitation
+from circles.sharing.models import Consent, Invitation, ReachDetails, ReachWay
 
 MOOD_DAYS = 30
 USE_DAYS = 90
@@ -108,6 +109,7 @@ class SharedData:
     returns_to_use: list[tuple[dt.date, str]] = field(default_factory=list)
     struggles: list[tuple[dt.date, str]] = field(default_factory=list)
     results: dict[str, list[Assessment]] = field(default_factory=dict)  # scope code -> newest first
+    reach: list[ContactLink] = field(default_factory=list)  # how to reach the member, preferred first
 
     @property
     def checked_in_today(self) -> bool:
@@ -207,6 +209,12 @@ def access_shared_data(
             counts[key] += 1
             scope_code = logic.SCOPE_FOR_INSTRUMENT[instrument]
             shared[member_id].results.setdefault(scope_code, []).append(assessment)
+    if reach_members := members(logic.REACH):
+        saved = {d.member_id: d for d in ReachDetails.objects.filter(member_id__in=reach_members)}
+        for member_id in reach_members:
+            member = shared[member_id].disclosure.member
+            details = saved.get(member_id) or ReachDetails(member=member, preferred=ReachWay.EMAIL)
+            shared[member_id].reach = details.links(member.email)
     # One row per member read: who saw which kinds of information, and when.
     read: dict[int, list[str]] = defaultdict(list)
     for scope in logic.SCOPE_CODES:
@@ -222,6 +230,16 @@ def access_shared_data(
         for member_id, codes in read.items()
     )
     return list(shared.values())
+
+
+def access_reach(viewer, member_id: int) -> list[ContactLink]:
+    """How to reach the member, when the member's live consent shares it with this viewer (the read is
+    recorded like any other); empty otherwise, and then nothing is recorded: pages that merely offer
+    the links (an alert) ask for them without the viewer having asked to see anything."""
+    disclosure = _linked_disclosure(viewer, member_id)
+    if disclosure is None or not disclosure.allows(logic.REACH):
+        return []
+    return access_shared_data(viewer, [disclosure], scopes=frozenset({logic.REACH}))[0].reach
 
 
 def access_shared_map(viewer, disclosure: Disclosure):

@@ -23,7 +23,7 @@ from circles.lib.client import address_group, current_client_address
 from circles.lib.time import user_zone
 from circles.network.models import Interaction, InteractionKind, InteractionQuality, Tie, TieStatus
 from circles.sharing import logic
-from circles.sharing.models import Consent, Invitation, InvitationStatus, new_nonce
+from circles.sharing.models import Consent, Invitation, InvitationStatus, ReachDetails, new_nonce
 from circles.sharing.statement import consent_statement, expiry_event_text
 
 log = logging.getLogger(__name__)
@@ -317,3 +317,14 @@ def do_send_encouragement(tie: Tie, message: str, *, acting_user) -> Interaction
     interaction.save()
     record("encouragement.send", acting_user, subject=tie.member, object_ref=f"interaction:{interaction.pk}")
     return interaction
+
+
+@transaction.atomic
+def do_save_reach_details(member, *, phone: str, preferred: str, acting_user) -> ReachDetails:
+    """The member's phone number and preferred way to be reached, for the people they share
+    "How to reach me" with; changes show on those people's next request."""
+    details, _created = ReachDetails.objects.update_or_create(
+        member=member, defaults={"phone": phone, "preferred": preferred}
+    )
+    record("reach.change", acting_user, subject=member, object_ref=f"reach:{details.pk}")
+    return details

@@ -320,6 +320,9 @@ class SharedOut(Schema):
     results: dict[str, list[ResultOut]] | None = None
     plan: str | None = None
     network_map: list[dict] | None = None
+    reach: list[dict] | None = Field(
+        None, description="How to reach the member, the way they prefer first: [{way: call|text|email, href}]"
+    )
 
 
 def _shared_out(disclosure: Disclosure, data: SharedData | None, only: frozenset[str] | None = None) -> dict:
@@ -360,6 +363,8 @@ def _shared_out(disclosure: Disclosure, data: SharedData | None, only: frozenset
         }
     if logic.PLAN in scopes:
         out["plan"] = ""  # no plans in Circles yet
+    if logic.REACH in scopes:
+        out["reach"] = [{"way": link.way, "href": link.href} for link in data.reach]
     return out
 
 

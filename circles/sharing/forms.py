@@ -7,6 +7,7 @@ from circles.lib.time import local_today
 from circles.lib.validators import refuse_invisible_characters
 from circles.sharing import logic
 from circles.sharing.actions import ENCOURAGEMENT_MAX_LENGTH
+from circles.sharing.models import ReachDetails
 
 
 class InvitationForm(forms.Form):
@@ -71,6 +72,18 @@ class ConsentForm(forms.Form):
         if not purpose:
             raise forms.ValidationError(_("Please say why you share it."))
         return purpose
+
+
+class ReachDetailsForm(forms.ModelForm):
+    """The member's phone number and preferred way; validated by ReachDetails.clean (the tie rule)."""
+
+    class Meta:
+        model = ReachDetails
+        fields = ["phone", "preferred"]
+        widgets = {
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+            "preferred": forms.RadioSelect,
+        }
 
 
 class EncouragementForm(forms.Form):

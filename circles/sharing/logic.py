@@ -19,6 +19,7 @@ STRUGGLES = "struggles"
 PLAN = "plan"
 NETWORK_MAP = "network_map"
 ALERTS = "alerts"  # not information to read: permission to be asked for help (circles/alerts)
+REACH = "reach"  # the member's phone number, email and preferred way, turned into call/text/email links
 RESULTS = "results."  # prefix of the instrument-family scopes
 
 # The audit action of a supporter reading what a member shares; its object names the scopes read.
@@ -133,6 +134,14 @@ SCOPES: tuple[Scope, ...] = (
         _(
             "that I could use support now, when an alert of mine reaches this person on my crisis ladder, "
             "with any message I add when I ask for support, and who else has answered"
+        ),
+    ),
+    Scope(
+        REACH,
+        _("How to reach me (my phone number, email and the way I prefer)"),
+        _(
+            "the phone number I entered in Circles, my email address, and whether I prefer a call, a text "
+            "or an email, shown to this person as buttons to call, text or email me"
         ),
     ),
 )

@@ -4,11 +4,13 @@ import secrets
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from circles.lib import contact_links
 from circles.lib.validators import refuse_invisible_characters
 from circles.network.models import Tie, TieStatus
 from circles.sharing import logic
@@ -167,3 +169,45 @@ class Consent(models.Model):
     @property
     def scope_labels(self) -> list[str]:
         return [str(logic.SCOPE_BY_CODE[code].label) for code in self.scopes if code in logic.SCOPE_BY_CODE]
+
+
+class ReachWay(models.TextChoices):
+    CALL = contact_links.CALL, _("A call")
+    TEXT = contact_links.TEXT, _("A text message")
+    EMAIL = contact_links.EMAIL, _("An email")
+
+
+class ReachDetails(models.Model):
+    """How a member would like to be reached: shown, as call/text/email buttons, only to the people
+    whose live consent includes the "How to reach me" scope (logic.REACH). One per member."""
+
+    member = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reach_details"
+    )
+    phone = models.CharField(
+        _("your phone number"),
+        max_length=32,
+        blank=True,
+        help_text=_("With the country code if people abroad may call, e.g. +1 555 010 0123."),
+    )
+    preferred = models.CharField(
+        _("the way you prefer"), max_length=10, choices=ReachWay.choices, default=ReachWay.CALL
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"How to reach {self.member}"
+
+    def clean(self):
+        super().clean()
+        self.phone = self.phone.strip()
+        if self.phone and not contact_links.is_phone_number(self.phone):
+            raise ValidationError({"phone": _("Use digits, spaces and + - ( ) only.")})
+        if self.preferred in (ReachWay.CALL, ReachWay.TEXT) and not self.phone:
+            raise ValidationError(
+                {"phone": _("Enter a phone number to be called or texted, or choose email.")}
+            )
+
+    def links(self, email: str) -> list[contact_links.ContactLink]:
+        """The buttons a supporter sees: the preferred way first; email is the member's account address."""
+        return contact_links.contact_links(self.phone, email, self.preferred)

@@ -1,10 +1,10 @@
-"""What the sharing app keeps about a person: the invitations they sent and their consent records
-(circles/lib/personal_data.py; export and erasure are circles/records)."""
+"""What the sharing app keeps about a person: the invitations they sent, their consent records and how
+they would like to be reached (circles/lib/personal_data.py; export and erasure are circles/records)."""
 
 from circles.lib.fhir import urn
 from circles.lib.personal_data import PersonalData, Row, row
 from circles.sharing.fhir import consent_resource
-from circles.sharing.models import Consent, Invitation
+from circles.sharing.models import Consent, Invitation, ReachDetails
 
 
 def invitations(user) -> list[Row]:
@@ -42,6 +42,13 @@ def consents(user) -> list[Row]:
     ]
 
 
+def reach_details(user) -> list[Row]:
+    return [
+        row(details, ["phone", "preferred", "updated_at"])
+        for details in ReachDetails.objects.filter(member=user)
+    ]
+
+
 def fhir_entries(user) -> list[dict]:
     return [
         {"fullUrl": urn("Consent", consent.pk), "resource": consent_resource(consent)}
@@ -56,7 +63,7 @@ def erase(user) -> None:
 
 
 PERSONAL_DATA = PersonalData(
-    sections={Invitation: invitations, Consent: consents},
+    sections={Invitation: invitations, Consent: consents, ReachDetails: reach_details},
     fhir_entries=fhir_entries,
     erase=erase,
 )

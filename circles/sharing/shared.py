@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from circles.checkins import drawing as checkin_drawing
 from circles.checkins.models import Assessment
 from circles.checkins.trajectory import DayPoint
+from circles.lib.contact_links import ContactLink
 from circles.sharing import logic
 from circles.sharing.access import MOOD_DAYS, Disclosure, SharedData
 
@@ -33,6 +34,7 @@ class Person:
     results: list[ResultGroup] | None = None
     plan_shared: bool = False
     map_shared: bool = False
+    reach: list[ContactLink] | None = None  # None: not shared; empty never happens (email is always there)
 
     @property
     def member(self):
@@ -81,6 +83,8 @@ def present(disclosure: Disclosure, data: SharedData | None, *, compact: bool) -
             )
             for scope in result_scopes
         ]
+    if logic.REACH in scopes:
+        person.reach = data.reach
     person.plan_shared = logic.PLAN in scopes
     person.map_shared = logic.NETWORK_MAP in scopes
     return person

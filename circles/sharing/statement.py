@@ -15,6 +15,9 @@ from circles.sharing import logic
 
 DISCLOSER = "Circles"
 
+# In full on its own page (sharing:part2_notice) and with every disclosure through the API; each page a
+# supporter sees carries the short statement § 2.32(a)(2) allows instead, linking to that page
+# (sharing/includes/notice.html).
 REDISCLOSURE_NOTICE = gettext_lazy(
     "This information comes from records protected by federal confidentiality rules (42 CFR part 2). "
     "Those rules do not allow you to share it any further unless the person it is about agrees in "

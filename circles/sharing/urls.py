@@ -7,6 +7,7 @@ app_name = "sharing"
 urlpatterns = [
     # The member's side
     path("sharing/", views.overview, name="overview"),
+    path("sharing/reach/", views.reach, name="reach"),
     path("sharing/ties/<int:tie_id>/", views.tie_sharing, name="tie"),
     path("sharing/ties/<int:tie_id>/revoke/", views.revoke, name="revoke"),
     path("sharing/ties/<int:tie_id>/unlink/", views.unlink, name="unlink"),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("invitation/<str:token>/", views.accept, name="accept"),
     # The supporter's side
     # "sharing:supporting" (/supporting/) lives in circles/alerts/urls.py: it lists alerts too.
+    path("supporting/notice/", views.part2_notice, name="part2_notice"),
     path("supporting/<int:member_id>/", views.supported_member, name="supported_member"),
     path("supporting/<int:member_id>/encourage/", views.encourage, name="encourage"),
 ]

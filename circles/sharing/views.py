@@ -30,8 +30,8 @@ from circles.sharing.access import (
     access_shared_map,
 )
 from circles.sharing.fhir import consent_resource
-from circles.sharing.forms import ConsentForm, EncouragementForm, InvitationForm
-from circles.sharing.models import Consent, Invitation, InvitationStatus
+from circles.sharing.forms import ConsentForm, EncouragementForm, InvitationForm, ReachDetailsForm
+from circles.sharing.models import Consent, Invitation, InvitationStatus, ReachDetails
 from circles.sharing.shared import present
 from circles.sharing.statement import REDISCLOSURE_NOTICE, default_purpose
 
@@ -66,7 +66,34 @@ def overview(request):
         }
         for tie in ties
     ]
-    return render(request, "sharing/overview.html", {"rows": rows, "pending": InvitationStatus.PENDING})
+    context = {
+        "rows": rows,
+        "pending": InvitationStatus.PENDING,
+        "reach": ReachDetails.objects.filter(member=request.user).first(),
+    }
+    return render(request, "sharing/overview.html", context)
+
+
+@login_required
+def reach(request):
+    """The member's phone number and preferred way, shown to those they share "How to reach me" with."""
+    details = ReachDetails.objects.filter(member=request.user).first() or ReachDetails(member=request.user)
+    form = ReachDetailsForm(request.POST or None, instance=details)
+    if request.method == "POST" and form.is_valid():
+        actions.do_save_reach_details(
+            request.user,
+            phone=form.cleaned_data["phone"],
+            preferred=form.cleaned_data["preferred"],
+            acting_user=request.user,
+        )
+        messages.success(request, _("Saved. The people you share “How to reach me” with see it from now on."))
+        return redirect("sharing:overview")
+    sharing_with = [
+        c.recipient_name
+        for c in Consent.objects.live().filter(member=request.user).order_by("recipient_name")
+        if logic.REACH in c.scopes
+    ]
+    return form_page(request, "sharing/reach.html", {"form": form, "sharing_with": sharing_with})
 
 
 def _tie_sharing_page(request, tie, form, invitation_form):
@@ -78,6 +105,7 @@ def _tie_sharing_page(request, tie, form, invitation_form):
         "history": Consent.objects.filter(tie=tie),
         "invitations": tie.invitations.all(),
         "scopes": logic.SCOPES,
+        "reach": ReachDetails.objects.filter(member=request.user).first(),
     }
     return form_page(request, "sharing/tie_sharing.html", context)
 
@@ -417,11 +445,16 @@ def _member_page(request, member_id: int, form: EncouragementForm):
     context = {
         "person": person,
         "network_map": network_map,
-        "notice": REDISCLOSURE_NOTICE,
         "form": form,
         "guidance": f"sharing/guidance/{logic.guidance_kind(disclosure.tie.relationship)}.html",
     }
     return form_page(request, "sharing/supported_member.html", context)
+
+
+def part2_notice(request):
+    """The full notice that goes with every disclosure; each supporter page carries the short form and
+    links here. Public: it is the law's words, nothing about anyone."""
+    return render(request, "sharing/part2_notice.html", {"notice": REDISCLOSURE_NOTICE})
 
 
 @login_required

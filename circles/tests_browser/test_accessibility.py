@@ -483,6 +483,7 @@ def test_sharing_pages_of_a_member(page, audit, demo_riley, offsite_requests):
         "/sharing/consents/",
         f"/sharing/consents/{consent.pk}/",
         "/sharing/access/",
+        "/sharing/reach/",
     ]:
         audit.visit(path)
 
@@ -495,6 +496,12 @@ def test_sharing_pages_of_a_member(page, audit, demo_riley, offsite_requests):
     expect(page.locator(".statement")).to_be_visible()
     audit.check(f"/sharing/consents/{consent.pk}/, printed")
     page.emulate_media(media="screen")
+
+    audit.visit("/sharing/reach/")
+    page.get_by_label("Your phone number").fill("call me")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Use digits, spaces and + - ( ) only.")).to_be_visible()
+    audit.check("/sharing/reach/, with errors")
 
     audit.visit(f"/sharing/ties/{sam_tie.pk}/")
     page.get_by_label("Type your full name to sign").fill("")
@@ -545,6 +552,7 @@ def test_supporter_pages(page, audit, demo_riley, offsite_requests):
     page.get_by_role("button", name="Send", exact=True).click()
     expect(page.locator(".messages")).to_contain_text("Sent. Riley will see it in their contact log.")
     audit.check("encouragement sent")
+    audit.visit("/supporting/notice/")
 
     # Each kind of guidance, by the relationship Riley recorded for Sam.
     for relationship, heading in [
@@ -707,7 +715,7 @@ def test_alert_pages_of_the_people_asked(page, audit, riley, sam, jamie, offsite
     page.get_by_role("button", name="I'm reaching out").click()
     expect(page.locator(".messages")).to_contain_text("Thank you. Riley can see you are reaching out.")
     audit.check("/alerts/asked/<id>/, answered")
-    audit.visit("/supporting/", "/supporting/, an alert answered by Sam")
+    audit.visit("/supporting/", "/supporting/, an alert answered by Sam (you)")
 
     do_close_alert(alert, acting_user=riley)
     audit.visit(f"/alerts/asked/{alert.pk}/", "/alerts/asked/<id>/, closed")

@@ -137,8 +137,9 @@ def test_invite_accept_share_mood_then_revoke(
     page.reload()
     card = riley_card(page)
     notice = page.get_by_role("complementary", name="Confidentiality notice")
-    expect(notice).to_contain_text("Protected information.")
-    expect(notice).to_contain_text("42 CFR part 2")
+    expect(notice).to_contain_text("42 CFR part 2 prohibits unauthorized use or disclosure of these records.")
+    full_notice = notice.get_by_role("link", name="Read the full notice")
+    expect(full_notice).to_have_attribute("href", "/supporting/notice/")
     expect(card).to_contain_text("Mood, craving and stress (last 7 check-ins, 0–10)")
     expect(card).to_contain_text("Mood 6.4, craving 2.6, stress 4.6")
     for hidden in ["not sharing anything", "Checked in today", STRUGGLE, "struggling", "PHQ-9", "Depression"]:

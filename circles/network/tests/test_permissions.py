@@ -117,6 +117,7 @@ def test_signed_out_visitors_are_sent_to_log_in(riley, client):
         "/accounts/settings/",
         "/accounts/settings/tokens/",
         "/accounts/reminders/",
+        "/sharing/reach/",
     ] + [url for method, url, _data, _expected in page_routes(objects) if method == "get"]
     for url in urls:
         response = client.get(url)
@@ -200,3 +201,25 @@ def test_reminder_preferences_are_each_persons_own(personas, client_for, persona
     assert refused.status_code == 400 and "commitment_starts" in refused.json()["errors"]
     assert CommitmentStart.objects.get(commitment=commitment).starts_at == dt.time(19, 0)
     assert ReminderPreferences.objects.get(person=riley).checkin_on is True
+
+
+@pytest.mark.parametrize("persona", OTHERS)
+def test_how_to_reach_me_is_each_persons_own(personas, client_for, persona):
+    """/sharing/reach/ has no id: everyone reads and changes only their own; never Riley's number."""
+    from circles.sharing.actions import do_save_reach_details
+    from circles.sharing.models import ReachDetails
+
+    riley = personas["riley"]
+    do_save_reach_details(riley, phone="+1 555 010 0142", preferred="call", acting_user=riley)
+    client = client_for(personas[persona])
+    page = client.get("/sharing/reach/")
+    assert page.status_code == 200 and "555 010 0142" not in page.content.decode()
+    assert client.post("/sharing/reach/", {"phone": "555 0199", "preferred": "text"}).status_code == 302
+    assert ReachDetails.objects.get(member=riley).phone == "+1 555 010 0142"
+    assert ReachDetails.objects.get(member=personas[persona]).phone == "555 0199"
+
+
+@pytest.mark.parametrize("persona", [None, "riley", *OTHERS])
+def test_the_part_2_notice_is_public(personas, client_for, persona):
+    user = personas[persona] if persona else None
+    assert client_for(user).get("/supporting/notice/").status_code == 200

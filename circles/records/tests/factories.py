@@ -34,6 +34,7 @@ from circles.sharing.actions import (
     do_accept_invitation,
     do_grant_consent,
     do_invite_supporter,
+    do_save_reach_details,
     do_send_encouragement,
 )
 from conftest import PASSWORD
@@ -103,6 +104,7 @@ def member_with_everything(member, supporter) -> dict:
         acting_user=member,
     )
     do_send_encouragement(sponsor, "Proud of you this week", acting_user=supporter)
+    do_save_reach_details(member, phone="+1 555 010 0177", preferred="text", acting_user=member)
 
     # A crisis ladder with the sponsor on it; an SOS was delivered and answered.
     do_save_alert_settings(AlertSettings(member=member, craving_level=8), acting_user=member)

@@ -44,6 +44,7 @@ PAGE_MARKERS = {
     logic.PLAN: "Relapse-prevention and safety plan",
     logic.NETWORK_MAP: "network map",
     logic.ALERTS: "can ask you for support through Circles",
+    logic.REACH: "mailto:",
     **{scope.code: str(scope.label) for scope in logic.RESULT_SCOPES},
 }
 
@@ -62,7 +63,9 @@ def test_sam_sees_a_scope_only_while_it_is_granted(riley, sam, shared, client_fo
     assert response.json()["scopes"] == [scope]
     body = client.get(page).content.decode()
     assert PAGE_MARKERS[scope] in body
-    assert "Protected information." in body  # the redisclosure notice goes with every disclosure
+    # The short form of the redisclosure notice goes with every disclosure, linking to the full one.
+    assert "42 CFR part 2 prohibits unauthorized use or disclosure of these records." in body
+    assert 'href="/supporting/notice/"' in body
     # Every other scope stays closed.
     for other in SCOPES:
         if other != scope:

@@ -41,7 +41,7 @@ def test_query_count_is_the_same_for_2_and_20_members(sam, mallory, client_for, 
 def test_the_home_shows_each_members_shared_information(sam, client_for):
     member = add_supported_member(sam, 1)
     body = client_for(sam).get("/supporting/").content.decode()
-    assert "Member 1" in body and "A hard week" in body and "Protected information." in body
+    assert "Member 1" in body and "A hard week" in body and "42 CFR part 2 prohibits unauthorized use" in body
     assert f"/supporting/{member.pk}/" in body
 
 
