@@ -270,18 +270,21 @@ def _safety_item_positive(assessment: Assessment) -> bool:
     return assessment.instrument == instrument and (assessment.answers.get(link_id) or 0) > 0
 
 
-@login_required
-def assessment_result(request, assessment_id: int):
-    assessment = access_assessment(request.user, assessment_id)
+def assessment_result_context(member, assessment_id: int) -> dict:
+    """A questionnaire's result page (checkins/assessment_result.html) for its member; 404 for anyone else.
+
+    The page itself is served by circles/alerts/views.py, which adds whom a safety answer is asking.
+    """
+    assessment = access_assessment(member, assessment_id)
     screener_offer = _safety_item_positive(assessment)
     screener = None
     if screener_offer:
         screener = (
-            Assessment.objects.filter(member=request.user, instrument="cssrs", offered_after=assessment)
+            Assessment.objects.filter(member=member, instrument="cssrs", offered_after=assessment)
             .order_by("-started_at")
             .first()
         )
-    context = {
+    return {
         "assessment": assessment,
         "spec": assessment.spec,
         "screener_offer": screener_offer,
@@ -289,7 +292,6 @@ def assessment_result(request, assessment_id: int):
         "show_crisis": assessment.safety,
         "resources": crisis_resources(translation.get_language()),
     }
-    return render(request, "checkins/assessment_result.html", context)
 
 
 @login_required
