@@ -34,7 +34,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/", section(accounts_urls, *records_urls.accounts_section)),
     path("network/", section(network_urls, *checkins_urls.network_section)),
-    path("checkins/", section(checkins_urls, *alerts_urls.checkins_section)),
+    path("checkins/", section(checkins_urls, *sharing_urls.checkins_section, *alerts_urls.checkins_section)),
     path("", section(sharing_urls, *alerts_urls.sharing_section)),
     path("alerts/", include("circles.alerts.urls")),
     path("help-now/", alerts_views.help_now, name="help_now"),

@@ -182,8 +182,11 @@ def checkin_settings_page(request):
     return form_page(request, "checkins/settings.html", {"form": form})
 
 
-@login_required
-def measures(request):
+def measures_page(request, seen_by: dict[str, list[str]]):
+    """The questionnaires page and its schedule form; `seen_by` names who sees each one's results.
+
+    Served by circles/sharing/views.py, which reads the member's consents for `seen_by`.
+    """
     today = local_today(request.user)
     statuses = load_measures(request.user, today)
     recent = Assessment.objects.completed().filter(member=request.user).order_by("-completed_at")[:20]
@@ -196,7 +199,13 @@ def measures(request):
                     do_set_schedule(request.user, code, interval, acting_user=request.user)
             messages.success(request, _("Your questionnaire schedule is saved."))
             return redirect("checkins:measures")
-    context = {"statuses": statuses, "recent": recent, "form": form, "today": today}
+    context = {
+        "statuses": statuses,
+        "measures": [(status, seen_by.get(status.instrument.code, [])) for status in statuses],
+        "recent": recent,
+        "form": form,
+        "today": today,
+    }
     return form_page(request, "checkins/measures.html", context)
 
 
