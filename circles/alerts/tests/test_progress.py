@@ -179,3 +179,11 @@ def test_the_progress_part_takes_as_many_queries_for_a_long_ladder_as_a_short_on
     friends = [tuple(make_tie(riley, f"Friend {r}{n}", "friend") for n in range(5)) for r in range(5)]
     ladder(riley, sam_tie, *friends)
     assert _progress_queries(client, riley) == short
+
+
+def test_the_api_says_who_is_asked_and_when_the_next_step_starts(riley, two_steps, client_for):
+    client = client_for(riley)
+    alert_id = client.post("/api/v1/alerts/sos", data={}, content_type="application/json").json()["id"]
+    body = client.get(f"/api/v1/alerts/{alert_id}").json()
+    assert body["asking_now"] == [{"name": "Sam", "channels": ["email", "sms"]}]
+    assert body["next_step_at"] == "2026-12-01T19:32:00Z" and body["next_step_people"] == ["Jamie"]
