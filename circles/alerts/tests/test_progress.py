@@ -187,3 +187,23 @@ def test_the_api_says_who_is_asked_and_when_the_next_step_starts(riley, two_step
     body = client.get(f"/api/v1/alerts/{alert_id}").json()
     assert body["asking_now"] == [{"name": "Sam", "channels": ["email", "sms"]}]
     assert body["next_step_at"] == "2026-12-01T19:32:00Z" and body["next_step_people"] == ["Jamie"]
+
+
+def test_without_javascript_each_page_has_a_plain_refresh_link(riley, two_steps, client_for):
+    client = client_for(riley)
+    alert_url = client.post("/alerts/sos/", {})["Location"]
+    assert f'href="{alert_url}">Refresh' in text_of(client.get(alert_url))
+    assert 'href="/alerts/sos/">Refresh' in text_of(client.post("/help-now/"))
+    assert 'href="/alerts/sos/">Refresh' in text_of(client.get("/alerts/sos/"))
+    assert "http-equiv" not in text_of(client.get(alert_url))  # no meta refresh
+
+
+def test_a_result_whose_alert_was_closed_says_people_were_asked_not_that_they_are(
+    riley, two_steps, client_for
+):
+    client = client_for(riley)
+    result_url = _phq9_with_self_harm_answer(client)
+    client.post(f"/alerts/{Alert.objects.get().pk}/close/")
+    page = text_of(client.get(result_url))
+    assert "Circles asked the people on your crisis ladder" in page and "Circles is asking" not in page
+    assert "This alert is closed." in page
