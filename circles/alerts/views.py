@@ -51,15 +51,17 @@ def overview(request):
 
 
 def sos_offer(member) -> dict:
-    """What the help page needs to offer SOS: the form, whether there is a ladder, an SOS already open."""
+    """What the help page needs to offer SOS: the form, whether there is a ladder and whom it would ask,
+    or an SOS already open and whom it is asking."""
     open_sos = Alert.objects.filter(member=member, kind=logic.SOS, status__in=OPEN_STATUSES).first()
-    context = {"form": SosForm(), "open_sos": open_sos, "statuses": AlertStatus}
+    context: dict[str, object] = {"form": SosForm(), "open_sos": open_sos, "statuses": AlertStatus}
     if open_sos is not None:  # who it is asking now, live, instead of the form
         alert = access_own_alert(member, open_sos.pk)
         context.update(progress_context(alert), alert=alert)
     else:
-        context["has_ladder"] = Rung.objects.filter(member=member).exists()
-        context["preview"] = ladder_preview(member, timezone.now()) if context["has_ladder"] else None
+        has_ladder = Rung.objects.filter(member=member).exists()
+        context["has_ladder"] = has_ladder
+        context["preview"] = ladder_preview(member, timezone.now()) if has_ladder else None
     return context
 
 
