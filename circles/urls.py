@@ -34,7 +34,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/", section(accounts_urls, *records_urls.accounts_section, *notices_urls.accounts_section)),
     path("network/", section(network_urls, *checkins_urls.network_section)),
-    path("checkins/", include("circles.checkins.urls")),
+    path("checkins/", section(checkins_urls, *sharing_urls.checkins_section, *alerts_urls.checkins_section)),
     path("", section(sharing_urls, *alerts_urls.sharing_section)),
     path("alerts/", include("circles.alerts.urls")),
     path("notices/", include("circles.notices.urls")),

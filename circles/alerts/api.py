@@ -20,7 +20,8 @@ from circles.alerts.access import (
     own_alerts,
 )
 from circles.alerts.delay import delivery_delay
-from circles.alerts.models import Alert, AlertSettings
+from circles.alerts.models import Alert, AlertSettings, AlertStatus
+from circles.alerts.progress import alert_progress
 from circles.alerts.rules import alert_settings
 from circles.checkins.api import CrisisResourceOut
 from circles.checkins.crisis import crisis_resources
@@ -72,8 +73,22 @@ class DirectContactOut(Schema):
     email_href: str = Field(description="mailto: link, empty without an email")
 
 
+class AskingOut(Schema):
+    name: str
+    channels: list[str]
+
+
 class AlertDetailOut(AlertOut):
     asked: list[AskedOut]
+    asking_now: list[AskingOut] = Field(
+        description="While nobody has answered: the people of the step being asked and their channels"
+    )
+    next_step_at: dt.datetime | None = Field(
+        description="When the next step starts if nobody answers first; null when no step is waiting"
+    )
+    next_step_people: list[str] = Field(
+        description="Who that step asks; empty when nobody is left on the ladder after this step"
+    )
     crisis_resources: list[CrisisResourceOut]
     sending_delayed: bool = Field(
         description="A message to your ladder has waited ALERT_DELAYED_SECONDS (60 by default) or longer "
@@ -118,9 +133,16 @@ def _detail_out(alert: Alert) -> dict:
     ]
     resources = [vars(r) for r in crisis_resources(translation.get_language())]
     delayed, contacts = delivery_delay(alert, timezone.now())
+    progress = alert_progress(alert)
     return {
         **_alert_out(alert),
         "asked": asked,
+        "asking_now": [
+            {"name": name, "channels": list(channels)}
+            for name, channels in (progress.asking if alert.status == AlertStatus.ACTIVE else ())
+        ],
+        "next_step_at": progress.next_at,
+        "next_step_people": list(progress.next_people),
         "crisis_resources": resources,
         "sending_delayed": delayed,
         "direct_contacts": [vars(contact) for contact in contacts],

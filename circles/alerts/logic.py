@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import hmac
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -55,6 +55,58 @@ CHANNEL_LABELS: dict[str, StrOrPromise] = {
     PUSH: _("Notification on their devices"),
 }
 CHANNELS = tuple(CHANNEL_LABELS)
+
+# How the member is told each channel reaches someone: "Asking Sam by text message and email now."
+# A channel added later without words here is named by its label ("by Push").
+CHANNEL_NOUNS: dict[str, StrOrPromise] = {
+    EMAIL: _("email"),
+    SMS: _("text message"),
+    WEBHOOK: _("webhook"),
+}
+
+
+def and_list(items: Sequence[str]) -> str:
+    """ "Sam", "Sam and Jamie", "Sam, Alex and Jamie": names or ways joined as a sentence reads them."""
+    items = [str(item) for item in items]
+    if len(items) < 2:
+        return "".join(items)
+    return _("%(first)s and %(last)s") % {"first": ", ".join(items[:-1]), "last": items[-1]}
+
+
+def reached_by(channels: Iterable[str]) -> str:
+    """How someone is reached, in words: "by text message and email", "by email and in Circles"."""
+    channels = list(dict.fromkeys(channels))
+    by = [str(CHANNEL_NOUNS.get(c) or CHANNEL_LABELS.get(c, c)) for c in channels if c != IN_APP]
+    ways = [_("by %(channels)s") % {"channels": and_list(by)}] if by else []
+    if IN_APP in channels:
+        ways.append(str(_("in Circles")))
+    return and_list(ways)
+
+
+def people_reached(people: Iterable[tuple[str, Sequence[str]]]) -> str:
+    """ "Sam by text message and email and Jamie in Circles": each person with how they are reached."""
+    return and_list([f"{name} {reached_by(channels)}".strip() for name, channels in people])
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    """Where asking stands, or would start: who a step asks and by which channels, when the next step
+    starts if nobody answers (None: no step is waiting on a timer) and whom it asks (empty: nobody is
+    left on the ladder after this step)."""
+
+    asking: tuple[tuple[str, tuple[str, ...]], ...]
+    next_at: dt.datetime | None = None
+    next_people: tuple[str, ...] = ()
+    window_minutes: int = 0
+
+    @property
+    def asking_text(self) -> str:
+        return people_reached(self.asking)
+
+    @property
+    def next_text(self) -> str:
+        return and_list(self.next_people)
+
 
 DEFAULT_WINDOW_MINUTES = 10
 MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES = 1, 240

@@ -92,6 +92,23 @@ def _quiet(person: RungPerson, now: dt.datetime) -> bool:
     return logic.in_quiet_hours(now.astimezone(zone).time(), person.quiet_from, person.quiet_until)
 
 
+def reachable_channels(person: RungPerson, *, urgent: bool, allowed_ties: set[int], now) -> list[str]:
+    """The channels `ask_rung` would send this person a message on at `now` ([]: they would be skipped),
+    for telling the member beforehand who is asked next and how."""
+    if person.tie_id not in allowed_ties or (not urgent and _quiet(person, now)):
+        return []
+    return [channel for channel in person.channels or [logic.IN_APP] if _address(person, channel)]
+
+
+def askable_ties(tie_ids, now) -> set[int]:
+    """The ties among `tie_ids` whose live consent lets them be asked for support."""
+    return {
+        consent.tie_id
+        for consent in Consent.objects.live(now).filter(tie_id__in=tie_ids).only("tie_id", "scopes")
+        if ALERTS in consent.scopes
+    }
+
+
 def _notifications_for(alert: Alert, rung: Rung, allowed_ties: set[int], now) -> list[Notification]:
     rows = []
     for person in rung.people.all():
@@ -132,11 +149,7 @@ def ask_rung(alert: Alert, position: int, now) -> None:
     ladder when there is none. Call with the alert row locked (or just created)."""
     ladder = [rung for rung in _ladder(alert.member) if rung.position >= position]
     ties = {person.tie_id for rung in ladder for person in rung.people.all()}
-    allowed = {
-        consent.tie_id
-        for consent in Consent.objects.live(now).filter(tie_id__in=ties).only("tie_id", "scopes")
-        if ALERTS in consent.scopes
-    }
+    allowed = askable_ties(ties, now)
     for rung in ladder:
         rows = _notifications_for(alert, rung, allowed, now)
         Notification.objects.bulk_create(rows)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("rules/", views.rules, name="rules"),
     path("<int:alert_id>/", views.detail, name="detail"),
     path("<int:alert_id>/status/", views.status, name="status"),
+    path("<int:alert_id>/progress/", views.progress, name="progress"),
     path("<int:alert_id>/close/", views.close, name="close"),
     path("asked/<int:alert_id>/", views.asked, name="asked"),
     path("asked/<int:alert_id>/answer/", views.asked_answer, name="asked_answer"),
@@ -24,3 +25,9 @@ urlpatterns = [
 # The supporter's home lists alerts beside what members share, so its view lives here, above sharing;
 # circles/urls.py serves it in the sharing section, at /supporting/ as "sharing:supporting".
 sharing_section = [path("supporting/", views.supporting, name="supporting")]
+
+# A questionnaire's result names whom a safety answer is asking, so its view lives here too; circles/urls.py
+# serves it in the check-ins section, at /checkins/answers/<id>/result/ as "checkins:assessment_result".
+checkins_section = [
+    path("answers/<int:assessment_id>/result/", views.assessment_result, name="assessment_result")
+]

@@ -24,7 +24,9 @@ from circles.alerts.access import (
 from circles.alerts.delay import delivery_delay
 from circles.alerts.forms import AddPersonForm, AlertSettingsForm, SosForm, WindowForm
 from circles.alerts.models import OPEN_STATUSES, Alert, AlertStatus, NotificationStatus, Rung
+from circles.alerts.progress import alert_for_assessment, ladder_preview, progress_context
 from circles.alerts.rules import alert_settings
+from circles.checkins import views as checkins_views
 from circles.checkins.actions import do_ask_for_help
 from circles.checkins.crisis import crisis_resources
 from circles.lib.forms import form_page
@@ -48,12 +50,18 @@ def overview(request):
 
 
 def sos_offer(member) -> dict:
-    """What the help page needs to offer SOS: the form, whether there is a ladder, an SOS already open."""
-    return {
-        "form": SosForm(),
-        "has_ladder": Rung.objects.filter(member=member).exists(),
-        "open_sos": Alert.objects.filter(member=member, kind=logic.SOS, status__in=OPEN_STATUSES).first(),
-    }
+    """What the help page needs to offer SOS: the form, whether there is a ladder and whom it would ask,
+    or an SOS already open and whom it is asking."""
+    open_sos = Alert.objects.filter(member=member, kind=logic.SOS, status__in=OPEN_STATUSES).first()
+    context: dict[str, object] = {"form": SosForm(), "open_sos": open_sos, "statuses": AlertStatus}
+    if open_sos is not None:  # who it is asking now, live, instead of the form
+        alert = access_own_alert(member, open_sos.pk)
+        context.update(progress_context(alert), alert=alert)
+    else:
+        has_ladder = Rung.objects.filter(member=member).exists()
+        context["has_ladder"] = has_ladder
+        context["preview"] = ladder_preview(member, timezone.now()) if has_ladder else None
+    return context
 
 
 def help_now(request):
@@ -123,6 +131,7 @@ def _detail_context(alert):
         "statuses": AlertStatus,
         "delayed": delayed,
         "direct_contacts": contacts,
+        **progress_context(alert),
     }
 
 
@@ -137,6 +146,27 @@ def status(request, alert_id: int):
     """The live part of the alert page, fetched again every few seconds by alert-status.js."""
     alert = access_own_alert(request.user, alert_id)
     return render(request, "alerts/includes/status.html", _detail_context(alert))
+
+
+@login_required
+def progress(request, alert_id: int):
+    """Who is being asked and when the next step starts, fetched again by alert-status.js on the pages
+    that show it beside something else (the SOS and questionnaire result pages)."""
+    alert = access_own_alert(request.user, alert_id)
+    context = {"alert": alert, "statuses": AlertStatus, **progress_context(alert)}
+    return render(request, "alerts/includes/progress_box.html", context)
+
+
+@login_required
+def assessment_result(request, assessment_id: int):
+    """A questionnaire's result (checkins), with who its safety answer is asking and when the next step
+    starts: the page composes both apps, so it lives here, served in the check-ins section."""
+    context = checkins_views.assessment_result_context(request.user, assessment_id)
+    alert = alert_for_assessment(context["assessment"]) if context["assessment"].safety else None
+    if alert is not None:
+        alert = access_own_alert(request.user, alert.pk)
+        context.update(progress_context(alert), alert=alert, statuses=AlertStatus)
+    return render(request, "alerts/assessment_result.html", context)
 
 
 @login_required

@@ -187,8 +187,11 @@ def checkin_settings_page(request):
     return form_page(request, "checkins/settings.html", {"form": form})
 
 
-@login_required
-def measures(request):
+def measures_page(request, seen_by: dict[str, list[str]]):
+    """The questionnaires page and its schedule form; `seen_by` names who sees each one's results.
+
+    Served by circles/sharing/views.py, which reads the member's consents for `seen_by`.
+    """
     today = local_today(request.user)
     statuses = load_measures(request.user, today)
     recent = Assessment.objects.completed().filter(member=request.user).order_by("-completed_at")[:20]
@@ -201,7 +204,13 @@ def measures(request):
                     do_set_schedule(request.user, code, interval, acting_user=request.user)
             messages.success(request, _("Your questionnaire schedule is saved."))
             return redirect("checkins:measures")
-    context = {"statuses": statuses, "recent": recent, "form": form, "today": today}
+    context = {
+        "statuses": statuses,
+        "measures": [(status, seen_by.get(status.instrument.code, [])) for status in statuses],
+        "recent": recent,
+        "form": form,
+        "today": today,
+    }
     return form_page(request, "checkins/measures.html", context)
 
 
@@ -275,18 +284,21 @@ def _safety_item_positive(assessment: Assessment) -> bool:
     return assessment.instrument == instrument and (assessment.answers.get(link_id) or 0) > 0
 
 
-@login_required
-def assessment_result(request, assessment_id: int):
-    assessment = access_assessment(request.user, assessment_id)
+def assessment_result_context(member, assessment_id: int) -> dict:
+    """A questionnaire's result page (checkins/assessment_result.html) for its member; 404 for anyone else.
+
+    The page itself is served by circles/alerts/views.py, which adds whom a safety answer is asking.
+    """
+    assessment = access_assessment(member, assessment_id)
     screener_offer = _safety_item_positive(assessment)
     screener = None
     if screener_offer:
         screener = (
-            Assessment.objects.filter(member=request.user, instrument="cssrs", offered_after=assessment)
+            Assessment.objects.filter(member=member, instrument="cssrs", offered_after=assessment)
             .order_by("-started_at")
             .first()
         )
-    context = {
+    return {
         "assessment": assessment,
         "spec": assessment.spec,
         "screener_offer": screener_offer,
@@ -294,7 +306,6 @@ def assessment_result(request, assessment_id: int):
         "show_crisis": assessment.safety,
         "resources": crisis_resources(translation.get_language()),
     }
-    return render(request, "checkins/assessment_result.html", context)
 
 
 @login_required

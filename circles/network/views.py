@@ -4,6 +4,7 @@ check-in reminders and scores, lives in circles/checkins/views.py."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Min
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -57,6 +58,8 @@ def _tie_page(request, tie: Tie, status_form: TieStatusForm | None = None):
     context = {
         "tie": tie,
         "history": tie.status_changes.all(),
+        # Contact logged from before the tie was added: the relationship is older than its record here.
+        "first_contact": tie.interactions.aggregate(first=Min("occurred_at"))["first"],
         "interactions": tie.interactions.all()[:20],
         "commitments": tie.commitments.all(),
         "status_form": status_form or TieStatusForm(initial={"status": tie.status}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -149,6 +150,18 @@ SCOPE_BY_CODE = {scope.code: scope for scope in SCOPES}
 SCOPE_CODES = tuple(scope.code for scope in SCOPES)
 RESULT_SCOPES = tuple(scope for scope in SCOPES if scope.instruments)
 SCOPE_FOR_INSTRUMENT = {code: scope.code for scope in RESULT_SCOPES for code in scope.instruments}
+
+
+def viewers_by_instrument(grants: Iterable[tuple[str, Iterable[str]]]) -> dict[str, list[str]]:
+    """Who sees each questionnaire's results: instrument code -> names, in the order given, from the
+    (name, scopes) of each consent that discloses now."""
+    seen: dict[str, list[str]] = {}
+    for name, scopes in grants:
+        for scope in RESULT_SCOPES:
+            if scope.code in scopes:
+                for code in scope.instruments:
+                    seen.setdefault(code, []).append(name)
+    return seen
 
 
 def ordered_scopes(codes) -> list[str]:

@@ -30,3 +30,7 @@ urlpatterns = [
     path("supporting/<int:member_id>/", views.supported_member, name="supported_member"),
     path("supporting/<int:member_id>/encourage/", views.encourage, name="encourage"),
 ]
+
+# The questionnaires page says who sees each one's results, so its view lives here, above check-ins;
+# circles/urls.py serves it in the check-ins section, at /checkins/questionnaires/ as "checkins:measures".
+checkins_section = [path("questionnaires/", views.measures, name="measures")]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from circles.audit.models import AuditEvent
+from circles.checkins import views as checkins_views
 from circles.lib.forms import form_page
 from circles.lib.time import user_zone
 from circles.network import drawing as network_drawing
@@ -227,6 +228,16 @@ def invitation_cancel(request, invitation_id: int):
     actions.do_cancel_invitation(invitation, acting_user=request.user)
     messages.success(request, _("The invitation is cancelled; its link no longer works."))
     return redirect("sharing:tie", tie_id=invitation.tie_id)
+
+
+@login_required
+def measures(request):
+    """The questionnaires page (circles/checkins), with who sees each one's results now."""
+    live = (
+        Consent.objects.live().filter(member=request.user).select_related("tie").order_by("tie__display_name")
+    )
+    seen_by = logic.viewers_by_instrument((consent.tie.display_name, consent.scopes) for consent in live)
+    return checkins_views.measures_page(request, seen_by)
 
 
 @login_required

@@ -94,7 +94,8 @@ def test_sos_from_a_phone_answered_from_the_emailed_link(
     assert urlsplit(page.url).path == f"/alerts/{alert.pk}/"
     expect(page.get_by_role("heading", level=1)).to_have_text("You asked for support")
     expect(page.get_by_text(f"Your message: “{MESSAGE}”")).to_be_visible()
-    expect(status_line(page)).to_contain_text("Asking step 1 of your ladder now. Nobody has answered yet.")
+    expect(status_line(page)).to_contain_text("Asking Sam by email and in Circles now.")
+    expect(status_line(page)).to_contain_text("Nobody has answered yet.")
     expect(sam_row(page)).to_contain_text("Not yet")
     expect(page.get_by_role("button", name="Call it off")).to_be_visible()
     # Marks that survive only if the page is not reloaded and the live region is changed in place (a

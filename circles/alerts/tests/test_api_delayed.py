@@ -164,10 +164,11 @@ def test_another_members_ties_never_appear(riley, sos, mallory, sam, client_for)
 def test_the_delay_costs_two_queries_and_only_when_delayed(riley, sos, client_for, django_assert_num_queries):
     client = client_for(riley)
     get(client, sos, 0, "/api/v1/alerts")  # sessions and the like settle first
-    # Session, user, roles, second factor; the alert, its notifications, its answers.
-    with django_assert_num_queries(7):
+    # Session, user, roles, second factor; the alert, its notifications, its answers; who is asked next:
+    # the step's timer, the ladder's later steps with their people, and whether they may be asked.
+    with django_assert_num_queries(10):
         assert get(client, sos, 10).json()["sending_delayed"] is False
-    with django_assert_num_queries(9):  # and the ladder's ties, then their details
+    with django_assert_num_queries(12):  # and the ladder's ties, then their details
         assert get(client, sos, 61).json()["sending_delayed"] is True
 
 

@@ -165,7 +165,20 @@ def test_the_page_with_the_notice_has_a_bounded_number_of_queries(
 ):
     client = client_for(riley)
     client.get("/alerts/")  # sessions and the like settle first
-    with django_assert_max_num_queries(7):
+    # Three for who is asked next: the step's timer, the ladder's later steps with their people, consent.
+    with django_assert_max_num_queries(10):
         assert NOTICE not in page(client, sos, 10, "status/")
-    with django_assert_max_num_queries(9):  # two more: the ladder's ties, then their details
+    with django_assert_max_num_queries(12):  # two more: the ladder's ties, then their details
         assert NOTICE in page(client, sos, 61, "status/")
+
+
+def test_the_notice_and_a_hard_check_in_list_people_with_the_one_shared_include(riley, sos, client_for):
+    """The people with their Call, Text and Email buttons are one template, not two copies that drift."""
+    client = client_for(riley)
+    with time_machine.travel(START + dt.timedelta(seconds=61), tick=False):
+        notice = client.get(f"/alerts/{sos.pk}/")
+        hard = {"mood": "3", "craving": "9", "stress": "9", "sleep_quality": "2"}
+        checkin = client.post("/checkins/", hard, follow=True)
+    for response in (notice, checkin):
+        assert "includes/contact_list.html" in [t.name for t in response.templates]
+        assert "Call Sam" in response.content.decode()

@@ -35,7 +35,7 @@ def test_help_button_then_confirm_asks_the_ladder(riley, sam_tie, client_for, ma
     assert response.status_code == 302 and response["Location"] == f"/alerts/{alert.pk}/"
     assert alert.message == "Please call" and alert.kind == logic.SOS
     page = client.get(response["Location"]).content.decode()
-    assert "Asking step 1" in page and "Sam" in page and "988" in page
+    assert "Asking Sam by email and in Circles now." in page and "988" in page
     # Pressing again shows the open SOS instead of the form.
     assert "already asked your ladder" in client.post("/help-now/").content.decode()
 

@@ -30,6 +30,7 @@ def member_routes(alert):
     return [
         ("get", f"/alerts/{alert.pk}/", None),
         ("get", f"/alerts/{alert.pk}/status/", None),
+        ("get", f"/alerts/{alert.pk}/progress/", None),
         ("post", f"/alerts/{alert.pk}/close/", {}),
         ("get", f"/api/v1/alerts/{alert.pk}", None),
         ("post", f"/api/v1/alerts/{alert.pk}/close", {}),
@@ -48,7 +49,7 @@ def recipient_routes(alert):
 def test_the_member_sees_everything_of_her_alert(riley, alert, client_for):
     client = client_for(riley)
     page = client.get(f"/alerts/{alert.pk}/").content.decode()
-    assert "Rough night" in page and "Sam" in page and "Asking step 1" in page
+    assert "Rough night" in page and "Asking Sam by email and in Circles now." in page
     body = client.get(f"/api/v1/alerts/{alert.pk}").json()
     assert body["status"] == "active" and {a["name"] for a in body["asked"]} == {"Sam"}
     assert [a["id"] for a in client.get("/api/v1/alerts").json()] == [alert.pk]

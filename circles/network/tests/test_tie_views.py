@@ -2,9 +2,10 @@
 
 import re
 
+from circles.lib.time import user_zone
 from circles.network.actions import do_change_tie_status
 from circles.network.models import Tie, TieStatusChange
-from circles.network.tests.factories import make_tie
+from circles.network.tests.factories import make_interaction, make_tie
 
 VALID = {
     "display_name": "Mum",
@@ -172,3 +173,16 @@ def test_a_tie_that_never_changed_status_says_when_it_was_added_not_since_when(r
     do_change_tie_status(tie, "active", acting_user=riley)
     page = client.get(f"/network/ties/{tie.pk}/").content.decode()
     assert "Active since" in page
+
+
+def test_a_tie_with_contact_logged_before_it_was_added_says_since_when_you_have_been_in_touch(
+    riley, client_for
+):
+    """Eight weeks of contact logged for a tie added today: its date is the first contact, not today."""
+    tie = make_tie(riley, "Sam", "sponsor")
+    first = make_interaction(riley, tie, days_ago=56)
+    make_interaction(riley, tie, days_ago=3)
+    page = " ".join(client_for(riley).get(f"/network/ties/{tie.pk}/").content.decode().split())
+    first_day = first.occurred_at.astimezone(user_zone(riley)).strftime("%b %-d, %Y")
+    assert f"Active. In touch since {first_day} (the first contact you logged)" in page
+    assert "Active since" not in page
