@@ -62,6 +62,7 @@ CHANNEL_NOUNS: dict[str, StrOrPromise] = {
     EMAIL: _("email"),
     SMS: _("text message"),
     WEBHOOK: _("webhook"),
+    PUSH: _("phone notification"),
 }
 
 
