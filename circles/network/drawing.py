@@ -297,15 +297,23 @@ def network_map(entries: Sequence[MapEntry], member_name: str, *, viewer_is_memb
         parts.append(svg.element("line", x1=x1, y1=y1, x2=x2, y2=y2, stroke="#8796ad", stroke_width=1))
     for pillar, (start, end) in SECTORS.items():
         x, y = _point(RING_EDGES[logic.OUTER][1] + 22, (start + end) / 2)
+        # A pillar's name beside the disc ends at the picture's edge, so it stays whole when the map
+        # shrinks to a phone and its names are drawn larger (circles.css).
+        anchor = "middle"
+        if x > CENTRE + RING_EDGES[logic.INNER][1]:
+            anchor, x = "end", SIZE - 4
+        elif x < CENTRE - RING_EDGES[logic.INNER][1]:
+            anchor, x = "start", 4
         parts.append(
             svg.text(
                 logic.pillar_label(pillar).capitalize(),
                 x=x,
                 y=y + 5,
-                text_anchor="middle",
+                text_anchor=anchor,
                 font_size=16,
                 font_weight="bold",
                 fill=PILLAR_COLOUR[pillar],
+                class_="pillar-label",
             )
         )
     parts.append(svg.element("circle", cx=CENTRE, cy=CENTRE, r=34, fill="#1f2a44"))
@@ -329,7 +337,13 @@ def network_map(entries: Sequence[MapEntry], member_name: str, *, viewer_is_memb
         if place.label:
             y = place.y + size + 15 if place.label == "below" else place.y - size - 6
             inner += svg.text(
-                map_label(tie.name), x=place.x, y=y, text_anchor="middle", font_size=14, fill="#1f2a44"
+                map_label(tie.name),
+                x=place.x,
+                y=y,
+                text_anchor="middle",
+                font_size=14,
+                fill="#1f2a44",
+                class_="mark-label",
             )
         entry = by_id[tie.id]
         inner = svg.element("title", svg.escape(entry.description)) + inner

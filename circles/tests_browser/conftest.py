@@ -6,7 +6,12 @@ Playwright drives Debian's chromium (bin/install-browser-deps); it never downloa
 from urllib.parse import urlsplit
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import sync_playwright
+
+from circles.accounts.models import User
+from circles.demo.data import build_demo
+from circles.tests_browser.page_states import PASSWORD, open_menu  # noqa: F401 — tests import it from here
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -78,10 +83,18 @@ def page(context, offsite_requests):
     return context.new_page()
 
 
-def open_menu(page):
-    """The header's main navigation, with its menu (a <details>) opened if it was closed: on a phone
-    every page is in the menu, and "Log out" is at its end."""
-    menu = page.get_by_role("banner").locator("details.menu")
-    if menu.get_attribute("open") is None:
-        menu.locator("summary").click()
-    return page.get_by_role("navigation", name="Main")
+@pytest.fixture
+def demo_riley(transactional_db):
+    """Riley, with the demo circle: a dozen ties, eight weeks of contact and three commitments."""
+    build_demo(password=PASSWORD)
+    return User.objects.get(email="riley@example.org")
+
+
+@pytest.fixture
+def demo_operator(transactional_db):
+    """The demo, and whoever runs it: a superuser, the only one who may import questionnaire wording."""
+    build_demo(password=PASSWORD)
+    operator = User.objects.create_superuser("operator@example.org", PASSWORD, display_name="Dana")
+    # A deployment administrator signs in with a second factor too.
+    TOTPDevice.objects.create(user=operator, name="Authenticator app", confirmed=True)
+    return operator

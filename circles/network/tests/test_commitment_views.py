@@ -103,7 +103,7 @@ def test_a_week_with_several_misses_is_listed_once_with_its_count(riley, client_
     tie = make_tie(riley, "Mum", "parent")
     make_commitment(riley, tie, "Call Mum", cadence="times_per_week", weekdays=[], times_per_week=3)
     page = client_for(riley).get("/network/commitments/").content.decode()
-    missed = re.search(r"<td>(week ending [^<]*)</td>", page).group(1)
+    missed = re.search(r"<td[^>]*>(week ending [^<]*)</td>", page).group(1)
     entries = missed.split(", ")
     assert all(entry.endswith(": 3 missed") for entry in entries)
     days = [entry.split(":")[0] for entry in entries]
