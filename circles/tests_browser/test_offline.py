@@ -1,0 +1,204 @@
+"""The installed app on a phone: the service worker keeps the crisis page for when there is no connection,
+never a personal page; Chromium finds Circles installable; push messages become notifications."""
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from circles.tests_browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+# What the worker may keep, as the server names it; nothing else may ever be in a cache.
+PRECACHED = {
+    "/offline/",
+    "/static/circles/circles.css",
+    "/static/circles/favicon.svg",
+    "/static/circles/icons/icon-192.png",
+}
+
+CACHED_PATHS = """async () => {
+  const paths = [];
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) { paths.push(new URL(request.url).pathname); }
+  }
+  return paths;
+}"""
+
+CACHED_TEXT = """async () => {
+  let text = "";
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      const response = await cache.match(request);
+      if ((response.headers.get("content-type") || "").startsWith("text/")) {
+        text += await response.text();
+      }
+    }
+  }
+  return text;
+}"""
+
+
+CONTROLLED = """() => new Promise(resolve => {
+  if (navigator.serviceWorker.controller) { resolve(); return; }
+  navigator.serviceWorker.addEventListener("controllerchange", () => resolve());
+})"""
+
+
+def wait_for_the_worker(page):
+    """Until the service worker controls the page (its precache is complete by then)."""
+    page.evaluate(CONTROLLED)
+    return page.evaluate("navigator.serviceWorker.ready.then(r => r.active.state)")
+
+
+def log_in(page, email):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password:", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/network/$"))
+
+
+def expect_the_offline_crisis_page(page):
+    expect(page.get_by_role("heading", level=1)).to_have_text("Get help now")
+    expect(page.get_by_role("status")).to_contain_text("You are offline")
+    expect(page.get_by_text("“I need help now” button needs a connection")).to_be_visible()
+    crisis = page.get_by_role("region", name="Help is available right now")
+    expect(crisis.get_by_role("link", name="Call 988")).to_have_attribute("href", "tel:988")
+    expect(crisis.get_by_role("link", name="Text 988")).to_have_attribute("href", "sms:988")
+    expect(crisis.get_by_role("link", name="Call 911")).to_have_attribute("href", "tel:911")
+    # The stylesheet came from the cache too: the crisis box has its red border.
+    assert page.evaluate("getComputedStyle(document.querySelector('.crisis')).borderTopStyle") == "solid"
+
+
+def test_the_crisis_page_is_there_without_a_connection(page, context, db):
+    page.goto("/")
+    assert wait_for_the_worker(page) == "activated"
+    assert set(page.evaluate(CACHED_PATHS)) == PRECACHED
+
+    context.set_offline(True)
+    page.goto("/help-now/")
+    expect_the_offline_crisis_page(page)
+    assert page.url.endswith("/help-now/")  # shown in place of the page asked for
+    page.goto("/accounts/signup/")
+    expect_the_offline_crisis_page(page)
+
+    # Back online, pages come from the server again.
+    context.set_offline(False)
+    page.goto("/accounts/signup/")
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Get help now")
+    expect(page.get_by_text("You are offline")).to_have_count(0)
+
+
+def test_a_signed_in_page_is_never_kept(page, context, riley):
+    log_in(page, "riley@example.org")
+    wait_for_the_worker(page)
+    page.goto("/network/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert "Riley" in page.content()
+    page.goto("/accounts/settings/")
+    expect(page.get_by_text("You log in as riley@example.org")).to_be_visible()
+
+    # Only the precached files are kept, and nothing in them names Riley.
+    assert set(page.evaluate(CACHED_PATHS)) == PRECACHED
+    kept = page.evaluate(CACHED_TEXT)
+    assert "Get help now" in kept and "Riley" not in kept and "riley@example.org" not in kept
+
+    context.set_offline(True)
+    page.goto("/network/")
+    expect_the_offline_crisis_page(page)
+    assert "Riley" not in page.content() and "riley@example.org" not in page.content()
+    page.goto("/accounts/settings/")
+    expect_the_offline_crisis_page(page)
+    assert "riley@example.org" not in page.content()
+
+
+def test_chromium_finds_circles_installable(browser, live_server, tmp_path, db):
+    # An ordinary profile: Chromium offers no installing in the incognito-like browser.new_context.
+    context = browser.browser_type.launch_persistent_context(
+        tmp_path / "profile",
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        base_url=live_server.url,
+        viewport=PHONE,
+        locale="en-US",
+    )
+    try:
+        page = context.new_page()
+        page.goto("/install/")
+        wait_for_the_worker(page)
+        cdp = context.new_cdp_session(page)
+        manifest = cdp.send("Page.getAppManifest")
+        assert manifest["errors"] == [], manifest["errors"]
+        assert manifest["url"].endswith("/manifest.webmanifest")
+        assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+        # Chromium offers to install (beforeinstallprompt), so the page shows its button beside the steps.
+        expect(page.get_by_role("button", name="Install Circles")).to_be_visible()
+        expect(page.get_by_role("heading", name="iPhone and iPad (Safari)")).to_be_visible()
+    finally:
+        context.close()
+
+
+def deliver_push(page, context, data: str):
+    """Hands the worker a push message through the DevTools protocol, as a push service would."""
+    cdp = context.new_cdp_session(page)
+    registrations = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"])
+    )
+    cdp.send("ServiceWorker.enable")
+    origin = page.evaluate("location.origin")
+    ours = [r for r in registrations if r["scopeURL"] == origin + "/" and not r["isDeleted"]]
+    assert ours, registrations
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": origin, "registrationId": ours[0]["registrationId"], "data": data},
+    )
+
+
+NOTIFICATIONS = """async (count) => {
+  // The notifications shown, once there are `count` of them (polled, as Playwright's expect does).
+  const registration = await navigator.serviceWorker.ready;
+  let shown = await registration.getNotifications();
+  for (let tries = 0; shown.length !== count && tries < 200; tries++) {
+    await new Promise(resolve => setTimeout(resolve, 25));
+    shown = await registration.getNotifications();
+  }
+  return shown.map(n => ({title: n.title, body: n.body, tag: n.tag, icon: n.icon, url: n.data.url}));
+}"""
+
+
+def test_a_push_message_becomes_a_notification(page, context, live_server, db):
+    context.grant_permissions(["notifications"])
+    page.goto("/")
+    wait_for_the_worker(page)
+    payload = {
+        "title": "Riley could use support now",
+        "body": "Open Circles",
+        "url": "/alerts/asked/7/",
+        "tag": "a7",
+    }
+    deliver_push(page, context, json.dumps(payload))
+    [shown] = page.evaluate(NOTIFICATIONS, 1)
+    assert shown["title"] == "Riley could use support now" and shown["body"] == "Open Circles"
+    assert shown["tag"] == "a7" and shown["url"] == live_server.url + "/alerts/asked/7/"
+    assert shown["icon"] == live_server.url + "/static/circles/icons/icon-192.png"
+
+    # A newer message with the same tag replaces it; one without a payload is a plain Circles notice,
+    # and a link to another site is never opened.
+    deliver_push(page, context, json.dumps({**payload, "body": "Still open"}))
+    deliver_push(page, context, "")
+    deliver_push(
+        page, context, json.dumps({"title": "Elsewhere", "body": "x", "url": "https://example.org/"})
+    )
+    shown = {n["title"]: n for n in page.evaluate(NOTIFICATIONS, 3)}
+    assert len(shown) == 3
+    assert shown["Riley could use support now"]["body"] == "Still open"
+    assert shown["Circles"]["body"] == "Something new in Circles. Open it to see."
+    assert shown["Elsewhere"]["url"] == live_server.url + "/"
