@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from circles.tests_browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
+from circles.tests_browser.test_accessibility import AXE, Audit
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -202,3 +203,15 @@ def test_a_push_message_becomes_a_notification(page, context, live_server, db):
     assert shown["Riley could use support now"]["body"] == "Still open"
     assert shown["Circles"]["body"] == "Something new in Circles. Open it to see."
     assert shown["Elsewhere"]["url"] == live_server.url + "/"
+
+
+def test_the_install_and_offline_pages_pass_axe(browser, live_server, db):
+    # axe is added to the page as a script of its own, which the CSP would refuse: a context without it.
+    context = browser.new_context(base_url=live_server.url, viewport=PHONE, locale="en-US", bypass_csp=True)
+    try:
+        audit = Audit(context.new_page(), AXE.read_text())
+        for path in ("/install/", "/offline/", "/help-now/"):
+            audit.visit(path)
+        audit.assert_clean()
+    finally:
+        context.close()

@@ -171,4 +171,3 @@ def test_the_app_shell_is_public_and_read_only(personas, client_for, persona):
         assert browser.get(url).status_code == 200, url
         assert browser.head(url).status_code == 200, url
         assert browser.post(url).status_code == 405, url
-
