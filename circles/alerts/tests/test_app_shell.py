@@ -171,3 +171,9 @@ def test_the_app_shell_is_public_and_read_only(personas, client_for, persona):
         assert browser.get(url).status_code == 200, url
         assert browser.head(url).status_code == 200, url
         assert browser.post(url).status_code == 405, url
+
+
+def test_to_a_signed_in_person_the_worker_and_manifest_are_never_stored(riley, client_for):
+    client = client_for(riley)
+    for url in ("/sw.js", "/manifest.webmanifest"):
+        assert client.get(url)["Cache-Control"] == "no-store, private", url
