@@ -110,7 +110,13 @@ def test_a_signed_in_page_is_never_kept(page, context, riley):
     kept = page.evaluate(CACHED_TEXT)
     assert "Get help now" in kept and "Riley" not in kept and "riley@example.org" not in kept
 
+    # Riley's page is still on screen when the connection drops; she presses "I need help now".
+    page.goto("/network/")
     context.set_offline(True)
+    page.get_by_role("button", name="I need help now").first.click()
+    expect_the_offline_crisis_page(page)
+    assert "Riley" not in page.content()
+
     page.goto("/network/")
     expect_the_offline_crisis_page(page)
     assert "Riley" not in page.content() and "riley@example.org" not in page.content()
