@@ -77,7 +77,7 @@ def expect_the_offline_crisis_page(page):
     assert page.evaluate("getComputedStyle(document.querySelector('.crisis')).borderTopStyle") == "solid"
 
 
-def test_the_crisis_page_is_there_without_a_connection(page, context, db):
+def test_the_crisis_page_is_there_without_a_connection(page, context, db, offsite_requests):
     page.goto("/")
     assert wait_for_the_worker(page) == "activated"
     assert set(page.evaluate(CACHED_PATHS)) == PRECACHED
@@ -94,6 +94,7 @@ def test_the_crisis_page_is_there_without_a_connection(page, context, db):
     page.goto("/accounts/signup/")
     expect(page.get_by_role("heading", level=1)).not_to_have_text("Get help now")
     expect(page.get_by_text("You are offline")).to_have_count(0)
+    assert offsite_requests == []
 
 
 def test_a_signed_in_page_is_never_kept(page, context, riley):
