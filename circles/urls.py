@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from circles import menus
 from circles.accounts import urls as accounts_urls
+from circles.alerts import app_shell
 from circles.alerts import urls as alerts_urls
 from circles.alerts import views as alerts_views
 from circles.api import api
@@ -40,6 +41,11 @@ urlpatterns = [
     path("notices/", include("circles.notices.urls")),
     path("help-now/", alerts_views.help_now, name="help_now"),
     path("mode/", menus.switch_mode, name="switch_mode"),
+    # The installable app (docs/install.md): the worker must sit at the root to control every page.
+    path("manifest.webmanifest", app_shell.manifest, name="manifest"),
+    path("sw.js", app_shell.service_worker, name="service_worker"),
+    path("offline/", app_shell.offline, name="offline"),
+    path("install/", app_shell.install, name="install"),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
 ]

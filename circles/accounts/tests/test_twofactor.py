@@ -152,7 +152,11 @@ def test_enrolment_shows_a_qr_code_then_recovery_codes_once(riley, clock, sends)
     page = client.get(SETUP)
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'src="data:image/svg+xml' in html and "<script" not in html
+    assert 'src="data:image/svg+xml' in html
+    # Drawn on the server: no script of its own (only the site-wide service worker registration).
+    assert re.findall(r"<script[^>]*>", html) == [
+        '<script src="/static/circles/sw-register.js" data-worker="/sw.js" defer>'
+    ]
     key = re.search(r'id="totp-key">([A-Z2-7 ]+)<', html).group(1)
     device = TOTPDevice.objects.get(user=riley, confirmed=False)
     assert key.replace(" ", "") in device.config_url
