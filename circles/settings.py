@@ -365,7 +365,9 @@ if _vapid_set and len(_vapid_set) < 3:
 if not _vapid_set and DEBUG and not PRODUCTION:
     # Development only (like the development field key above), so push works under `make run` on
     # localhost; never use this pair anywhere else.
-    VAPID_PUBLIC_KEY = "BL7Yxmn4MtelY1747DfzNMcXc042TzqeZWrY2dZTsMMXaQbXQIOATGweJTSJXtkokJ0rP_zcU4tuFgCEhwN_do4"
+    VAPID_PUBLIC_KEY = (
+        "BL7Yxmn4MtelY1747DfzNMcXc042TzqeZWrY2dZTsMMXaQbXQIOATGweJTSJXtkokJ0rP_zcU4tuFgCEhwN_do4"
+    )
     VAPID_PRIVATE_KEY = "tO8dF9o9cd0SoDrt7whN1MvTRhih0jiqoi9oEVxLlLY"  # noqa: S105
     VAPID_SUBJECT = "mailto:development@example.org"
 if _vapid_set:
