@@ -6,7 +6,8 @@ from playwright.sync_api import expect
 
 from circles.notices.models import ReminderPreferences
 from circles.notices.sending import unsubscribe_token
-from circles.tests_browser.test_accessibility import AXE, PASSWORD, Audit, log_in
+from circles.tests_browser.page_states import PASSWORD, log_in
+from circles.tests_browser.test_accessibility import AXE, Audit
 from conftest import make_persona
 
 pytestmark = pytest.mark.browser
