@@ -130,10 +130,10 @@ def _support_offer(member, checkin: CheckIn) -> dict:
     )
     if not reasons:
         return {}
-    # Only the member's own active ties, and only the phone and email the member saved on them.
+    # Only the member's own active ties, and only the phone and email the member saved on them; someone
+    # with neither is still listed, with a link to add one, rather than silently left out.
     ties = (
         Tie.objects.filter(member=member, circle=Circle.INNER, status=TieStatus.ACTIVE)
-        .exclude(phone="", email="")
         .order_by("-importance", "display_name", "pk")
         .only("display_name", "phone", "email")
     )

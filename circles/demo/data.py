@@ -230,6 +230,7 @@ def build_riley_circle(riley: User) -> None:
             quality=quality,
             strain_flags=strain,
             email=PERSONA_BY_KEY["sam"].email if name == "Sam" else "",
+            phone="+1 555 010 0177" if name == "Sam" else "",  # a made-up number: Riley can call Sam
             boundaries="No talking about old times at the bar." if name == "Chris" else "",
         )
         ties[name] = do_add_tie(tie, acting_user=riley)

@@ -44,3 +44,19 @@ def test_without_javascript_the_page_says_so(browser, live_server, sam, vapid):
     expect(section.get_by_text("Turning notifications on needs JavaScript")).to_be_visible()
     expect(section.get_by_role("button", name="Turn on notifications on this device")).to_be_hidden()
     context.close()
+
+
+def test_a_browser_that_refuses_push_is_told_plainly_not_to_retry(browser, live_server, sam, vapid):
+    """Chromium's private windows (a Playwright context is one) have no push service: pressing the button
+    must end in a plain sentence, not a spinner that never stops nor a "try again" that cannot work."""
+    context, page = settings_page(browser, live_server)
+    context.grant_permissions(["notifications"])
+    section = page.get_by_role("region", name="Notifications on this device")
+    button = section.get_by_role("button", name="Turn on notifications on this device")
+    box = button.bounding_box()
+    assert box is not None and box["height"] >= 24  # styled like every other button
+    button.click()
+    status = section.get_by_role("status")
+    expect(status).to_contain_text("does not allow notifications here", timeout=30_000)
+    expect(button).to_be_hidden()
+    context.close()

@@ -81,7 +81,8 @@ def test_a_hard_check_in_offers_sos_the_inner_circle_and_crisis_lines(riley, cli
     assert 'action="/alerts/sos/"' in page and "csrfmiddlewaretoken" in page.split('action="/alerts/sos/"')[1]
     assert 'href="tel:+15550100199"' in page and 'href="sms:+15550100199"' in page
     assert 'href="mailto:sam@example.org"' in page and 'href="mailto:jo+r@example.org"' in page
-    assert "Pat" not in offer(page) and "tel:5550100" not in page and "Lee" not in offer(page)
+    assert "Pat" not in offer(page) and "tel:5550100" not in page
+    assert "Lee" in offer(page) and "You have not saved a phone number or email for them." in offer(page)
     assert "Your craving is strong (9 out of 10)." in page and "You noted a return to use." in page
     assert "Circles is not an emergency service" in page
     for word in ("failed", "relapse", "addict", "clean", "emergency!"):
@@ -114,7 +115,16 @@ def test_ended_and_paused_ties_are_not_offered(riley, client_for):
     page = client_for(riley).post("/checkins/", HARD, follow=True).content.decode()
     assert "It sounds like today is hard" in page
     assert "Gone" not in offer(page) and "Resting" not in offer(page) and "tel:" not in offer(page)
-    assert "You have not saved a phone number or email for anyone in your inner circle yet." in page
+    assert "Nobody is in your inner circle yet." in page
+
+
+def test_someone_close_with_no_number_is_listed_with_a_way_to_add_one(riley, client_for):
+    """Leaving them out would hide the people closest to the member; listing them says what is missing."""
+    tie = make_tie(riley, "Jordan", circle="inner")
+    page = client_for(riley).post("/checkins/", HARD, follow=True).content.decode()
+    assert "Jordan" in offer(page)
+    assert "You have not saved a phone number or email for them." in offer(page)
+    assert f"/network/ties/{tie.pk}/edit/" in offer(page)
 
 
 def test_the_one_tap_sos_works_without_javascript(riley, client_for):

@@ -58,6 +58,16 @@
     ]);
   }
 
+  // A browser whose push service cannot be reached never answers subscribe(): give up after a while.
+  function within(promise, milliseconds) {
+    return Promise.race([
+      promise,
+      new Promise(function (resolve, reject) {
+        window.setTimeout(function () { reject(new Error("no answer")); }, milliseconds);
+      })
+    ]);
+  }
+
   function subscribe(registration, key) {
     var options = { userVisibleOnly: true, applicationServerKey: key };
     return registration.pushManager.getSubscription().then(function (existing) {
@@ -78,7 +88,7 @@
       if (permission !== "granted") { throw new Error("permission " + permission); }
       return workerReady();
     }).then(function (registration) {
-      return subscribe(registration, key);
+      return within(subscribe(registration, key), 20000);
     }).then(function (subscription) {
       var body = subscription.toJSON();
       body.label = deviceLabel();
@@ -92,12 +102,19 @@
       if (!response.ok) { throw new Error("refused: " + response.status); }
       status.textContent = status.getAttribute("data-done");
       window.location.reload(); // the list of devices now shows this one
-    }).catch(function () {
+    }).catch(function (error) {
       button.disabled = false;
       if (Notification.permission === "denied") {
         button.hidden = true;
         status.textContent = "";
         box.querySelector(".push-denied").hidden = false;
+      } else if (error && error.message === "no answer") {
+        status.textContent = status.getAttribute("data-unreachable");
+      } else if (error && (error.name === "AbortError" || error.name === "NotAllowedError" ||
+                           error.name === "NotSupportedError")) {
+        // Refused by the browser itself (e.g. Chrome's private windows have no push): retrying cannot help.
+        button.hidden = true;
+        status.textContent = status.getAttribute("data-refused");
       } else {
         status.textContent = status.getAttribute("data-failed");
       }
