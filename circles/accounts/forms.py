@@ -3,6 +3,7 @@
 import datetime as dt
 import zoneinfo
 from functools import lru_cache
+from pathlib import Path
 
 from django import forms
 from django.conf import settings
@@ -56,6 +57,20 @@ COMMON_TIMEZONES = [
 ]
 
 
+@lru_cache(maxsize=1)
+def listed_zones() -> frozenset[str]:
+    """The zones the list offers: the tz database's own list of places (zone.tab), which leaves out the
+    old names kept only as aliases ("Asia/Calcutta", "America/Buenos_Aires"). Without that file, every
+    zone. A person whose saved zone is an alias still keeps it (TimezoneField accepts any valid name)."""
+    for base in zoneinfo.TZPATH:
+        table = Path(base) / "zone.tab"
+        if table.is_file():
+            lines = table.read_text(encoding="utf-8").splitlines()
+            names = {line.split("\t")[2] for line in lines if line and not line.startswith("#")}
+            return frozenset(names & zoneinfo.available_timezones())
+    return frozenset(zoneinfo.available_timezones())
+
+
 @lru_cache(maxsize=2)  # today's list (and yesterday's, around midnight)
 def _timezone_choices(day: dt.date) -> list:
     """Common places first, then every place grouped by region, each named by its city with today's offset.
@@ -65,7 +80,7 @@ def _timezone_choices(day: dt.date) -> list:
     moment = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
     labels: dict[str, str] = {}
     groups: dict[str, list[tuple[str, str]]] = {}
-    for name in zoneinfo.available_timezones():
+    for name in listed_zones() | set(COMMON_TIMEZONES):
         if "/" not in name or name.startswith(("Etc/", "SystemV/", "posix/", "right/")):
             continue
         region, *places = name.split("/")
@@ -92,6 +107,10 @@ class TimezoneField(forms.ChoiceField):
         kwargs.setdefault("initial", settings.DEFAULT_USER_TIMEZONE)
         kwargs.setdefault("help_text", _("Days, reminders and charts follow your own clock."))
         super().__init__(choices=timezone_choices, **kwargs)
+
+    def valid_value(self, value) -> bool:
+        # Any zone the tz database knows, listed or an alias saved before (or sent by an app).
+        return value == "UTC" or value in zoneinfo.available_timezones()
 
 
 class SignUpForm(forms.Form):
