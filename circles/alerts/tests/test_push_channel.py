@@ -92,6 +92,13 @@ def test_without_a_device_sam_has_no_address_for_push(riley, sam, vapid, push_la
     assert notification.skip_reason == SkipReason.NO_ADDRESS
 
 
+def test_riley_reads_that_sam_has_not_turned_notifications_on(riley, sam, vapid, push_ladder, client_for):
+    alert = raise_sos(riley)
+    page = client_for(riley).get(f"/alerts/{alert.pk}/").content.decode()
+    assert "has not turned on notifications on a device" in page
+    assert "has no address for this channel" not in page
+
+
 def test_a_push_service_error_is_retried(riley, sam, vapid, service, push_ladder):
     Device.new().subscribe(sam, service.endpoint())
     service.statuses = [500]
