@@ -290,7 +290,7 @@ def reason_text(kind: str, facts: Mapping[str, object]) -> str:
     count = _whole(facts.get("count"))
     level = facts.get("level")
     if kind == SOS:
-        return str(_("Asked for support with \"I need help now\"."))
+        return str(_('Asked for support with "I need help now".'))
     if kind == SAFETY:
         return str(_("A questionnaire answer about thoughts of self-harm."))
     if kind == CRAVING:
