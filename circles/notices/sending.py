@@ -56,7 +56,12 @@ def site_url(path: str) -> str:
 
 
 def wording(due: logic.Due, zone) -> tuple[str, str, str]:
-    """(title, body, path of the page it opens): the minimum, never a health detail."""
+    """(title, body, path of the page it opens): the minimum, never a health detail.
+
+    The title and body show on a lock screen (a push) or in an inbox (the email's subject), so they name
+    nobody and nothing the member named: a supporter saved as "NA sponsor" or a commitment called
+    "AA meeting" would say what the member is recovering from. Circles itself shows who and what.
+    """
     if due.kind == logic.CHECKIN:
         return (
             _("Time for your check-in"),
@@ -71,7 +76,7 @@ def wording(due: logic.Due, zone) -> tuple[str, str, str]:
         )
     if due.kind == logic.ENCOURAGEMENT:
         return (
-            _("%(name)s sent you encouragement") % {"name": due.name},
+            _("Someone sent you encouragement"),
             _("Open Circles to read it."),
             reverse("network:tie_detail", args=[due.object_id]),
         )
@@ -83,8 +88,8 @@ def wording(due: logic.Due, zone) -> tuple[str, str, str]:
             reverse("network:commitment_list"),
         )
     return (
-        _("%(name)s accepted your invitation") % {"name": due.name},
-        _("They can now see what you choose to share with them."),
+        _("Someone accepted your invitation"),
+        _("Open Circles to see who. They can now see what you choose to share with them."),
         reverse("network:tie_detail", args=[due.object_id]),
     )
 

@@ -95,7 +95,7 @@ def test_the_email_names_nothing_about_health_and_can_be_unsubscribed_in_one_cli
 
 def test_a_reminder_in_quiet_hours_across_midnight_waits_until_they_end(riley, sam):
     prefer(riley, encouragement_on=True, quiet_from=dt.time(22, 0), quiet_until=dt.time(7, 0))
-    tie = link(riley, sam)
+    tie = link(riley, sam, name="NA sponsor")
     sent_at = at(2026, 6, 10, 23, 30, NY)
     with time_machine.travel(sent_at, tick=False):
         do_send_encouragement(tie, "Thinking of you", acting_user=sam)
@@ -104,7 +104,10 @@ def test_a_reminder_in_quiet_hours_across_midnight_waits_until_they_end(riley, s
     assert run(at(2026, 6, 11, 6, 59, NY)) == 0
     assert run(at(2026, 6, 11, 7, 0, NY)) == 1
     (email,) = mail.outbox
-    assert email.subject == "Sam sent you encouragement"
+    # The subject (like a push title) can show on a lock screen: it names nobody, since the name the
+    # member gave the supporter ("NA sponsor") could say what they are recovering from.
+    assert email.subject == "Someone sent you encouragement"
+    assert "NA sponsor" not in email.subject + email.body
     assert "Thinking of you" not in email.body  # the message itself stays in Circles
 
 
@@ -128,12 +131,13 @@ def test_a_commitment_reminder_goes_its_lead_time_before_and_is_dropped_once_poi
     (notice,) = SentNotice.objects.all()
     assert notice.occurrence == f"{tuesday.pk}:2026-06-09"
     assert [e.subject for e in mail.outbox] == ["A commitment starts soon"]
+    assert "Tuesday group" not in mail.outbox[0].body  # nor in the push: its name may say too much
     assert "starts at 7 p.m., your time." in mail.outbox[0].body
 
 
 def test_an_accepted_invitation_is_told_once(riley, sam):
     prefer(riley, invitation_on=True)
-    tie = make_tie(riley, "Sam", circle="inner")
+    tie = make_tie(riley, "AA sponsor Sam", circle="inner")
     moment = at(2026, 6, 10, 15, 0)
     with time_machine.travel(moment, tick=False):
         invitation = invite(tie)
@@ -141,7 +145,8 @@ def test_an_accepted_invitation_is_told_once(riley, sam):
     mail.outbox.clear()
     assert run(moment + dt.timedelta(minutes=1)) == 1
     assert run(moment + dt.timedelta(minutes=2)) == 0
-    assert [e.subject for e in mail.outbox] == ["Sam accepted your invitation"]
+    assert [e.subject for e in mail.outbox] == ["Someone accepted your invitation"]
+    assert "AA sponsor" not in mail.outbox[0].body
 
 
 def test_a_due_questionnaire_is_told_once_per_due_date(riley):
