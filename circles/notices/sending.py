@@ -24,6 +24,7 @@ from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
 from circles.accounts import push
+from circles.lib.time import user_zone
 from circles.notices import logic
 from circles.notices.due import due_now, opted_in
 from circles.notices.models import ReminderPreferences, SentNotice
@@ -134,8 +135,9 @@ def deliver(preferences: ReminderPreferences, due: logic.Due, notice: SentNotice
     """Sends one claimed notice by the person's channel for its kind and records the outcome."""
     person = preferences.person
     channel = preferences.channel(due.kind)
-    with timezone.override(person.timezone):
-        title, body, path = wording(due, timezone.get_current_timezone())
+    zone = user_zone(person)  # a zone name that is not (or no longer) known: UTC, not a lost notice
+    with timezone.override(zone):
+        title, body, path = wording(due, zone)
     reason = ""
     if channel in (logic.PUSH, logic.PUSH_ELSE_EMAIL):
         try:
@@ -175,16 +177,28 @@ def _record(notice: SentNotice, status: str, channel: str, reason: str = "") -> 
 
 
 def send_due_reminders(now: dt.datetime) -> Iterator[int]:
-    """The worker's periodic job: sends what is due now, yielding how many were sent per chunk."""
+    """The worker's periodic job: sends what is due now, yielding how many were sent per chunk.
+
+    `now` is when the job started. Sending takes time (a slow mail server, the worker running other
+    jobs between chunks), so each chunk looks at the clock again, and each notice is checked once more
+    just before it is claimed: a commitment's reminder never goes out once the commitment has started.
+    """
     # A row only has to outlive the chance of its occurrence coming round again (a day for most kinds);
     # a questionnaire left undone that long is told once more.
     SentNotice.objects.filter(created_at__lt=now - NOTICE_RETENTION).delete()
     for chunk in opted_in():
         sent = 0
-        for preferences, due in due_now(chunk, now):
+        for preferences, due in due_now(chunk, max(now, timezone.now())):
+            if not due.sendable(max(now, timezone.now())):
+                continue  # it became pointless while the ones before it were sent
             notice = claim(preferences, due)
             if notice is None:
                 continue
-            deliver(preferences, due, notice)
+            try:
+                deliver(preferences, due, notice)
+            except Exception:  # a fault with one person must not stop everyone else's reminders
+                log.exception("notices: %s notice to user %s failed", due.kind, preferences.person_id)
+                _record(notice, SentNotice.Status.NOT_DELIVERED, "", "error")
+                continue
             sent += 1
         yield sent

@@ -285,3 +285,51 @@ def test_a_fault_in_push_is_recorded_and_the_others_still_get_theirs(riley, mall
     rileys = SentNotice.objects.get(person=riley)
     assert (rileys.status, rileys.reason) == ("not_delivered", "push: RuntimeError")
     assert [e.to for e in mail.outbox] == [[mallory.email]]
+
+
+def test_an_unknown_time_zone_neither_loses_the_reminder_nor_stops_the_run(riley, sam):
+    # A zone name that no longer exists (or never did): the person is reminded on UTC time.
+    User.objects.filter(pk=riley.pk).update(timezone="Mars/Olympus_Mons")
+    User.objects.filter(pk=sam.pk).update(timezone="UTC")
+    prefer(riley, checkin_on=True, checkin_at=dt.time(20, 0))
+    prefer(sam, checkin_on=True, checkin_at=dt.time(20, 0))
+    assert run(at(2026, 6, 10, 20, 0)) == 2
+    assert sorted(e.to[0] for e in mail.outbox) == sorted([riley.email, sam.email])
+    assert set(SentNotice.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_commitment_reminder_is_not_sent_once_the_commitment_started_during_the_run(riley, monkeypatch):
+    tie = make_tie(riley, "Group")
+    commitment = make_commitment(riley, tie, "Tuesday group", weekdays=[1], starts_on=dt.date(2026, 1, 1))
+    CommitmentStart.objects.create(commitment=commitment, starts_at=dt.time(19, 0))
+    prefer(riley, checkin_on=True, checkin_at=dt.time(18, 0), commitment_on=True, commitment_lead_minutes=60)
+    start = at(2026, 6, 9, 18, 59, NY)  # a Tuesday: both are due, the commitment starts in a minute
+    send = sending.EmailMessage.send
+    with time_machine.travel(start, tick=False) as traveller:
+
+        def slow_send(message, *args, **kwargs):  # the check-in reminder's mail server takes two minutes
+            traveller.shift(dt.timedelta(minutes=2))
+            return send(message, *args, **kwargs)
+
+        monkeypatch.setattr(sending.EmailMessage, "send", slow_send)
+        assert sum(send_due_reminders(start)) == 1
+    assert [e.subject for e in mail.outbox] == ["Time for your check-in"]
+    assert not SentNotice.objects.filter(kind="commitment").exists()
+
+
+def test_a_fault_with_one_notice_does_not_stop_the_others(riley, sam, monkeypatch):
+    User.objects.filter(pk__in=[riley.pk, sam.pk]).update(timezone="UTC")
+    prefer(riley, checkin_on=True, checkin_at=dt.time(20, 0))
+    prefer(sam, checkin_on=True, checkin_at=dt.time(20, 0))
+    wording, calls = sending.wording, []
+
+    def faulty(due, zone):
+        calls.append(due)
+        if len(calls) == 1:
+            raise RuntimeError("a bug")
+        return wording(due, zone)
+
+    monkeypatch.setattr(sending, "wording", faulty)
+    assert run(at(2026, 6, 10, 20, 0)) == 1
+    assert len(mail.outbox) == 1
+    assert sorted(SentNotice.objects.values_list("status", flat=True)) == ["not_delivered", "sent"]
