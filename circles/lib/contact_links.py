@@ -11,22 +11,28 @@ from urllib.parse import quote
 # The ways to reach someone, as a member states their preference (stored: never rename one).
 CALL, TEXT, EMAIL = "call", "text", "email"
 WAYS = (CALL, TEXT, EMAIL)
-PHONE_CHARACTERS = frozenset("0123456789+-() .")
+DIGITS = frozenset("0123456789")  # ASCII only: str.isdigit() also takes "٣" or "³", which no one can dial
+PHONE_CHARACTERS = DIGITS | frozenset("+-() .")
 
 
 def is_phone_number(phone: str) -> bool:
-    """The rule a tie's phone number follows (network Tie.clean): digits, spaces and + - ( ) . only,
-    with at least one digit to dial."""
-    return all(ch in PHONE_CHARACTERS for ch in phone) and bool(dialable(phone))
+    """The one rule for a phone number (a tie's, network Tie.clean; a member's own, sharing
+    ReachDetails.clean): ASCII digits, spaces and + - ( ) . only, with at least one digit to dial."""
+    return all(ch in PHONE_CHARACTERS for ch in phone) and any(ch in DIGITS for ch in phone)
 
 
 def dialable(phone: str) -> str:
-    """A phone number as typed ("+1 (555) 010-0199") to what SMS providers take: "+" and digits."""
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if not digits:
+    """A phone number as typed ("+1 (555) 010-0199") to what SMS providers take: "+" and digits.
+
+    Empty when it does not follow the rule (a number saved before the rule, or by a way round it): such
+    a number gets no link and no text message, rather than a link to some other number.
+    """
+    phone = phone.strip()
+    if not is_phone_number(phone):
         return ""
-    return ("+" if phone.strip().startswith(("+", "00")) else "") + digits.removeprefix(
-        "00" if phone.strip().startswith("00") else ""
+    digits = "".join(ch for ch in phone if ch in DIGITS)
+    return ("+" if phone.startswith(("+", "00")) else "") + digits.removeprefix(
+        "00" if phone.startswith("00") else ""
     )
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
+from circles.lib import contact_links
 from circles.lib.encryption import EncryptedCharField, EncryptedTextField
 from circles.lib.time import user_zone
 from circles.lib.validators import refuse_invisible_characters
@@ -290,7 +291,7 @@ class Tie(models.Model):
     def clean(self):
         super().clean()
         self.display_name = (self.display_name or "").strip()
-        if self.phone and not all(ch.isdigit() or ch in "+-() ." for ch in self.phone):
+        if self.phone and not contact_links.is_phone_number(self.phone):
             raise ValidationError({"phone": _("Use digits, spaces and + - ( ) only.")})
 
     @property

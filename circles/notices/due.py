@@ -79,7 +79,7 @@ def due_now(
             sent_by__isnull=False,
             occurred_at__gt=now - logic.EVENT_LOOKBACK,
             occurred_at__lte=now,
-        ).select_related("tie"):
+        ):
             p = by_person[interaction.member_id]
             found.append(
                 (
@@ -90,7 +90,6 @@ def due_now(
                         interaction.occurred_at,
                         zones[p.person_id],
                         quiet[p.person_id],
-                        name=interaction.tie.display_name,
                         object_id=interaction.tie_id,
                     ),
                 )
@@ -128,7 +127,7 @@ def due_now(
         by_person = {p.person_id: p for p in people}
         for invitation in Invitation.objects.filter(
             member_id__in=by_person, accepted_at__gt=now - logic.EVENT_LOOKBACK, accepted_at__lte=now
-        ).select_related("tie"):
+        ):
             p = by_person[invitation.member_id]
             if invitation.accepted_at is None:  # filtered out above; says so to the type checker
                 continue
@@ -141,7 +140,6 @@ def due_now(
                         invitation.accepted_at,
                         zones[p.person_id],
                         quiet[p.person_id],
-                        name=invitation.tie.display_name,
                         object_id=invitation.tie_id,
                     ),
                 )

@@ -39,7 +39,6 @@ class Due:
     occurrence: str  # with the person and kind, names it once and for all (the SentNotice key)
     send_at: dt.datetime
     too_late_at: dt.datetime | None = None
-    name: str = ""  # who did it, as the person calls them (encouragement, invitation)
     object_id: int | None = None  # the tie or commitment the link opens
     starts_at: dt.datetime | None = None  # a commitment's start, for the wording
 
@@ -96,7 +95,6 @@ def event_due(
     zone: dt.tzinfo,
     quiet: tuple[dt.time | None, dt.time | None],
     *,
-    name: str = "",
     object_id: int | None = None,
 ) -> Due:
     """Something that happened: told at once, or when quiet hours end, and not after EVENT_LOOKBACK."""
@@ -106,7 +104,6 @@ def event_due(
         occurrence,
         send_at,
         too_late_at=happened_at + EVENT_LOOKBACK,
-        name=name,
         object_id=object_id,
     )
 

@@ -24,6 +24,7 @@ from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
 from circles.accounts import push
+from circles.lib.time import user_zone
 from circles.notices import logic
 from circles.notices.due import due_now, opted_in
 from circles.notices.models import ReminderPreferences, SentNotice
@@ -56,7 +57,12 @@ def site_url(path: str) -> str:
 
 
 def wording(due: logic.Due, zone) -> tuple[str, str, str]:
-    """(title, body, path of the page it opens): the minimum, never a health detail."""
+    """(title, body, path of the page it opens): the minimum, never a health detail.
+
+    The title and body show on a lock screen (a push) or in an inbox (the email's subject), so they name
+    nobody and nothing the member named: a supporter saved as "NA sponsor" or a commitment called
+    "AA meeting" would say what the member is recovering from. Circles itself shows who and what.
+    """
     if due.kind == logic.CHECKIN:
         return (
             _("Time for your check-in"),
@@ -71,7 +77,7 @@ def wording(due: logic.Due, zone) -> tuple[str, str, str]:
         )
     if due.kind == logic.ENCOURAGEMENT:
         return (
-            _("%(name)s sent you encouragement") % {"name": due.name},
+            _("Someone sent you encouragement"),
             _("Open Circles to read it."),
             reverse("network:tie_detail", args=[due.object_id]),
         )
@@ -83,8 +89,8 @@ def wording(due: logic.Due, zone) -> tuple[str, str, str]:
             reverse("network:commitment_list"),
         )
     return (
-        _("%(name)s accepted your invitation") % {"name": due.name},
-        _("They can now see what you choose to share with them."),
+        _("Someone accepted your invitation"),
+        _("Open Circles to see who. They can now see what you choose to share with them."),
         reverse("network:tie_detail", args=[due.object_id]),
     )
 
@@ -129,8 +135,9 @@ def deliver(preferences: ReminderPreferences, due: logic.Due, notice: SentNotice
     """Sends one claimed notice by the person's channel for its kind and records the outcome."""
     person = preferences.person
     channel = preferences.channel(due.kind)
-    with timezone.override(person.timezone):
-        title, body, path = wording(due, timezone.get_current_timezone())
+    zone = user_zone(person)  # a zone name that is not (or no longer) known: UTC, not a lost notice
+    with timezone.override(zone):
+        title, body, path = wording(due, zone)
     reason = ""
     if channel in (logic.PUSH, logic.PUSH_ELSE_EMAIL):
         try:
@@ -170,16 +177,28 @@ def _record(notice: SentNotice, status: str, channel: str, reason: str = "") -> 
 
 
 def send_due_reminders(now: dt.datetime) -> Iterator[int]:
-    """The worker's periodic job: sends what is due now, yielding how many were sent per chunk."""
+    """The worker's periodic job: sends what is due now, yielding how many were sent per chunk.
+
+    `now` is when the job started. Sending takes time (a slow mail server, the worker running other
+    jobs between chunks), so each chunk looks at the clock again, and each notice is checked once more
+    just before it is claimed: a commitment's reminder never goes out once the commitment has started.
+    """
     # A row only has to outlive the chance of its occurrence coming round again (a day for most kinds);
     # a questionnaire left undone that long is told once more.
     SentNotice.objects.filter(created_at__lt=now - NOTICE_RETENTION).delete()
     for chunk in opted_in():
         sent = 0
-        for preferences, due in due_now(chunk, now):
+        for preferences, due in due_now(chunk, max(now, timezone.now())):
+            if not due.sendable(max(now, timezone.now())):
+                continue  # it became pointless while the ones before it were sent
             notice = claim(preferences, due)
             if notice is None:
                 continue
-            deliver(preferences, due, notice)
+            try:
+                deliver(preferences, due, notice)
+            except Exception:  # a fault with one person must not stop everyone else's reminders
+                log.exception("notices: %s notice to user %s failed", due.kind, preferences.person_id)
+                _record(notice, SentNotice.Status.NOT_DELIVERED, "", "error")
+                continue
             sent += 1
         yield sent

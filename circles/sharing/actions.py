@@ -322,9 +322,16 @@ def do_send_encouragement(tie: Tie, message: str, *, acting_user) -> Interaction
 @transaction.atomic
 def do_save_reach_details(member, *, phone: str, preferred: str, acting_user) -> ReachDetails:
     """The member's phone number and preferred way to be reached, for the people they share
-    "How to reach me" with; changes show on those people's next request."""
-    details, _created = ReachDetails.objects.update_or_create(
-        member=member, defaults={"phone": phone, "preferred": preferred}
-    )
-    record("reach.change", acting_user, subject=member, object_ref=f"reach:{details.pk}")
+    "How to reach me" with; changes show on those people's next request.
+
+    ValidationError when they break the model's rule (ReachDetails.clean), whoever calls: the page,
+    the API or anything else; nothing is saved then."""
+    with transaction.atomic():
+        details = ReachDetails.objects.select_for_update().filter(member=member).first()
+        if details is None:
+            details = ReachDetails(member=member)
+        details.phone, details.preferred = phone, preferred
+        details.full_clean()
+        details.save()
+        record("reach.change", acting_user, subject=member, object_ref=f"reach:{details.pk}")
     return details

@@ -708,3 +708,16 @@ def test_the_composed_link_answers_for_its_notification(email_ladder, sos, setti
     assert channels.read_answer_token(answer_token_in(outgoing.link)) == notification.pk
     assert f"{settings.ALERT_ANSWER_LINK_HOURS} hours" in outgoing.text
     assert_minimum_necessary(outgoing.short, notification)
+
+
+def test_a_name_with_an_apostrophe_and_an_ampersand_reads_as_written(email_ladder, sos, riley):
+    # Plain text (a push title, an email subject, a text message) is not HTML: nothing is escaped.
+    riley.display_name = "O'Brien & co"
+    riley.save(update_fields=["display_name"])
+    alert = sos()
+    outgoing = channels.compose(alert.notifications.get(channel=logic.EMAIL))
+    assert outgoing.subject == "O'Brien & co could use support now"
+    assert "O'Brien & co could use support now" in outgoing.text
+    assert "O'Brien & co could use support now" in outgoing.short
+    assert "&amp;" not in outgoing.subject + outgoing.text + outgoing.short
+    assert "&#x27;" not in outgoing.subject + outgoing.text + outgoing.short

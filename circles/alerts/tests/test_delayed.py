@@ -182,3 +182,15 @@ def test_the_notice_and_a_hard_check_in_list_people_with_the_one_shared_include(
     for response in (notice, checkin):
         assert "includes/contact_list.html" in [t.name for t in response.templates]
         assert "Call Sam" in response.content.decode()
+
+
+def test_a_saved_number_no_phone_can_dial_gets_no_link_and_the_page_still_works(
+    riley, sam_tie, sos, client_for
+):
+    # Saved before the one phone rule (or past it): Arabic-Indic digits are digits to Python only.
+    _details(sam_tie, phone="\u0663\u0663\u0663", email="sam.home@example.net")
+    html = page(client_for(riley), sos, 61)
+    assert NOTICE in html
+    assert "tel:\u0663" not in html and "sms:\u0663" not in html
+    assert "Call Sam" not in html and "Text Sam" not in html
+    assert 'href="mailto:sam.home@example.net"' in html and 'href="tel:+442079460000"' in html

@@ -186,3 +186,16 @@ def test_a_tie_with_contact_logged_before_it_was_added_says_since_when_you_have_
     first_day = first.occurred_at.astimezone(user_zone(riley)).strftime("%b %-d, %Y")
     assert f"Active. In touch since {first_day} (the first contact you logged)" in page
     assert "Active since" not in page
+
+
+def test_a_phone_number_follows_the_one_rule_for_phone_numbers(riley, client_for):
+    # The same rule as a member's own number (lib.contact_links.is_phone_number): ASCII digits only,
+    # and at least one of them.
+    client = client_for(riley)
+    for phone in ("\u0663\u0663\u0663", "+ - ( )", "\uff15\uff15\uff15 0100"):
+        response = client.post("/network/ties/new/", {**VALID, "phone": phone})
+        assert response.status_code == 400
+        assert "Use digits, spaces and + - ( ) only." in response.content.decode()
+    assert not Tie.objects.filter(member=riley).exists()
+    client.post("/network/ties/new/", {**VALID, "phone": "+1 (555) 010-0142"})
+    assert Tie.objects.get(member=riley).phone == "+1 (555) 010-0142"

@@ -55,6 +55,6 @@ def test_commitments_fall_on_their_days_only():
 
 def test_an_event_is_not_told_after_the_lookback():
     happened = dt.datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
-    due = logic.event_due("encouragement", "7", happened, NY, (None, None), name="Sam")
+    due = logic.event_due("encouragement", "7", happened, NY, (None, None))
     assert due.sendable(happened)
     assert not due.sendable(happened + logic.EVENT_LOOKBACK)

@@ -95,7 +95,7 @@ def test_the_email_names_nothing_about_health_and_can_be_unsubscribed_in_one_cli
 
 def test_a_reminder_in_quiet_hours_across_midnight_waits_until_they_end(riley, sam):
     prefer(riley, encouragement_on=True, quiet_from=dt.time(22, 0), quiet_until=dt.time(7, 0))
-    tie = link(riley, sam)
+    tie = link(riley, sam, name="NA sponsor")
     sent_at = at(2026, 6, 10, 23, 30, NY)
     with time_machine.travel(sent_at, tick=False):
         do_send_encouragement(tie, "Thinking of you", acting_user=sam)
@@ -104,7 +104,10 @@ def test_a_reminder_in_quiet_hours_across_midnight_waits_until_they_end(riley, s
     assert run(at(2026, 6, 11, 6, 59, NY)) == 0
     assert run(at(2026, 6, 11, 7, 0, NY)) == 1
     (email,) = mail.outbox
-    assert email.subject == "Sam sent you encouragement"
+    # The subject (like a push title) can show on a lock screen: it names nobody, since the name the
+    # member gave the supporter ("NA sponsor") could say what they are recovering from.
+    assert email.subject == "Someone sent you encouragement"
+    assert "NA sponsor" not in email.subject + email.body
     assert "Thinking of you" not in email.body  # the message itself stays in Circles
 
 
@@ -128,12 +131,13 @@ def test_a_commitment_reminder_goes_its_lead_time_before_and_is_dropped_once_poi
     (notice,) = SentNotice.objects.all()
     assert notice.occurrence == f"{tuesday.pk}:2026-06-09"
     assert [e.subject for e in mail.outbox] == ["A commitment starts soon"]
+    assert "Tuesday group" not in mail.outbox[0].body  # nor in the push: its name may say too much
     assert "starts at 7 p.m., your time." in mail.outbox[0].body
 
 
 def test_an_accepted_invitation_is_told_once(riley, sam):
     prefer(riley, invitation_on=True)
-    tie = make_tie(riley, "Sam", circle="inner")
+    tie = make_tie(riley, "AA sponsor Sam", circle="inner")
     moment = at(2026, 6, 10, 15, 0)
     with time_machine.travel(moment, tick=False):
         invitation = invite(tie)
@@ -141,7 +145,8 @@ def test_an_accepted_invitation_is_told_once(riley, sam):
     mail.outbox.clear()
     assert run(moment + dt.timedelta(minutes=1)) == 1
     assert run(moment + dt.timedelta(minutes=2)) == 0
-    assert [e.subject for e in mail.outbox] == ["Sam accepted your invitation"]
+    assert [e.subject for e in mail.outbox] == ["Someone accepted your invitation"]
+    assert "AA sponsor" not in mail.outbox[0].body
 
 
 def test_a_due_questionnaire_is_told_once_per_due_date(riley):
@@ -280,3 +285,51 @@ def test_a_fault_in_push_is_recorded_and_the_others_still_get_theirs(riley, mall
     rileys = SentNotice.objects.get(person=riley)
     assert (rileys.status, rileys.reason) == ("not_delivered", "push: RuntimeError")
     assert [e.to for e in mail.outbox] == [[mallory.email]]
+
+
+def test_an_unknown_time_zone_neither_loses_the_reminder_nor_stops_the_run(riley, sam):
+    # A zone name that no longer exists (or never did): the person is reminded on UTC time.
+    User.objects.filter(pk=riley.pk).update(timezone="Mars/Olympus_Mons")
+    User.objects.filter(pk=sam.pk).update(timezone="UTC")
+    prefer(riley, checkin_on=True, checkin_at=dt.time(20, 0))
+    prefer(sam, checkin_on=True, checkin_at=dt.time(20, 0))
+    assert run(at(2026, 6, 10, 20, 0)) == 2
+    assert sorted(e.to[0] for e in mail.outbox) == sorted([riley.email, sam.email])
+    assert set(SentNotice.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_commitment_reminder_is_not_sent_once_the_commitment_started_during_the_run(riley, monkeypatch):
+    tie = make_tie(riley, "Group")
+    commitment = make_commitment(riley, tie, "Tuesday group", weekdays=[1], starts_on=dt.date(2026, 1, 1))
+    CommitmentStart.objects.create(commitment=commitment, starts_at=dt.time(19, 0))
+    prefer(riley, checkin_on=True, checkin_at=dt.time(18, 0), commitment_on=True, commitment_lead_minutes=60)
+    start = at(2026, 6, 9, 18, 59, NY)  # a Tuesday: both are due, the commitment starts in a minute
+    send = sending.EmailMessage.send
+    with time_machine.travel(start, tick=False) as traveller:
+
+        def slow_send(message, *args, **kwargs):  # the check-in reminder's mail server takes two minutes
+            traveller.shift(dt.timedelta(minutes=2))
+            return send(message, *args, **kwargs)
+
+        monkeypatch.setattr(sending.EmailMessage, "send", slow_send)
+        assert sum(send_due_reminders(start)) == 1
+    assert [e.subject for e in mail.outbox] == ["Time for your check-in"]
+    assert not SentNotice.objects.filter(kind="commitment").exists()
+
+
+def test_a_fault_with_one_notice_does_not_stop_the_others(riley, sam, monkeypatch):
+    User.objects.filter(pk__in=[riley.pk, sam.pk]).update(timezone="UTC")
+    prefer(riley, checkin_on=True, checkin_at=dt.time(20, 0))
+    prefer(sam, checkin_on=True, checkin_at=dt.time(20, 0))
+    wording, calls = sending.wording, []
+
+    def faulty(due, zone):
+        calls.append(due)
+        if len(calls) == 1:
+            raise RuntimeError("a bug")
+        return wording(due, zone)
+
+    monkeypatch.setattr(sending, "wording", faulty)
+    assert run(at(2026, 6, 10, 20, 0)) == 1
+    assert len(mail.outbox) == 1
+    assert sorted(SentNotice.objects.values_list("status", flat=True)) == ["not_delivered", "sent"]

@@ -258,3 +258,15 @@ def test_invitation_emails_are_rate_limited(riley, tie, client_for):
     assert api.status_code == 429 and "Too many tries" in api.json()["message"]
     invitation.refresh_from_db()
     assert invitation.send_count == 10
+
+
+def test_a_name_with_an_apostrophe_and_an_ampersand_is_not_escaped_in_the_email(
+    riley, tie, client_for, django_capture_on_commit_callbacks
+):
+    riley.display_name = "O'Brien & co"
+    riley.save(update_fields=["display_name"])
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(riley).post(f"/sharing/ties/{tie.pk}/invite/", {"email": "sam@example.org"})
+    [message] = mail.outbox
+    assert message.subject == "O'Brien & co invited you to Circles"
+    assert "O'Brien & co uses Circles" in message.body

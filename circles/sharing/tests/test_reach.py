@@ -2,6 +2,7 @@
 buttons only while the member's live consent shares it with them, read through access.py and audited."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from circles.audit.models import AuditEvent
 from circles.records.export import export_json
@@ -136,3 +137,30 @@ def test_the_api_carries_the_links_under_the_scope(riley, sam, sam_tie, reachabl
 def test_the_export_has_the_members_reach_details(riley, reachable):
     rows = export_json(riley)["reach_details"]
     assert len(rows) == 1 and rows[0]["phone"] == "+1 (555) 010-0142" and rows[0]["preferred"] == "call"
+
+
+@pytest.mark.parametrize(
+    "phone, preferred, field",
+    [
+        ("\u0663\u0663\u0663", "call", "phone"),  # digits to Python, not to a phone network
+        ("+1 555 0100 ext 2", "email", "phone"),
+        ("", "text", "phone"),  # a text message needs a number
+        ("+1 555 0100", "carrier pigeon", "preferred"),
+        ("5" * 33, "call", "phone"),  # longer than the column
+    ],
+)
+def test_the_action_keeps_the_models_rule_for_any_caller(riley, reachable, phone, preferred, field):
+    # Not only the page's form: the API or any other caller of the action gets the same rule.
+    with pytest.raises(ValidationError) as refused:
+        do_save_reach_details(riley, phone=phone, preferred=preferred, acting_user=riley)
+    assert field in refused.value.message_dict
+    saved = ReachDetails.objects.get(member=riley)
+    assert (saved.phone, saved.preferred) == ("+1 (555) 010-0142", "call")
+
+
+def test_the_action_creates_once_then_updates(riley):
+    do_save_reach_details(riley, phone=" +1 555 0100 ", preferred="text", acting_user=riley)
+    do_save_reach_details(riley, phone="", preferred="email", acting_user=riley)
+    saved = ReachDetails.objects.get(member=riley)
+    assert (saved.phone, saved.preferred) == ("", "email")
+    assert AuditEvent.objects.filter(action="reach.change").count() == 2
