@@ -208,6 +208,42 @@ def do_forget_push_subscription(subscription: PushSubscription) -> None:
         )
 
 
+def _drop_push_subscriptions(
+    user: User, reason: str, *, keep: int | None = None, only: int | None = None
+) -> int:
+    """Deletes the person's push subscriptions (all, all but `keep`, or just `only`), each with an audit
+    row saying why: a lost phone must stop showing "Riley could use support now" once its sessions end."""
+    subscriptions = PushSubscription.objects.filter(user=user)
+    if keep is not None:
+        subscriptions = subscriptions.exclude(pk=keep)
+    if only is not None:
+        subscriptions = subscriptions.filter(pk=only)
+    dropped = 0
+    for pk in subscriptions.order_by("id").values_list("pk", flat=True):
+        deleted, _rows = PushSubscription.objects.filter(pk=pk).delete()
+        if deleted:
+            record("account.push.remove", user, subject=user, object_ref=f"push:{pk};reason:{reason}")
+            dropped += 1
+    return dropped
+
+
+@transaction.atomic
+def do_remove_this_device_on_sign_out(user: User, subscription_id: int | None) -> None:
+    """Signing out in a browser stops its notifications: the subscription it made in this session
+    (POST /accounts/push/ remembers which, PUSH_SESSION_KEY) is deleted before the session ends."""
+    if subscription_id is not None:
+        _drop_push_subscriptions(user, "signout", only=subscription_id)
+
+
+@transaction.atomic
+def do_deactivate_account(user: User) -> None:
+    """An account that can no longer sign in gets nothing on its devices either."""
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    _drop_push_subscriptions(user, "deactivated")
+
+
 def _revoke_every_token(user: User, because: str) -> int:
     return PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_because=because
@@ -216,11 +252,13 @@ def _revoke_every_token(user: User, because: str) -> int:
 
 @transaction.atomic
 def do_sign_out_everywhere(request, *, acting_user: User) -> None:
-    """Ends every session of the account, this one included, by changing the session secret, and stops
-    every personal access token: whoever holds a copied token is signed out too."""
+    """Ends every session of the account, this one included, by changing the session secret, stops
+    every personal access token (whoever holds a copied token is signed out too) and turns notifications
+    off on every device (a lost phone stops showing alerts)."""
     acting_user.session_secret = new_session_secret()
     acting_user.save(update_fields=["session_secret"])
     revoked = _revoke_every_token(acting_user, PersonalAccessToken.RevokedBecause.SIGN_OUT_EVERYWHERE)
+    _drop_push_subscriptions(acting_user, "signout_everywhere")
     record(
         "account.signout_everywhere", acting_user, subject=acting_user, object_ref=f"tokens_revoked:{revoked}"
     )
@@ -229,9 +267,13 @@ def do_sign_out_everywhere(request, *, acting_user: User) -> None:
 
 
 @transaction.atomic
-def do_change_password(user: User, new_password: str, *, reset: bool = False) -> None:
+def do_change_password(
+    user: User, new_password: str, *, reset: bool = False, keep_push: int | None = None
+) -> None:
     """A new password (from the settings page, or from a reset link when `reset`): every other session
-    ends (the session hash covers the password), every token stops, and the person is told by email.
+    ends (the session hash covers the password), every token stops, every device stops getting
+    notifications but `keep_push` (the one this still signed-in browser turned on), and the person is
+    told by email.
 
     A reset link also confirms the address, since only its owner could follow it.
     """
@@ -247,6 +289,7 @@ def do_change_password(user: User, new_password: str, *, reset: bool = False) ->
         else PersonalAccessToken.RevokedBecause.PASSWORD_CHANGE
     )
     revoked = _revoke_every_token(user, because)
+    _drop_push_subscriptions(user, "password_reset" if reset else "password_change", keep=keep_push)
     action = "account.password.reset" if reset else "account.password.change"
     record(action, user, subject=user, object_ref=f"tokens_revoked:{revoked}")
     send_account_notice(user, "password_changed", {"reset": reset, "tokens_revoked": revoked})

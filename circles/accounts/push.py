@@ -64,7 +64,7 @@ def is_configured() -> bool:
 
 def has_push(user: User) -> bool:
     """Whether a push to this person could reach a device of theirs."""
-    return is_configured() and PushSubscription.objects.filter(user=user).exists()
+    return is_configured() and user.is_active and PushSubscription.objects.filter(user=user).exists()
 
 
 def origin(endpoint: str) -> str:
@@ -119,11 +119,11 @@ def send_one(subscription: PushSubscription, message: PushMessage) -> int:
 def send_push(user: User, message: PushMessage) -> int:
     """Sends to every device of the person; returns how many push services accepted the message.
 
-    0 when the person has none (or push is not set up here). A 404 or 410 answer means the browser
-    dropped the subscription: it is deleted. Raises PushFailed when the person had devices and none
-    took the message for another reason.
+    0 when the person has none, the account is deactivated, or push is not set up here. A 404 or 410
+    answer means the browser dropped the subscription: it is deleted. Raises PushFailed when the person
+    had devices and none took the message for another reason.
     """
-    if not is_configured():
+    if not is_configured() or not user.is_active:
         return 0
     accepted = 0
     failures: list[PushFailed] = []
