@@ -102,15 +102,20 @@ def request_for(subscription: PushSubscription, message: PushMessage) -> tuple[b
     return encrypted["body"], headers
 
 
-def send_one(subscription: PushSubscription, message: PushMessage) -> int:
-    """Sends to one device and returns the push service's status; raises outbound.OutboundFailed."""
+def _now() -> float:
+    return time.monotonic()
+
+
+def send_one(subscription: PushSubscription, message: PushMessage, *, timeout: float | None = None) -> int:
+    """Sends to one device within `timeout` seconds (PUSH_TIMEOUT by default) and returns the push
+    service's status; raises outbound.OutboundFailed."""
     body, headers = request_for(subscription, message)
     return outbound.post(
         subscription.endpoint,
         body,
         headers,
         "push",
-        timeout=settings.PUSH_TIMEOUT,
+        timeout=settings.PUSH_TIMEOUT if timeout is None else timeout,
         public_only=True,
         loopback_ok=settings.PUSH_ALLOW_LOOPBACK,
     )
@@ -125,11 +130,18 @@ def send_push(user: User, message: PushMessage) -> int:
     """
     if not is_configured() or not user.is_active:
         return 0
+    deadline = _now() + settings.PUSH_TIMEOUT
     accepted = 0
     failures: list[PushFailed] = []
     for subscription in PushSubscription.objects.filter(user=user).order_by("id"):
+        left = deadline - _now()
+        if left <= 0:
+            failures.append(
+                PushFailed(f"push: no answer within {settings.PUSH_TIMEOUT:g} s", destination_trouble=True)
+            )
+            break
         try:
-            status = send_one(subscription, message)
+            status = send_one(subscription, message, timeout=left)
         except outbound.OutboundFailed as error:
             failures.append(
                 PushFailed(

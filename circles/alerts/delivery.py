@@ -70,8 +70,10 @@ def lease() -> dt.timedelta:
 
 def in_flight_limit() -> float:
     """Seconds one send keeps its lease renewed. A send still going after that is taken to be stuck:
-    its lease runs out and the next claim sends it again (the duplicate the docs warn of)."""
-    return 2 * max(settings.EMAIL_TIMEOUT, settings.ALERT_HTTP_TIMEOUT) + settings.ALERT_LEASE_SECONDS
+    its lease runs out and the next claim sends it again (the duplicate the docs warn of). Each channel
+    holds one deadline for its whole send: email, a webhook or text message, a push to every device."""
+    slowest = max(settings.EMAIL_TIMEOUT, settings.ALERT_HTTP_TIMEOUT, settings.PUSH_TIMEOUT)
+    return 2 * slowest + settings.ALERT_LEASE_SECONDS
 
 
 def _still_claimed(notification: Notification, worker: str):
