@@ -137,3 +137,25 @@ def test_the_ladder_takes_push_in_the_api_and_on_the_page(riley, sam, client_for
     assert response.json()["steps"][0]["people"][0]["channels"] == ["push"]
     page = client.get("/alerts/ladder/").content.decode()
     assert 'value="push"' in page and "Notification on their devices" in page
+
+
+def test_a_recipient_whose_push_keeps_failing_is_backed_off(riley, sam, jamie, casey, vapid, push_ladder):
+    """The backoff was keyed "push <account>" but claims only skipped rows whose destination ("push")
+    was blocked, so a person's failing devices were tried again at every retry, however often."""
+    from circles.alerts.models import Destination, Notification
+
+    ladder(jamie, askable(jamie, casey), channels=(logic.PUSH,))
+    Device.new().subscribe(sam, "https://push.example.net/send/sam")
+    Device.new().subscribe(casey, "https://push.example.net/send/casey")
+    raise_sos(riley)
+    do_raise_sos(jamie, acting_user=jamie)
+    now = dt.datetime.now(dt.UTC)
+    Destination.objects.create(
+        key=endpoint_of(logic.PUSH, str(sam.pk)), blocked_until=now + dt.timedelta(hours=1)
+    )
+
+    due = set(delivery.claimable(now).filter(channel=logic.PUSH).values_list("address", flat=True))
+    assert due == {str(casey.pk)}  # Sam's is waiting out the block; Casey's is not held up by it
+    sams = Notification.objects.get(channel=logic.PUSH, address=str(sam.pk))
+    assert sams.status == NotificationStatus.PENDING
+    assert delivery.claimable(now + dt.timedelta(hours=2)).filter(pk=sams.pk).exists()  # after the block
