@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -160,12 +160,9 @@ def do_save_push_subscription(
     ValidationError for bad keys or an address that is not a push service's, and past
     PUSH_MAX_SUBSCRIPTIONS devices.
     """
-    existing = PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
+    existing = _subscription_at(endpoint)
     if existing is not None and existing.user_id == user.pk:
-        existing.p256dh, existing.auth, existing.label = p256dh, auth, label or existing.label
-        existing.full_clean()
-        existing.save(update_fields=["p256dh", "auth", "label"])
-        return existing, False
+        return _refresh_push_keys(existing, p256dh=p256dh, auth=auth, label=label), False
     subscription = PushSubscription(user=user, endpoint=endpoint, p256dh=p256dh, auth=auth, label=label)
     subscription.full_clean(validate_unique=False)  # the endpoint is new here, or moves below
     if PushSubscription.objects.filter(user=user).count() >= settings.PUSH_MAX_SUBSCRIPTIONS:
@@ -182,9 +179,33 @@ def do_save_push_subscription(
             object_ref=f"push:{existing.pk};reason:moved",
         )
         existing.delete()
-    subscription.save()
+    try:
+        with transaction.atomic():
+            subscription.save()
+    except IntegrityError:
+        # Two tabs subscribed the same new browser at once, and the other one's row came first.
+        raced = _subscription_at(endpoint)
+        if raced is None or raced.user_id != user.pk:
+            raise ValidationError(
+                _("This device was being turned on at the same moment. Please try again."), code="conflict"
+            ) from None
+        return _refresh_push_keys(raced, p256dh=p256dh, auth=auth, label=label), False
     record("account.push.create", user, subject=user, object_ref=f"push:{subscription.pk}")
     return subscription, True
+
+
+def _subscription_at(endpoint: str) -> PushSubscription | None:
+    return PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
+
+
+def _refresh_push_keys(
+    subscription: PushSubscription, *, p256dh: str, auth: str, label: str
+) -> PushSubscription:
+    subscription.p256dh, subscription.auth = p256dh, auth
+    subscription.label = label or subscription.label
+    subscription.full_clean()
+    subscription.save(update_fields=["p256dh", "auth", "label"])
+    return subscription
 
 
 @transaction.atomic

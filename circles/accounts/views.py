@@ -305,7 +305,7 @@ def read_push_subscription(body: bytes) -> dict[str, str]:
     with a message for the person."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested thousands deep
         raise ValueError(_("The request was not JSON.")) from None
     if not isinstance(data, dict):
         raise ValueError(_("Send the browser's subscription as a JSON object."))
