@@ -67,6 +67,18 @@ def has_push(user: User) -> bool:
     return is_configured() and user.is_active and PushSubscription.objects.filter(user=user).exists()
 
 
+def accounts_with_push(user_ids) -> set[int]:
+    """Which of these accounts a push could reach (has_push for many): one query, none without keys."""
+    ids = {pk for pk in user_ids if pk is not None}
+    if not ids or not is_configured():
+        return set()
+    return set(
+        PushSubscription.objects.filter(user_id__in=ids, user__is_active=True)
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+
+
 def origin(endpoint: str) -> str:
     """The push service's origin, the token's audience: scheme, host and a port other than the default."""
     parts = urllib.parse.urlsplit(endpoint)

@@ -159,3 +159,28 @@ def test_a_recipient_whose_push_keeps_failing_is_backed_off(riley, sam, jamie, c
     sams = Notification.objects.get(channel=logic.PUSH, address=str(sam.pk))
     assert sams.status == NotificationStatus.PENDING
     assert delivery.claimable(now + dt.timedelta(hours=2)).filter(pk=sams.pk).exists()  # after the block
+
+
+def _preview_queries(member) -> tuple[int, object]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from circles.alerts.progress import ladder_preview
+
+    with CaptureQueriesContext(connection) as queries:
+        step = ladder_preview(member, dt.datetime.now(dt.UTC))
+    return len(queries), step
+
+
+def test_the_ladder_preview_loads_who_has_a_device_in_one_query(riley, sam, jamie, casey, olivia, vapid):
+    """It asked whether each person had a device, one query each, down the ladder."""
+    Device.new().subscribe(sam, "https://push.example.net/send/sam")
+    sam_tie = askable(riley, sam)
+    ladder(riley, sam_tie, channels=(logic.PUSH,))
+    short, step = _preview_queries(riley)
+    assert step.asking == (("Sam", (logic.PUSH,)),)
+    nobody_reachable = [askable(riley, p, name=p.display_name) for p in (jamie, casey, olivia)]
+    ladder(riley, tuple(nobody_reachable), sam_tie, channels=(logic.PUSH,))
+    long, step = _preview_queries(riley)
+    assert step.asking == (("Sam", (logic.PUSH,)),)  # the first step reaches nobody: no device
+    assert long == short
