@@ -248,3 +248,23 @@ def test_a_race_with_another_account_on_the_same_browser_asks_to_try_again(
     monkeypatch.setattr(actions, "_subscription_at", lambda endpoint: None)
     response = post_json(client_for(sam), "/accounts/push/", Device.new().subscription_json(ENDPOINT))
     assert response.status_code == 400 and "try again" in response.json()["message"]
+
+
+def test_trying_someone_elses_device_is_refused_and_audited_against_its_owner(
+    sam, mallory, vapid, client_for
+):
+    subscription = Device.new().subscribe(sam, ENDPOINT)
+    assert client_for(mallory).post(f"/accounts/push/{subscription.pk}/remove/").status_code == 404
+    assert client_for(mallory).delete(f"/api/v1/push/subscriptions/{subscription.pk}").status_code == 404
+    refused = AuditEvent.objects.filter(
+        action="account.push.remove", outcome="denied", actor_id=mallory.pk, subject_id=sam.pk
+    )
+    assert refused.count() == 2 and refused.first().object_ref == f"push:{subscription.pk}"
+    assert PushSubscription.objects.filter(pk=subscription.pk).exists()
+    # Sam sees it in the account activity, in words.
+    activity = client_for(sam).get("/sharing/access/").content.decode()
+    assert "Someone else tried to turn off notifications for one of your devices" in activity
+    # A device that does not exist: a 404 and nobody's data at stake, so no row.
+    assert client_for(mallory).post("/accounts/push/999999/remove/").status_code == 404
+    assert client_for(mallory).post(f"/accounts/push/{2**63}/remove/").status_code == 404
+    assert refused.count() == 2
