@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -160,12 +160,9 @@ def do_save_push_subscription(
     ValidationError for bad keys or an address that is not a push service's, and past
     PUSH_MAX_SUBSCRIPTIONS devices.
     """
-    existing = PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
+    existing = _subscription_at(endpoint)
     if existing is not None and existing.user_id == user.pk:
-        existing.p256dh, existing.auth, existing.label = p256dh, auth, label or existing.label
-        existing.full_clean()
-        existing.save(update_fields=["p256dh", "auth", "label"])
-        return existing, False
+        return _refresh_push_keys(existing, p256dh=p256dh, auth=auth, label=label), False
     subscription = PushSubscription(user=user, endpoint=endpoint, p256dh=p256dh, auth=auth, label=label)
     subscription.full_clean(validate_unique=False)  # the endpoint is new here, or moves below
     if PushSubscription.objects.filter(user=user).count() >= settings.PUSH_MAX_SUBSCRIPTIONS:
@@ -182,9 +179,33 @@ def do_save_push_subscription(
             object_ref=f"push:{existing.pk};reason:moved",
         )
         existing.delete()
-    subscription.save()
+    try:
+        with transaction.atomic():
+            subscription.save()
+    except IntegrityError:
+        # Two tabs subscribed the same new browser at once, and the other one's row came first.
+        raced = _subscription_at(endpoint)
+        if raced is None or raced.user_id != user.pk:
+            raise ValidationError(
+                _("This device was being turned on at the same moment. Please try again."), code="conflict"
+            ) from None
+        return _refresh_push_keys(raced, p256dh=p256dh, auth=auth, label=label), False
     record("account.push.create", user, subject=user, object_ref=f"push:{subscription.pk}")
     return subscription, True
+
+
+def _subscription_at(endpoint: str) -> PushSubscription | None:
+    return PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
+
+
+def _refresh_push_keys(
+    subscription: PushSubscription, *, p256dh: str, auth: str, label: str
+) -> PushSubscription:
+    subscription.p256dh, subscription.auth = p256dh, auth
+    subscription.label = label or subscription.label
+    subscription.full_clean()
+    subscription.save(update_fields=["p256dh", "auth", "label"])
+    return subscription
 
 
 @transaction.atomic
@@ -208,6 +229,42 @@ def do_forget_push_subscription(subscription: PushSubscription) -> None:
         )
 
 
+def _drop_push_subscriptions(
+    user: User, reason: str, *, keep: int | None = None, only: int | None = None
+) -> int:
+    """Deletes the person's push subscriptions (all, all but `keep`, or just `only`), each with an audit
+    row saying why: a lost phone must stop showing "Riley could use support now" once its sessions end."""
+    subscriptions = PushSubscription.objects.filter(user=user)
+    if keep is not None:
+        subscriptions = subscriptions.exclude(pk=keep)
+    if only is not None:
+        subscriptions = subscriptions.filter(pk=only)
+    dropped = 0
+    for pk in subscriptions.order_by("id").values_list("pk", flat=True):
+        deleted, _rows = PushSubscription.objects.filter(pk=pk).delete()
+        if deleted:
+            record("account.push.remove", user, subject=user, object_ref=f"push:{pk};reason:{reason}")
+            dropped += 1
+    return dropped
+
+
+@transaction.atomic
+def do_remove_this_device_on_sign_out(user: User, subscription_id: int | None) -> None:
+    """Signing out in a browser stops its notifications: the subscription it made in this session
+    (POST /accounts/push/ remembers which, PUSH_SESSION_KEY) is deleted before the session ends."""
+    if subscription_id is not None:
+        _drop_push_subscriptions(user, "signout", only=subscription_id)
+
+
+@transaction.atomic
+def do_deactivate_account(user: User) -> None:
+    """An account that can no longer sign in gets nothing on its devices either."""
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    _drop_push_subscriptions(user, "deactivated")
+
+
 def _revoke_every_token(user: User, because: str) -> int:
     return PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_because=because
@@ -216,11 +273,13 @@ def _revoke_every_token(user: User, because: str) -> int:
 
 @transaction.atomic
 def do_sign_out_everywhere(request, *, acting_user: User) -> None:
-    """Ends every session of the account, this one included, by changing the session secret, and stops
-    every personal access token: whoever holds a copied token is signed out too."""
+    """Ends every session of the account, this one included, by changing the session secret, stops
+    every personal access token (whoever holds a copied token is signed out too) and turns notifications
+    off on every device (a lost phone stops showing alerts)."""
     acting_user.session_secret = new_session_secret()
     acting_user.save(update_fields=["session_secret"])
     revoked = _revoke_every_token(acting_user, PersonalAccessToken.RevokedBecause.SIGN_OUT_EVERYWHERE)
+    _drop_push_subscriptions(acting_user, "signout_everywhere")
     record(
         "account.signout_everywhere", acting_user, subject=acting_user, object_ref=f"tokens_revoked:{revoked}"
     )
@@ -229,9 +288,13 @@ def do_sign_out_everywhere(request, *, acting_user: User) -> None:
 
 
 @transaction.atomic
-def do_change_password(user: User, new_password: str, *, reset: bool = False) -> None:
+def do_change_password(
+    user: User, new_password: str, *, reset: bool = False, keep_push: int | None = None
+) -> None:
     """A new password (from the settings page, or from a reset link when `reset`): every other session
-    ends (the session hash covers the password), every token stops, and the person is told by email.
+    ends (the session hash covers the password), every token stops, every device stops getting
+    notifications but `keep_push` (the one this still signed-in browser turned on), and the person is
+    told by email.
 
     A reset link also confirms the address, since only its owner could follow it.
     """
@@ -247,6 +310,7 @@ def do_change_password(user: User, new_password: str, *, reset: bool = False) ->
         else PersonalAccessToken.RevokedBecause.PASSWORD_CHANGE
     )
     revoked = _revoke_every_token(user, because)
+    _drop_push_subscriptions(user, "password_reset" if reset else "password_change", keep=keep_push)
     action = "account.password.reset" if reset else "account.password.change"
     record(action, user, subject=user, object_ref=f"tokens_revoked:{revoked}")
     send_account_notice(user, "password_changed", {"reset": reset, "tokens_revoked": revoked})

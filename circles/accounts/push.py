@@ -64,7 +64,19 @@ def is_configured() -> bool:
 
 def has_push(user: User) -> bool:
     """Whether a push to this person could reach a device of theirs."""
-    return is_configured() and PushSubscription.objects.filter(user=user).exists()
+    return is_configured() and user.is_active and PushSubscription.objects.filter(user=user).exists()
+
+
+def accounts_with_push(user_ids) -> set[int]:
+    """Which of these accounts a push could reach (has_push for many): one query, none without keys."""
+    ids = {pk for pk in user_ids if pk is not None}
+    if not ids or not is_configured():
+        return set()
+    return set(
+        PushSubscription.objects.filter(user_id__in=ids, user__is_active=True)
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
 
 
 def origin(endpoint: str) -> str:
@@ -102,15 +114,20 @@ def request_for(subscription: PushSubscription, message: PushMessage) -> tuple[b
     return encrypted["body"], headers
 
 
-def send_one(subscription: PushSubscription, message: PushMessage) -> int:
-    """Sends to one device and returns the push service's status; raises outbound.OutboundFailed."""
+def _now() -> float:
+    return time.monotonic()
+
+
+def send_one(subscription: PushSubscription, message: PushMessage, *, timeout: float | None = None) -> int:
+    """Sends to one device within `timeout` seconds (PUSH_TIMEOUT by default) and returns the push
+    service's status; raises outbound.OutboundFailed."""
     body, headers = request_for(subscription, message)
     return outbound.post(
         subscription.endpoint,
         body,
         headers,
         "push",
-        timeout=settings.PUSH_TIMEOUT,
+        timeout=settings.PUSH_TIMEOUT if timeout is None else timeout,
         public_only=True,
         loopback_ok=settings.PUSH_ALLOW_LOOPBACK,
     )
@@ -119,17 +136,24 @@ def send_one(subscription: PushSubscription, message: PushMessage) -> int:
 def send_push(user: User, message: PushMessage) -> int:
     """Sends to every device of the person; returns how many push services accepted the message.
 
-    0 when the person has none (or push is not set up here). A 404 or 410 answer means the browser
-    dropped the subscription: it is deleted. Raises PushFailed when the person had devices and none
-    took the message for another reason.
+    0 when the person has none, the account is deactivated, or push is not set up here. A 404 or 410
+    answer means the browser dropped the subscription: it is deleted. Raises PushFailed when the person
+    had devices and none took the message for another reason.
     """
-    if not is_configured():
+    if not is_configured() or not user.is_active:
         return 0
+    deadline = _now() + settings.PUSH_TIMEOUT
     accepted = 0
     failures: list[PushFailed] = []
     for subscription in PushSubscription.objects.filter(user=user).order_by("id"):
+        left = deadline - _now()
+        if left <= 0:
+            failures.append(
+                PushFailed(f"push: no answer within {settings.PUSH_TIMEOUT:g} s", destination_trouble=True)
+            )
+            break
         try:
-            status = send_one(subscription, message)
+            status = send_one(subscription, message, timeout=left)
         except outbound.OutboundFailed as error:
             failures.append(
                 PushFailed(

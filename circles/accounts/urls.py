@@ -12,7 +12,7 @@ urlpatterns = [
     path("verify/<str:token>/", views.verify_address, name="verify_address"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("login/code/", twofactor_views.login_code, name="login_code"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path("logout/everywhere/", views.sign_out_everywhere, name="logout_everywhere"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(

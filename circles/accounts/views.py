@@ -22,6 +22,7 @@ from circles.accounts.actions import (
     do_change_password,
     do_create_token,
     do_remove_push_subscription,
+    do_remove_this_device_on_sign_out,
     do_request_address_confirmation,
     do_request_password_reset,
     do_request_sign_up,
@@ -44,6 +45,8 @@ from circles.accounts.outbox import user_for_verification_token
 from circles.accounts.push import is_configured as push_is_configured
 from circles.lib import ratelimit
 from circles.lib.client import client_address_group
+
+PUSH_SESSION_KEY = "circles_push_subscription"  # the device this browser turned on, dropped at sign-out
 
 
 def locked_out(request, credentials=None, *args, **kwargs):
@@ -162,6 +165,21 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+class LogoutView(auth_views.LogoutView):
+    """Signing out also stops this browser's notifications, so a phone someone else picks up afterwards
+    shows no alerts; the other devices keep theirs ("Sign out everywhere" stops them all)."""
+
+    def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            do_remove_this_device_on_sign_out(request.user, _session_push_id(request))
+        return super().post(request, *args, **kwargs)
+
+
+def _session_push_id(request) -> int | None:
+    value = request.session.get(PUSH_SESSION_KEY)
+    return value if isinstance(value, int) else None
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     """Asks the worker to send a link. No account is looked up here, so the answer and its timing are the
     same whether or not the address has one."""
@@ -216,12 +234,17 @@ def password_change(request):
     except ratelimit.RateLimited as error:
         return rate_limited(request, error)
     if valid:
-        do_change_password(request.user, form.cleaned_data["new_password1"])
+        do_change_password(
+            request.user, form.cleaned_data["new_password1"], keep_push=_session_push_id(request)
+        )
         update_session_auth_hash(request, request.user)  # this session stays; every other one ends
         mark_recently_authenticated(request)
         messages.success(
             request,
-            _("Your password is changed. Every other device is signed out and your tokens stopped working."),
+            _(
+                "Your password is changed. Every other device is signed out and no longer gets "
+                "notifications, and your tokens stopped working."
+            ),
         )
         return redirect("accounts:settings")
     status = 400 if request.method == "POST" else 200
@@ -264,7 +287,11 @@ def token_revoke(request, token_id: int):
 def sign_out_everywhere(request):
     do_sign_out_everywhere(request, acting_user=request.user)
     messages.success(
-        request, _("You are signed out on every device, this one included, and your tokens stopped working.")
+        request,
+        _(
+            "You are signed out on every device, this one included, no device gets notifications any "
+            "more, and your tokens stopped working."
+        ),
     )
     return redirect("accounts:login")
 
@@ -278,7 +305,7 @@ def read_push_subscription(body: bytes) -> dict[str, str]:
     with a message for the person."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested thousands deep
         raise ValueError(_("The request was not JSON.")) from None
     if not isinstance(data, dict):
         raise ValueError(_("Send the browser's subscription as a JSON object."))
@@ -312,6 +339,7 @@ def push_subscribe(request):
         errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
         first = next(iter(errors.values()))[0]
         return _json_error(first, errors)
+    request.session[PUSH_SESSION_KEY] = subscription.pk
     if created:
         messages.success(request, _("This device now gets notifications."))
     return JsonResponse({"id": subscription.pk}, status=201 if created else 200)

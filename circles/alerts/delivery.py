@@ -70,8 +70,10 @@ def lease() -> dt.timedelta:
 
 def in_flight_limit() -> float:
     """Seconds one send keeps its lease renewed. A send still going after that is taken to be stuck:
-    its lease runs out and the next claim sends it again (the duplicate the docs warn of)."""
-    return 2 * max(settings.EMAIL_TIMEOUT, settings.ALERT_HTTP_TIMEOUT) + settings.ALERT_LEASE_SECONDS
+    its lease runs out and the next claim sends it again (the duplicate the docs warn of). Each channel
+    holds one deadline for its whole send: email, a webhook or text message, a push to every device."""
+    slowest = max(settings.EMAIL_TIMEOUT, settings.ALERT_HTTP_TIMEOUT, settings.PUSH_TIMEOUT)
+    return 2 * slowest + settings.ALERT_LEASE_SECONDS
 
 
 def _still_claimed(notification: Notification, worker: str):
@@ -205,8 +207,8 @@ class Room:
 
 
 def claimable(now: dt.datetime, room: Room | None = None):
-    """Due notifications whose destination or webhook address is not backed off, nor (with `room`) at its
-    cap or its member's, nor being sent by this worker already."""
+    """Due notifications whose destination, webhook address or push recipient is not backed off, nor
+    (with `room`) at its cap or its member's, nor being sent by this worker already."""
     blocked = Destination.objects.filter(blocked_until__gt=now)
     rows = Notification.objects.due(now).exclude(destination__in=blocked.values("key"))
     # A webhook is backed off per address, whose key is a digest (endpoint_of): find the addresses of
@@ -216,6 +218,12 @@ def claimable(now: dt.datetime, room: Room | None = None):
         addresses = [a for a in due_hooks if endpoint_of(logic.WEBHOOK, a) in blocked_hooks]
         if addresses:
             rows = rows.exclude(channel=logic.WEBHOOK, address__in=addresses)
+    # A push is backed off per recipient, whose key is "push <account number>" and whose rows' address
+    # is that number: no read needed to match them.
+    push_prefix = endpoint_of(logic.PUSH, "")  # "push "
+    if blocked_pushes := list(blocked.filter(key__startswith=push_prefix).values_list("key", flat=True)):
+        recipients = [key.removeprefix(push_prefix) for key in blocked_pushes]
+        rows = rows.exclude(channel=logic.PUSH, address__in=recipients)
     if room is not None:
         if room.sending:
             rows = rows.exclude(id__in=room.sending)

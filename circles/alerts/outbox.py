@@ -13,7 +13,7 @@ import datetime as dt
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from circles.accounts.push import has_push
+from circles.accounts.push import accounts_with_push
 from circles.alerts import logic
 from circles.alerts.models import (
     OPEN_STATUSES,
@@ -74,7 +74,9 @@ def _ladder(member) -> list[Rung]:
     )
 
 
-def _address(person: RungPerson, channel: str) -> str:
+def _address(person: RungPerson, channel: str, pushable: set[int]) -> str:
+    """The person's address on the channel ("" when none). `pushable`: the accounts with a device that
+    takes push, loaded once for the whole ladder (pushable_supporters)."""
     supporter = person.tie.supporter
     if channel == logic.EMAIL:
         return supporter.email if supporter else ""
@@ -83,7 +85,7 @@ def _address(person: RungPerson, channel: str) -> str:
     if channel == logic.WEBHOOK:
         return person.webhook_url
     if channel == logic.PUSH:  # the account, when it has a device that takes notifications
-        return str(supporter.pk) if supporter and has_push(supporter) else ""
+        return str(supporter.pk) if supporter and supporter.pk in pushable else ""
     return str(supporter.pk) if supporter else ""  # in-app: the account that sees it
 
 
@@ -92,12 +94,20 @@ def _quiet(person: RungPerson, now: dt.datetime) -> bool:
     return logic.in_quiet_hours(now.astimezone(zone).time(), person.quiet_from, person.quiet_until)
 
 
-def reachable_channels(person: RungPerson, *, urgent: bool, allowed_ties: set[int], now) -> list[str]:
+def pushable_supporters(people) -> set[int]:
+    """The supporters among these ladder people whom a push could reach: one query, not one each."""
+    wanted = {person.tie.supporter_id for person in people if logic.PUSH in (person.channels or [])}
+    return accounts_with_push(wanted)
+
+
+def reachable_channels(
+    person: RungPerson, *, urgent: bool, allowed_ties: set[int], now, pushable: set[int]
+) -> list[str]:
     """The channels `ask_rung` would send this person a message on at `now` ([]: they would be skipped),
     for telling the member beforehand who is asked next and how."""
     if person.tie_id not in allowed_ties or (not urgent and _quiet(person, now)):
         return []
-    return [channel for channel in person.channels or [logic.IN_APP] if _address(person, channel)]
+    return [channel for channel in person.channels or [logic.IN_APP] if _address(person, channel, pushable)]
 
 
 def askable_ties(tie_ids, now) -> set[int]:
@@ -109,7 +119,9 @@ def askable_ties(tie_ids, now) -> set[int]:
     }
 
 
-def _notifications_for(alert: Alert, rung: Rung, allowed_ties: set[int], now) -> list[Notification]:
+def _notifications_for(
+    alert: Alert, rung: Rung, allowed_ties: set[int], now, pushable: set[int]
+) -> list[Notification]:
     rows = []
     for person in rung.people.all():
         tie = person.tie
@@ -129,7 +141,7 @@ def _notifications_for(alert: Alert, rung: Rung, allowed_ties: set[int], now) ->
         elif not alert.urgent and _quiet(person, now):
             skip = SkipReason.QUIET_HOURS
         for channel in person.channels or [logic.IN_APP]:
-            address = _address(person, channel)
+            address = _address(person, channel, pushable)
             reason = skip or ("" if address else SkipReason.NO_ADDRESS)
             row = Notification(
                 channel=channel, address=address, destination=destination_of(channel, address), **base
@@ -150,8 +162,9 @@ def ask_rung(alert: Alert, position: int, now) -> None:
     ladder = [rung for rung in _ladder(alert.member) if rung.position >= position]
     ties = {person.tie_id for rung in ladder for person in rung.people.all()}
     allowed = askable_ties(ties, now)
+    pushable = pushable_supporters(person for rung in ladder for person in rung.people.all())
     for rung in ladder:
-        rows = _notifications_for(alert, rung, allowed, now)
+        rows = _notifications_for(alert, rung, allowed, now, pushable)
         Notification.objects.bulk_create(rows)
         asked = [row for row in rows if row.status != NotificationStatus.SKIPPED]
         if not asked:

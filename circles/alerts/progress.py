@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 
 from circles.alerts import logic
 from circles.alerts.models import Alert, AlertStatus, EscalationTimer, NotificationStatus, Rung, RungPerson
-from circles.alerts.outbox import askable_ties, reachable_channels
+from circles.alerts.outbox import askable_ties, pushable_supporters, reachable_channels
 from circles.checkins.models import Assessment, SafetySignal
 
 ASKING = (NotificationStatus.PENDING, NotificationStatus.SENT)
@@ -33,11 +33,16 @@ def _first_reachable(rungs, *, urgent: bool, now: dt.datetime) -> tuple[int, lis
     their channels; (len(rungs), []) when there is none. Mirrors what outbox.ask_rung will do."""
     ties = {person.tie_id for _rung, people in rungs for person in people}
     allowed = askable_ties(ties, now) if ties else set()
+    pushable = pushable_supporters(person for _rung, people in rungs for person in people)
     for index, (_rung, people) in enumerate(rungs):
         reached = [
             (person.tie.display_name, tuple(channels))
             for person in people
-            if (channels := reachable_channels(person, urgent=urgent, allowed_ties=allowed, now=now))
+            if (
+                channels := reachable_channels(
+                    person, urgent=urgent, allowed_ties=allowed, now=now, pushable=pushable
+                )
+            )
         ]
         if reached:
             return index, reached

@@ -119,9 +119,37 @@ def _status_code(line: bytes, what: str) -> int:
     return int(code)
 
 
+# IPv6 ranges that carry an IPv4 address inside, which Python's is_global (3.11) takes for public
+# whatever the IPv4 address is: "::127.0.0.1" or "64:ff9b::a00:7" reaches this machine or a private
+# network through the system's own translation. The embedded address must pass on its own.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052, the well-known prefix
+_REFUSED_V6 = (
+    ipaddress.ip_network("::/96"),  # IPv4-compatible (deprecated, RFC 4291); :: and ::1 are in it too
+    ipaddress.ip_network("::ffff:0:0:0/96"),  # IPv4-translated (SIIT, RFC 2765)
+    ipaddress.ip_network("64:ff9b:1::/48"),  # local-use NAT64 (RFC 8215): a private network's own
+)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:  # 2002:aabb:ccdd::/48 (6to4, RFC 3056)
+        return ip.sixtofour
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def _allowed(address: str, loopback_ok: bool) -> bool:
     ip = ipaddress.ip_address(address)
-    return ip.is_global or (loopback_ok and ip.is_loopback)
+    if loopback_ok and ip.is_loopback:
+        return True
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in network for network in _REFUSED_V6):
+            return False
+        if (inner := _embedded_ipv4(ip)) is not None:
+            return inner.is_global
+    return ip.is_global
 
 
 def post(

@@ -145,7 +145,10 @@ def deliver(preferences: ReminderPreferences, due: logic.Due, notice: SentNotice
                 person, push.PushMessage(title=title, body=body, url=path, tag=f"circles-{due.kind}")
             )
         except push.PushFailed as error:
-            accepted, reason = 0, f"push: {error}"[:200]
+            # Coarse: the error names a push service's address and its connection error, and the
+            # reason is in the person's data download. The detail goes to the log.
+            log.warning("notices: push to user %s failed: %s", person.pk, error)
+            accepted, reason = 0, "push: failed"
         except Exception as error:  # a fault in push must not stop everyone else's reminders
             log.exception("notices: push to user %s failed", person.pk)
             accepted, reason = 0, f"push: {type(error).__name__}"

@@ -345,6 +345,9 @@ ACCOUNT_EVENTS = {
         "Notifications turned on for a device, from %(address)s"
     ),
     ("account.push.remove", "allowed"): gettext_lazy("A device no longer gets notifications"),
+    ("account.push.remove", "denied"): gettext_lazy(
+        "Someone else tried to turn off notifications for one of your devices"
+    ),
     ("account.twofactor.enable", "allowed"): gettext_lazy("Two-factor sign-in turned on"),
     ("account.twofactor.disable", "allowed"): gettext_lazy("Two-factor sign-in turned off"),
     ("account.twofactor.recovery_code_used", "allowed"): gettext_lazy(

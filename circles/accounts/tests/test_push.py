@@ -148,3 +148,29 @@ def test_subscriptions_refuse_plain_http_and_bad_keys(sam, vapid, settings):
         with pytest.raises(Exception) as refused:
             subscription.full_clean()
         assert field in refused.value.message_dict, endpoint
+
+
+def test_one_send_holds_one_deadline_across_all_devices(sam, vapid, settings, monkeypatch):
+    """Each device had its own PUSH_TIMEOUT: ten slow devices held one alert send for 100 s, past the
+    worker's lease, and another worker sent it again. Now the devices share one deadline."""
+    from circles.accounts import push
+
+    settings.PUSH_TIMEOUT = 10
+    for n in range(4):
+        Device.new().subscribe(sam, f"https://push{n}.example.net/send/{n}")
+    clock = [1000.0]
+    given = []
+
+    def slow_post(url, body, headers, what, *, timeout, **kwargs):
+        given.append(timeout)
+        clock[0] += 4  # each push service takes 4 s to fail
+        raise push.outbound.OutboundFailed("push: no answer", destination_trouble=True)
+
+    monkeypatch.setattr(push, "_now", lambda: clock[0])
+    monkeypatch.setattr(push.outbound, "post", slow_post)
+    with pytest.raises(PushFailed) as failed:
+        send_push(sam, MESSAGE)
+    assert given == [10, 6, 2]  # what was left of the one deadline; the fourth device is not tried
+    assert clock[0] - 1000 <= settings.PUSH_TIMEOUT + 2  # bounded by the deadline, not 4 × PUSH_TIMEOUT
+    assert failed.value.destination_trouble and not failed.value.permanent
+    assert "no answer within 10 s" in str(failed.value)

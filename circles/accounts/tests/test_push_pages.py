@@ -211,3 +211,60 @@ def test_make_vapid_keys_prints_a_working_pair(capsys):
     call_command("make_vapid_keys", subject="mailto:ops@circles.example")
     lines = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
     check_vapid_keys(lines["VAPID_PUBLIC_KEY"], lines["VAPID_PRIVATE_KEY"], lines["VAPID_SUBJECT"])
+
+
+def test_json_nested_thousands_deep_is_a_400_not_a_500(sam, vapid, client_for):
+    body = "[" * 50_000 + "]" * 50_000  # well under the size limit
+    response = post_json(client_for(sam), "/accounts/push/", body)
+    assert response.status_code == 400
+    assert response.json()["message"] == "The request was not JSON."
+
+
+def test_two_tabs_subscribing_the_same_browser_at_once_get_the_one_row(sam, vapid, client_for, monkeypatch):
+    """The other tab's row was saved between this one's look-up and its insert: an IntegrityError (a 500)."""
+    from circles.accounts import actions
+
+    other_tab = Device.new().subscribe(sam, ENDPOINT)
+    looked_up = []
+    real = actions._subscription_at
+
+    def first_miss(endpoint):
+        looked_up.append(endpoint)
+        return None if len(looked_up) == 1 else real(endpoint)
+
+    monkeypatch.setattr(actions, "_subscription_at", first_miss)
+    device = Device.new()
+    response = post_json(client_for(sam), "/accounts/push/", device.subscription_json(ENDPOINT))
+    assert response.status_code == 200 and response.json() == {"id": other_tab.pk}
+    assert PushSubscription.objects.get().p256dh == device.p256dh  # this tab's keys, the browser's latest
+
+
+def test_a_race_with_another_account_on_the_same_browser_asks_to_try_again(
+    sam, riley, vapid, client_for, monkeypatch
+):
+    from circles.accounts import actions
+
+    Device.new().subscribe(riley, ENDPOINT)
+    monkeypatch.setattr(actions, "_subscription_at", lambda endpoint: None)
+    response = post_json(client_for(sam), "/accounts/push/", Device.new().subscription_json(ENDPOINT))
+    assert response.status_code == 400 and "try again" in response.json()["message"]
+
+
+def test_trying_someone_elses_device_is_refused_and_audited_against_its_owner(
+    sam, mallory, vapid, client_for
+):
+    subscription = Device.new().subscribe(sam, ENDPOINT)
+    assert client_for(mallory).post(f"/accounts/push/{subscription.pk}/remove/").status_code == 404
+    assert client_for(mallory).delete(f"/api/v1/push/subscriptions/{subscription.pk}").status_code == 404
+    refused = AuditEvent.objects.filter(
+        action="account.push.remove", outcome="denied", actor_id=mallory.pk, subject_id=sam.pk
+    )
+    assert refused.count() == 2 and refused.first().object_ref == f"push:{subscription.pk}"
+    assert PushSubscription.objects.filter(pk=subscription.pk).exists()
+    # Sam sees it in the account activity, in words.
+    activity = client_for(sam).get("/sharing/access/").content.decode()
+    assert "Someone else tried to turn off notifications for one of your devices" in activity
+    # A device that does not exist: a 404 and nobody's data at stake, so no row.
+    assert client_for(mallory).post("/accounts/push/999999/remove/").status_code == 404
+    assert client_for(mallory).post(f"/accounts/push/{2**63}/remove/").status_code == 404
+    assert refused.count() == 2

@@ -176,3 +176,10 @@ def test_a_send_claimed_again_meanwhile_records_only_its_own_attempt(email, monk
     first = DeliveryAttempt.objects.get(notification=email, number=1)
     assert first.ok is False and first.error == "email: 550 no such mailbox" and first.finished_at
     assert DeliveryAttempt.objects.get(notification=email, number=2).finished_at is None  # host:2's, going on
+
+
+def test_a_push_send_is_renewed_as_long_as_its_deadline(settings):
+    """A push holds PUSH_TIMEOUT for the whole send; the keeper renews at least that long."""
+    settings.EMAIL_TIMEOUT = settings.ALERT_HTTP_TIMEOUT = 5
+    settings.PUSH_TIMEOUT = 40
+    assert delivery.in_flight_limit() >= 2 * settings.PUSH_TIMEOUT

@@ -144,3 +144,50 @@ def test_the_ladder_takes_push_in_the_api_and_on_the_page(riley, sam, client_for
     assert response.json()["steps"][0]["people"][0]["channels"] == ["push"]
     page = client.get("/alerts/ladder/").content.decode()
     assert 'value="push"' in page and "Notification on their devices" in page
+
+
+def test_a_recipient_whose_push_keeps_failing_is_backed_off(riley, sam, jamie, casey, vapid, push_ladder):
+    """The backoff was keyed "push <account>" but claims only skipped rows whose destination ("push")
+    was blocked, so a person's failing devices were tried again at every retry, however often."""
+    from circles.alerts.models import Destination, Notification
+
+    ladder(jamie, askable(jamie, casey), channels=(logic.PUSH,))
+    Device.new().subscribe(sam, "https://push.example.net/send/sam")
+    Device.new().subscribe(casey, "https://push.example.net/send/casey")
+    raise_sos(riley)
+    do_raise_sos(jamie, acting_user=jamie)
+    now = dt.datetime.now(dt.UTC)
+    Destination.objects.create(
+        key=endpoint_of(logic.PUSH, str(sam.pk)), blocked_until=now + dt.timedelta(hours=1)
+    )
+
+    due = set(delivery.claimable(now).filter(channel=logic.PUSH).values_list("address", flat=True))
+    assert due == {str(casey.pk)}  # Sam's is waiting out the block; Casey's is not held up by it
+    sams = Notification.objects.get(channel=logic.PUSH, address=str(sam.pk))
+    assert sams.status == NotificationStatus.PENDING
+    assert delivery.claimable(now + dt.timedelta(hours=2)).filter(pk=sams.pk).exists()  # after the block
+
+
+def _preview_queries(member) -> tuple[int, object]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from circles.alerts.progress import ladder_preview
+
+    with CaptureQueriesContext(connection) as queries:
+        step = ladder_preview(member, dt.datetime.now(dt.UTC))
+    return len(queries), step
+
+
+def test_the_ladder_preview_loads_who_has_a_device_in_one_query(riley, sam, jamie, casey, olivia, vapid):
+    """It asked whether each person had a device, one query each, down the ladder."""
+    Device.new().subscribe(sam, "https://push.example.net/send/sam")
+    sam_tie = askable(riley, sam)
+    ladder(riley, sam_tie, channels=(logic.PUSH,))
+    short, step = _preview_queries(riley)
+    assert step.asking == (("Sam", (logic.PUSH,)),)
+    nobody_reachable = [askable(riley, p, name=p.display_name) for p in (jamie, casey, olivia)]
+    ladder(riley, tuple(nobody_reachable), sam_tie, channels=(logic.PUSH,))
+    long, step = _preview_queries(riley)
+    assert step.asking == (("Sam", (logic.PUSH,)),)  # the first step reaches nobody: no device
+    assert long == short
