@@ -6,12 +6,16 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from circles.tests_browser.conftest import PHONE
 from circles.tests_browser.page_states import TOURS
 
 pytestmark = pytest.mark.browser
 
 AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = {"serious", "critical"}
+DESKTOP = {"width": 1366, "height": 900}
+TARGETS = "{rules: {'target-size': {enabled: true}}}"
+OPEN, CLOSE = "(d) => { d.open = true; }", "(d) => { d.open = false; }"
 
 
 @pytest.fixture
@@ -45,15 +49,22 @@ class Audit:
         # controls, which axe then counts as too small to tap.
         self.page.evaluate("document.querySelectorAll('main details').forEach((d) => { d.open = true; })")
         # Target size (WCAG 2.2 AA, 2.5.8) is off in axe by default: every control is at least 24 by 24 px.
-        result = self.page.evaluate("axe.run({rules: {'target-size': {enabled: true}}})")
-        self.page.evaluate("document.querySelectorAll('header details').forEach((d) => { d.open = true; })")
-        menu = self.page.evaluate("axe.run('header', {rules: {'target-size': {enabled: true}}})")
-        # Closed again, the menu does not lie over what the test taps next.
-        self.page.evaluate("document.querySelectorAll('header details').forEach((d) => { d.open = false; })")
+        # Each page state is checked on the phone and again on a desktop, where the header shows more.
+        violations = []
+        try:
+            for viewport in (PHONE, DESKTOP):
+                self.page.set_viewport_size(viewport)
+                violations += self.page.evaluate(f"axe.run({TARGETS})")["violations"]
+                self.page.evaluate(f"document.querySelectorAll('header details').forEach({OPEN})")
+                violations += self.page.evaluate(f"axe.run('header', {TARGETS})")["violations"]
+                # Closed again, the menu does not lie over what the test taps next.
+                self.page.evaluate(f"document.querySelectorAll('header details').forEach({CLOSE})")
+        finally:
+            self.page.set_viewport_size(PHONE)
         lines = [
             f"  {violation['id']} ({violation['impact']}): {violation['help']}\n"
             + "".join(f"    at {' '.join(node['target'])}\n" for node in violation["nodes"])
-            for violation in result["violations"] + menu["violations"]
+            for violation in violations
             if violation["impact"] in BLOCKING
         ]
         if lines:

@@ -134,7 +134,7 @@ def test_the_settings_page_lists_devices_and_removes_one(sam, mallory, vapid, cl
     assert "Firefox · Android" in page and "push.example.net" in page
     assert f'data-push-key="{vapid}"' in page and "circles/push.js" in page
     assert "Turning notifications on needs JavaScript" in page  # push.js hides it
-    assert '<button type="button" class="push-button" hidden>' in page  # only the script shows it
+    assert '<button type="button" class="button push-button" hidden>' in page  # only the script shows it
 
     assert client_for(mallory).post(f"/accounts/push/{subscription.pk}/remove/").status_code == 404
     response = client.post(f"/accounts/push/{subscription.pk}/remove/", follow=True)
