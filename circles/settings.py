@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "circles.audit",
     "circles.alerts",
     "circles.notices",
+    "circles.care",
     "circles.records",
     "circles.worker",
     "circles.demo",

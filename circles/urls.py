@@ -39,6 +39,7 @@ urlpatterns = [
     path("", section(sharing_urls, *alerts_urls.sharing_section)),
     path("alerts/", include("circles.alerts.urls")),
     path("notices/", include("circles.notices.urls")),
+    path("care/", include("circles.care.urls")),
     path("help-now/", alerts_views.help_now, name="help_now"),
     path("mode/", menus.switch_mode, name="switch_mode"),
     # The installable app (docs/install.md): the worker must sit at the root to control every page.

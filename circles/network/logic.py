@@ -64,6 +64,7 @@ RELATIONSHIP_PILLAR = {
     "therapist": PROFESSIONAL,
     "physician": PROFESSIONAL,
     "case_manager": PROFESSIONAL,
+    "care_organization": PROFESSIONAL,
 }
 
 

@@ -40,6 +40,8 @@ class Relationship(models.TextChoices):
     THERAPIST = "therapist", _("Therapist")
     PHYSICIAN = "physician", _("Physician")
     CASE_MANAGER = "case_manager", _("Case manager")
+    # An organization the member is enrolled with (circles/care): made by enrolling, never on the tie form.
+    CARE_ORGANIZATION = "care_organization", _("Treatment or care organization")
     FAITH_LEADER = "faith_leader", _("Faith or community leader")
     OTHER = "other", _("Other")
 

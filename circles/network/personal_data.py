@@ -133,7 +133,11 @@ def related_person(tie: Tie, user) -> dict:
 def fhir_entries(user) -> list[dict]:
     return [
         {"fullUrl": urn("RelatedPerson", tie.pk), "resource": related_person(tie, user)}
-        for tie in Tie.objects.filter(member=user).order_by("id")
+        # An organization the member is enrolled with is not a related person: circles/care exports it
+        # as the CareTeam's managing organization.
+        for tie in Tie.objects.filter(member=user)
+        .exclude(relationship=Relationship.CARE_ORGANIZATION)
+        .order_by("id")
     ]
 
 

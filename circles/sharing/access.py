@@ -24,7 +24,8 @@ from circles.lib.time import local_today
 from circles.network.health import load_network
 from circles.network.models import Tie, TieStatus
 from circles.sharing import logic
-from circles.sharing.models import Consent, Invitation, ReachDetails, ReachWay
+from circles.sharing.actions import to_organization
+from circles.sharing.models import Consent, Invitation, ReachDetails, ReachWay, RecipientKind
 
 MOOD_DAYS = 30
 USE_DAYS = 90
@@ -58,6 +59,19 @@ def access_supported_members(user) -> list[Disclosure]:
     ties = list(_linked_ties(user).order_by("member__display_name", "id"))
     consents = {c.tie_id: c for c in Consent.objects.live_for(user).filter(tie__in=ties)}
     return [Disclosure(member=tie.member, tie=tie, consent=consents.get(tie.pk)) for tie in ties]
+
+
+def organization_disclosures(ties) -> dict[int, Disclosure]:
+    """What each organization tie's care team may see of its member right now (consent None: nothing),
+    by tie id, in one query. Only circles/care/access.py calls this, once it has checked that the viewer
+    is on the member's care team of an active enrolment; the reads themselves go through the loaders
+    below and are audited there."""
+    ties = [tie for tie in ties if to_organization(tie) and tie.status != TieStatus.ENDED]
+    consents = {
+        c.tie_id: c
+        for c in Consent.objects.live().filter(tie__in=ties, recipient_kind=RecipientKind.ORGANIZATION)
+    }
+    return {tie.pk: Disclosure(member=tie.member, tie=tie, consent=consents.get(tie.pk)) for tie in ties}
 
 
 def _refuse(user, member_id: int | None, object_ref: str, action: str) -> Http404:

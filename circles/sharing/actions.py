@@ -21,9 +21,23 @@ from circles.audit.trail import record
 from circles.lib import ratelimit
 from circles.lib.client import address_group, current_client_address
 from circles.lib.time import user_zone
-from circles.network.models import Interaction, InteractionKind, InteractionQuality, Tie, TieStatus
+from circles.network.models import (
+    Interaction,
+    InteractionKind,
+    InteractionQuality,
+    Relationship,
+    Tie,
+    TieStatus,
+)
 from circles.sharing import logic
-from circles.sharing.models import Consent, Invitation, InvitationStatus, ReachDetails, new_nonce
+from circles.sharing.models import (
+    Consent,
+    Invitation,
+    InvitationStatus,
+    ReachDetails,
+    RecipientKind,
+    new_nonce,
+)
 from circles.sharing.statement import consent_statement, expiry_event_text
 
 log = logging.getLogger(__name__)
@@ -179,6 +193,12 @@ def do_accept_invitation(invitation_id: int, nonce: str, *, acting_user) -> Invi
     return invitation
 
 
+def to_organization(tie: Tie) -> bool:
+    """A tie that stands for an organization the member is enrolled with (circles/care): its consent is
+    to the organization's care team, not to an account linked to the tie."""
+    return tie.relationship == Relationship.CARE_ORGANIZATION
+
+
 def _lock(tie: Tie) -> Tie:
     """The tie, locked until the transaction ends, so two changes to its consent never overlap."""
     return Tie.objects.select_for_update(of=("self",)).select_related("member", "supporter").get(pk=tie.pk)
@@ -199,7 +219,8 @@ def _new_record(tie: Tie, **fields) -> Consent:
         tie=tie,
         recipient_name=tie.display_name,
         recipient_relationship=tie.relationship,
-        recipient_account=tie.supporter,
+        recipient_account=None if to_organization(tie) else tie.supporter,
+        recipient_kind=RecipientKind.ORGANIZATION if to_organization(tie) else RecipientKind.PERSON,
         signed_at=now,
         signed_address=current_client_address() or None,
         **fields,
@@ -228,7 +249,7 @@ def do_grant_consent(
     if not scopes:
         return do_revoke_consent(tie, acting_user=acting_user, signature_name=signature_name)
     tie = _lock(tie)
-    if tie.supporter_id is None:
+    if tie.supporter_id is None and not to_organization(tie):
         raise ValidationError(
             {"tie": _("Invite them first: you choose what they see once they have joined.")}
         )
@@ -251,6 +272,7 @@ def do_grant_consent(
             scopes=scopes,
             purpose=purpose,
             expires_on=expires_on,
+            to_organization=to_organization(tie),
         ),
         signature_name=signature_name,
     )

@@ -94,18 +94,32 @@ class ConsentQuerySet(models.QuerySet["Consent"]):
 
     def live(self, now=None):
         """Records that disclose right now: newest, not a revocation, not expired, tie not ended, and
-        given to the account that is linked to the tie now (a consent never passes to another account)."""
+        given to the account that is linked to the tie now (a consent never passes to another account)
+        or, for an organization, to the organization the tie stands for (its care team reads it through
+        circles/care/access.py, never through the tie's account link)."""
         now = now or timezone.now()
         return (
             self.filter(superseded_at__isnull=True, revoked=False, tie__isnull=False)
-            .filter(recipient_account__isnull=False, recipient_account=F("tie__supporter"))
+            .filter(
+                Q(
+                    recipient_kind=RecipientKind.PERSON,
+                    recipient_account__isnull=False,
+                    recipient_account=F("tie__supporter"),
+                )
+                | Q(recipient_kind=RecipientKind.ORGANIZATION)
+            )
             .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
             .exclude(tie__status=TieStatus.ENDED)
         )
 
     def live_for(self, supporter, now=None):
         """Live records of ties linked to the supporter's account: what the supporter may see now."""
-        return self.live(now).filter(tie__supporter=supporter)
+        return self.live(now).filter(tie__supporter=supporter, recipient_kind=RecipientKind.PERSON)
+
+
+class RecipientKind(models.TextChoices):
+    PERSON = "person", _("A person, through their own account")
+    ORGANIZATION = "organization", _("An organization's care team")
 
 
 class Consent(models.Model):
@@ -121,6 +135,11 @@ class Consent(models.Model):
     tie = models.ForeignKey(Tie, on_delete=models.SET_NULL, null=True, related_name="consents")
     recipient_name = models.CharField(max_length=80)  # the tie's name when the member signed
     recipient_relationship = models.CharField(max_length=20, blank=True)
+    # A person (the account linked to the tie) or an organization the member is enrolled with, whose
+    # care team reads through circles/care/access.py.
+    recipient_kind = models.CharField(
+        max_length=12, choices=RecipientKind.choices, default=RecipientKind.PERSON
+    )
     # The account linked to the tie when the member signed, if any.
     recipient_account = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -161,8 +180,13 @@ class Consent(models.Model):
             expires_at=self.expires_at,
             tie_ended=self.tie is None or self.tie.status == TieStatus.ENDED,
             recipient_linked=self.tie is not None
-            and self.recipient_account_id is not None
-            and self.recipient_account_id == self.tie.supporter_id,
+            and (
+                self.recipient_kind == RecipientKind.ORGANIZATION
+                or (
+                    self.recipient_account_id is not None
+                    and self.recipient_account_id == self.tie.supporter_id
+                )
+            ),
             now=now or timezone.now(),
         )
 

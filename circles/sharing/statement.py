@@ -48,8 +48,10 @@ def consent_statement(
     scopes: list[str],
     purpose: str,
     expires_on: dt.date | None,
+    to_organization: bool = False,
 ) -> str:
-    """The full text of one consent record (or, with no scopes, of a revocation)."""
+    """The full text of one consent record (or, with no scopes, of a revocation). `to_organization`: the
+    recipient is an organization the member is enrolled with (the relationship names its program)."""
     if not scopes:
         return _(
             "I, %(member)s, revoke my consent for %(discloser)s to disclose information about me to "
@@ -70,10 +72,19 @@ def consent_statement(
         ends = _("This consent ends %(event)s.") % {"event": expiry_event_text(recipient)}
     return "\n\n".join(
         [
-            _(
-                "I, %(member)s, consent to %(discloser)s disclosing the following information about me, "
-                "which may include information about my substance use and my recovery, to %(recipient)s "
-                "(%(relationship)s), through their own Circles account:"
+            (
+                _(
+                    "I, %(member)s, consent to %(discloser)s disclosing the following information about "
+                    "me, which may include information about my substance use and my recovery, to "
+                    "%(recipient)s (%(relationship)s), to be read by the members of my care team there "
+                    "through their own Circles accounts:"
+                )
+                if to_organization
+                else _(
+                    "I, %(member)s, consent to %(discloser)s disclosing the following information about "
+                    "me, which may include information about my substance use and my recovery, to "
+                    "%(recipient)s (%(relationship)s), through their own Circles account:"
+                )
             )
             % {
                 "member": member_name,
@@ -92,6 +103,10 @@ def consent_statement(
             ),
         ]
     )
+
+
+# The purpose every consent to an organization states (issue 15; docs/care.md).
+ORGANIZATION_PURPOSE = gettext_lazy("Treatment and care coordination.")
 
 
 def default_purpose(recipient: str) -> str:

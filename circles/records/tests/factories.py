@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from circles.accounts.actions import do_create_token
 from circles.accounts.tests.push_service import Device
@@ -18,13 +19,24 @@ from circles.alerts.actions import (
 )
 from circles.alerts.delivery import work_due
 from circles.alerts.models import AlertSettings
+from circles.care.actions import do_enrol_member
+from circles.care.models import (
+    Appointment,
+    ClinicalNote,
+    EnrolmentInvitation,
+    Message,
+    SafetyFollowUp,
+    StaffInvitation,
+    ThreadRead,
+)
+from circles.care.tests.factories import make_organization
 from circles.checkins.actions import (
     do_ask_for_help,
     do_save_checkin,
     do_save_checkin_settings,
     do_set_schedule,
 )
-from circles.checkins.models import CheckIn, CheckInSettings
+from circles.checkins.models import CheckIn, CheckInSettings, SafetySignal
 from circles.checkins.tests.factories import answers_at, complete
 from circles.lib.time import local_today
 from circles.network.tests.factories import make_commitment, make_interaction, make_tie
@@ -120,9 +132,62 @@ def member_with_everything(member, supporter) -> dict:
     )
     SentNotice.objects.create(person=member, kind="checkin", occurrence=today.isoformat(), status="sent")
 
+    # Enrolled with an organization (the supporter is its counselor), with a session, notes of both kinds,
+    # a message each way and a followed-up safety signal; and the member is staff elsewhere.
+    harbor = make_organization(supporter, name="Harbor Recovery Center")
+    counselor = harbor.admin
+    enrolment = do_enrol_member(
+        member,
+        organization=harbor.organization,
+        program=harbor.organization.programs.get(),
+        scopes=["checked_in", "mood"],
+        expires_on=None,
+        signature_name=f"{member.display_name} Signed",
+        primary_staff=counselor,
+        acting_user=member,
+    )
+    Appointment.objects.create(
+        enrolment=enrolment, staff=counselor, kind="individual", mode="video", starts_at=timezone.now()
+    )
+    ClinicalNote.objects.create(
+        enrolment=enrolment, author=supporter, author_name="Sam", kind="progress", body="Good session today"
+    )
+    ClinicalNote.objects.create(
+        enrolment=enrolment,
+        author=supporter,
+        author_name="Sam",
+        kind="process",
+        body="Counselor's own process note",
+    )
+    Message.objects.create(
+        enrolment=enrolment, sender=member, sender_name="Riley", from_member=True, body="Hi"
+    )
+    ThreadRead.objects.create(enrolment=enrolment, user=member, read_at=timezone.now())
+    signal = SafetySignal.objects.filter(member=member).first()
+    SafetyFollowUp.objects.create(
+        enrolment=enrolment, signal=signal, acknowledged_by_name="Sam", note="Called"
+    )
+    invitation = EnrolmentInvitation.objects.create(
+        organization=harbor.organization,
+        program=harbor.organization.programs.get(),
+        expires_at=timezone.now() + dt.timedelta(days=7),
+    )
+    EnrolmentInvitation.objects.filter(pk=invitation.pk).update(
+        accepted_by=member, accepted_at=timezone.now()
+    )
+    elsewhere = make_organization(member, name="Riley's own recovery residence")
+    StaffInvitation.objects.create(
+        organization=elsewhere.organization,
+        email=member.email,
+        role="peer_specialist",
+        expires_at=timezone.now() + dt.timedelta(days=7),
+        accepted_by=member,
+        accepted_at=timezone.now(),
+    )
+
     # The member supports the supporter in turn, who keeps private notes of their own.
     back = make_tie(supporter, "My friend from group", "peer")
     link_supporter(supporter, member, back)
     do_send_encouragement(back, "Keep going, you are doing great", acting_user=member)
     theirs = make_interaction(supporter, back, note="Supporter's own private worry about relapse")
-    return {"their_private_note": theirs.note}
+    return {"their_private_note": theirs.note, "process_note": "Counselor's own process note"}

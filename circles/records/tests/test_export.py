@@ -59,7 +59,9 @@ def everything(riley, sam, mallory):
     theirs = member_with_everything(riley, sam)
     mallorys_tie = make_tie(mallory, "Dana", "friend")
     make_interaction(mallory, mallorys_tie, note="Mallory's secret about Dana")
-    return {"private_notes": [theirs["their_private_note"], "Mallory's secret about Dana"]}
+    return {
+        "private_notes": [theirs["their_private_note"], theirs["process_note"], "Mallory's secret about Dana"]
+    }
 
 
 def test_every_section_has_the_members_rows_and_no_one_elses_private_words(riley, everything):
@@ -135,8 +137,9 @@ def test_fhir_bundle_has_every_resource_and_is_valid(riley, everything):
 
 def test_fhir_bundle_puts_the_person_and_their_people_first(riley, everything):
     kinds = [entry["resource"]["resourceType"] for entry in export_fhir(riley)["entry"]]
-    assert kinds[:4] == ["Patient", "RelatedPerson", "RelatedPerson", "Consent"]
-    assert kinds[4:6] == ["QuestionnaireResponse", "Observation"]  # a response, then its score
+    # The sponsor and the peer are related people; the organization riley is enrolled with is not.
+    assert kinds[:5] == ["Patient", "RelatedPerson", "RelatedPerson", "Consent", "Consent"]
+    assert kinds[5:7] == ["QuestionnaireResponse", "Observation"]  # a response, then its score
 
 
 @pytest.mark.parametrize(

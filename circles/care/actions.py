@@ -1,0 +1,157 @@
+"""Changes to organizations, staff and enrolments. Each writes its audit row in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from circles.accounts.actions import do_grant_role
+from circles.accounts.models import Role
+from circles.audit.trail import record
+from circles.care.models import (
+    CareTeamMember,
+    Enrolment,
+    EnrolmentStatus,
+    Organization,
+    Program,
+    StaffMembership,
+    StaffRole,
+)
+from circles.network.actions import do_change_tie_status
+from circles.network.models import Circle, ContactFrequency, Relationship, Stance, Tie, TieStatus
+from circles.sharing.actions import do_grant_consent
+from circles.sharing.statement import ORGANIZATION_PURPOSE
+
+
+def role_kind_for(staff_role: str) -> str:
+    """The account role a staff role brings: both need two-factor sign-in and short sessions."""
+    return Role.Kind.ORG_ADMIN if staff_role == StaffRole.ADMINISTRATOR else Role.Kind.PROFESSIONAL
+
+
+@transaction.atomic
+def do_create_organization(*, name: str, kind: str, program_name: str, acting_user) -> Organization:
+    """A new organization with its first program; its creator is its first administrator."""
+    organization = Organization(name=name, kind=kind, created_by=acting_user)
+    organization.full_clean()
+    organization.save()
+    program = Program(organization=organization, name=program_name)
+    program.full_clean()
+    program.save()
+    do_add_staff(organization, acting_user, role=StaffRole.ADMINISTRATOR, acting_user=acting_user)
+    record("organization.create", acting_user, object_ref=f"organization:{organization.pk}")
+    return organization
+
+
+@transaction.atomic
+def do_add_staff(
+    organization: Organization, user, *, role: str, clinical_supervisor: bool = False, acting_user
+) -> StaffMembership:
+    """Makes the person staff of the organization in `role` (a current membership in another role is
+    ended first: one role per person per organization)."""
+    now = timezone.now()
+    StaffMembership.objects.current().filter(organization=organization, user=user).update(ended_at=now)
+    membership = StaffMembership.objects.create(
+        organization=organization,
+        user=user,
+        role=role,
+        clinical_supervisor=clinical_supervisor,
+        joined_at=now,
+    )
+    do_grant_role(user, role_kind_for(role))
+    record("staff.add", acting_user, object_ref=f"staff:{membership.pk}")
+    return membership
+
+
+def organization_tie_name(organization: Organization, program: Program) -> str:
+    """The organization's name in the member's circle, with the program they enrolled in."""
+    return f"{organization.name} — {program.name}"[:80]
+
+
+@transaction.atomic
+def do_enrol_member(
+    member,
+    *,
+    organization: Organization,
+    program: Program,
+    scopes: list[str],
+    expires_on: dt.date | None,
+    signature_name: str,
+    primary_staff: StaffMembership | None,
+    acting_user,
+) -> Enrolment:
+    """Enrols the member: the organization becomes a tie in their professional pillar, the consent they
+    sign names it (purpose: treatment and care coordination), and `primary_staff` leads their care team.
+
+    Nothing is shared without a scope: a consent naming nothing is refused here, before anything is saved.
+    """
+    if not scopes:
+        raise ValidationError({"scopes": _("Choose at least one kind of information to share.")})
+    if Enrolment.objects.active().filter(organization=organization, member=member).exists():
+        raise ValidationError(_("You are already enrolled with %(name)s.") % {"name": organization.name})
+    tie = Tie(
+        member=member,
+        display_name=organization_tie_name(organization, program),
+        relationship=Relationship.CARE_ORGANIZATION,
+        circle=Circle.MIDDLE,
+        contact_frequency=ContactFrequency.WEEKLY,
+        stance=Stance.SUPPORTS_RECOVERY,
+    )
+    tie.full_clean()
+    tie.save()
+    do_grant_consent(
+        tie,
+        scopes=scopes,
+        purpose=str(ORGANIZATION_PURPOSE),
+        expires_on=expires_on,
+        signature_name=signature_name,
+        acting_user=acting_user,
+    )
+    enrolment = Enrolment.objects.create(organization=organization, program=program, member=member, tie=tie)
+    if (
+        primary_staff is not None
+        and primary_staff.is_current
+        and primary_staff.organization_id == organization.pk
+    ):
+        CareTeamMember.objects.create(enrolment=enrolment, staff=primary_staff, is_primary=True)
+    record("enrolment.start", acting_user, subject=member, object_ref=f"enrolment:{enrolment.pk}")
+    return enrolment
+
+
+@transaction.atomic
+def do_end_enrolment(enrolment: Enrolment, *, reason: str = "", acting_user) -> Enrolment:
+    """Ends the enrolment: the organization's tie ends, which revokes the member's consent for good, so
+    every read by its staff stops on the next request. The records stay, for the member and the law."""
+    enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+    if enrolment.status == EnrolmentStatus.ENDED:
+        return enrolment
+    enrolment.status = EnrolmentStatus.ENDED
+    enrolment.ended_at = timezone.now()
+    enrolment.ended_by = acting_user
+    enrolment.end_reason = reason
+    enrolment.save(update_fields=["status", "ended_at", "ended_by", "end_reason"])
+    record("enrolment.end", acting_user, subject=enrolment.member_id, object_ref=f"enrolment:{enrolment.pk}")
+    if enrolment.tie is not None and enrolment.tie.status != TieStatus.ENDED:
+        do_change_tie_status(enrolment.tie, TieStatus.ENDED, acting_user=acting_user)
+    return enrolment
+
+
+# --- Organizations, programs and staff (circles/care/views/organization.py) ---
+
+
+# --- Enrolment invitations and care teams (circles/care/views/enrolment.py) ---
+
+
+# --- Clinical notes (circles/care/views/record.py) ---
+
+
+# --- Sessions (circles/care/views/sessions.py) ---
+
+
+# --- Messages (circles/care/views/messages.py) ---
+
+
+# --- Safety follow-ups (circles/care/views/inbox.py) ---

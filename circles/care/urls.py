@@ -1,0 +1,15 @@
+"""The care app's addresses, under /care/ (one list per module of circles/care/views/)."""
+
+from circles.care.views import caseload, enrolment, inbox, messages, organization, record, sessions
+
+app_name = "care"
+
+urlpatterns = [
+    *caseload.urlpatterns,
+    *organization.urlpatterns,
+    *enrolment.urlpatterns,
+    *record.urlpatterns,
+    *sessions.urlpatterns,
+    *messages.urlpatterns,
+    *inbox.urlpatterns,
+]
