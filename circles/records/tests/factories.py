@@ -163,7 +163,7 @@ def member_with_everything(member, supporter) -> dict:
         enrolment=enrolment, sender=member, sender_name="Riley", from_member=True, body="Hi"
     )
     ThreadRead.objects.create(enrolment=enrolment, user=member, read_at=timezone.now())
-    signal = SafetySignal.objects.filter(member=member).first()
+    signal = SafetySignal.objects.filter(member=member).earliest("created_at")
     SafetyFollowUp.objects.create(
         enrolment=enrolment, signal=signal, acknowledged_by_name="Sam", note="Called"
     )
