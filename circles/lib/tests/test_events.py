@@ -70,10 +70,14 @@ def test_a_failing_receiver_undoes_the_change(riley):
 
 
 def test_the_apps_above_subscribe_to_what_they_must_react_to():
-    """Alerts ask the ladder on check-ins and safety signals; sharing revokes when a tie ends."""
+    """Alerts ask the ladder on check-ins and safety signals; sharing revokes when a tie ends, then care
+    ends the enrolment whose organization tie it was (in INSTALLED_APPS order)."""
     assert [f.__module__ for f in receivers_of(CheckInSaved)] == ["circles.alerts.receivers"]
     assert [f.__module__ for f in receivers_of(SafetySignalRaised)] == ["circles.alerts.receivers"]
-    assert [f.__module__ for f in receivers_of(TieEnded)] == ["circles.sharing.receivers"]
+    assert [f.__module__ for f in receivers_of(TieEnded)] == [
+        "circles.sharing.receivers",
+        "circles.care.receivers",
+    ]
 
 
 def test_every_apps_receivers_are_subscribed_when_django_starts():
