@@ -88,9 +88,20 @@ def record(request, enrolment_id: int):
     return form_page(request, "care/record/record.html", context)
 
 
+def corrected_ids(notes: list[ClinicalNote]) -> set[int]:
+    """The notes of the list that a later note of the list corrects."""
+    return {note.corrects_id for note in notes if note.corrects_id is not None}
+
+
 def _notes_page(request, enrolment_id: int, form: ClinicalNoteForm):
     access, notes = access_notes(request.user, enrolment_id)
-    context = {"access": access, "enrolment": access.enrolment, "notes": notes, "form": form}
+    context = {
+        "access": access,
+        "enrolment": access.enrolment,
+        "notes": notes,
+        "corrected_ids": corrected_ids(notes),
+        "form": form,
+    }
     return form_page(request, "care/record/notes.html", context)
 
 
@@ -122,6 +133,7 @@ def _note_page(request, enrolment_id: int, note_id: int, form: CorrectionForm):
         "enrolment": access.enrolment,
         "note": note,
         "corrections": corrections,
+        "corrected_ids": {note.pk} if corrections else set(),
         "form": form,
     }
     return form_page(request, "care/record/note.html", context)
@@ -164,7 +176,8 @@ def note_correct(request, enrolment_id: int, note_id: int):
 def my_notes(request, enrolment_id: int):
     """The member's own progress notes of one enrolment, ended enrolments too; never process notes."""
     enrolment, notes = access_own_progress_notes(request.user, enrolment_id)
-    return form_page(request, "care/record/my_notes.html", {"enrolment": enrolment, "notes": notes})
+    context = {"enrolment": enrolment, "notes": notes, "corrected_ids": corrected_ids(notes)}
+    return form_page(request, "care/record/my_notes.html", context)
 
 
 urlpatterns: list[URLPattern] = [
