@@ -92,6 +92,8 @@ def test_a_correction_is_a_new_note_of_the_same_kind_naming_the_original(enrolme
     page = client.get(note_url(original)).content.decode()
     assert "Said Tuesday" in page and "It was Wednesday" in page
     assert AuditEvent.objects.filter(action="care.note.view", object_ref=f"note:{original.pk}").exists()
+    listed = client.get(notes_url(enrolment)).content.decode()
+    assert "Corrected: see the correction" in listed and "See the original" in listed
     assert client.post(url, {"body": " "}).status_code == 400
 
 
