@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.http import Http404
 
 from circles.audit.models import Outcome
 from circles.audit.trail import record, refuse
 from circles.care.models import (
     CareTeamMember,
+    ClinicalNote,
     Enrolment,
     EnrolmentStatus,
+    NoteKind,
     Organization,
     StaffMembership,
     StaffRole,
@@ -169,6 +172,49 @@ def access_own_enrolment(member, enrolment_id: int) -> Enrolment:
 
 
 # --- Clinical notes ---
+
+NOTE_VIEW = "care.note.view"
+
+
+def _readable_notes(access: CareAccess, user):
+    """The enrolment's notes this staff member may read: every progress note; a process note only when
+    they wrote it or are a clinical supervisor of the organization (45 CFR 164.501)."""
+    notes = ClinicalNote.objects.filter(enrolment=access.enrolment)
+    if not access.staff.clinical_supervisor:
+        notes = notes.filter(Q(kind=NoteKind.PROGRESS) | Q(author=user))
+    return notes
+
+
+def access_notes(user, enrolment_id: int) -> tuple[CareAccess, list[ClinicalNote]]:
+    """The member's notes the viewer may read, newest first, with corrections' originals; the read is
+    recorded. Process notes of others are left out as if they did not exist. Three queries for access,
+    one for the notes, one for the audit row."""
+    access = access_enrolment(user, enrolment_id)
+    notes = list(_readable_notes(access, user).select_related("corrects"))
+    record(NOTE_VIEW, user, subject=access.member, object_ref=f"enrolment:{access.enrolment.pk}")
+    return access, notes
+
+
+def access_note(user, enrolment_id: int, note_id: int) -> tuple[CareAccess, ClinicalNote]:
+    """One note the viewer may read (the read recorded); 404 and a refused row otherwise, including a
+    process note of someone else's that the viewer is not a supervisor for."""
+    access = access_enrolment(user, enrolment_id)
+    note = _readable_notes(access, user).select_related("corrects").filter(pk=_known_id(note_id)).first()
+    if note is None:
+        raise refuse(user, NOTE_VIEW, f"note:{note_id}", access.member.pk)
+    record(NOTE_VIEW, user, subject=access.member, object_ref=f"note:{note.pk}")
+    return access, note
+
+
+def access_own_progress_notes(member, enrolment_id: int) -> tuple[Enrolment, list[ClinicalNote]]:
+    """The member's own progress notes of one enrolment (ended ones too), newest first; never a process
+    note. The read is recorded like staff's."""
+    enrolment = access_own_enrolment(member, enrolment_id)
+    notes = list(
+        ClinicalNote.objects.filter(enrolment=enrolment, kind=NoteKind.PROGRESS).select_related("corrects")
+    )
+    record(NOTE_VIEW, member, subject=member, object_ref=f"enrolment:{enrolment.pk}")
+    return enrolment, notes
 
 
 # --- Sessions ---

@@ -14,6 +14,7 @@ from circles.accounts.models import Role
 from circles.audit.trail import record
 from circles.care.models import (
     CareTeamMember,
+    ClinicalNote,
     Enrolment,
     EnrolmentStatus,
     Organization,
@@ -146,6 +147,26 @@ def do_end_enrolment(enrolment: Enrolment, *, reason: str = "", acting_user) -> 
 
 
 # --- Clinical notes (circles/care/views/record.py) ---
+
+
+@transaction.atomic
+def do_write_note(
+    enrolment: Enrolment, *, kind: str, body: str, corrects: ClinicalNote | None = None, acting_user
+) -> ClinicalNote:
+    """Saves a clinical note (encrypted at rest). Notes are never edited: a correction is a new note
+    that names the one it corrects, of the same kind."""
+    note = ClinicalNote(
+        enrolment=enrolment,
+        author=acting_user,
+        author_name=acting_user.display_name[:80],
+        kind=corrects.kind if corrects is not None else kind,
+        body=body,
+        corrects=corrects,
+    )
+    note.full_clean()
+    note.save()
+    record("care.note.create", acting_user, subject=enrolment.member_id, object_ref=f"note:{note.pk}")
+    return note
 
 
 # --- Sessions (circles/care/views/sessions.py) ---

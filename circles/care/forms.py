@@ -1,5 +1,9 @@
 """Forms of the care pages; validation of a record lives on its model."""
 
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from circles.care.models import ClinicalNote, NoteKind
 
 # --- Organizations, programs and staff ---
 
@@ -8,6 +12,27 @@
 
 
 # --- Clinical notes ---
+
+
+class ClinicalNoteForm(forms.ModelForm):
+    kind = forms.ChoiceField(
+        label=_("Kind of note"), choices=NoteKind.choices, initial=NoteKind.PROGRESS, widget=forms.RadioSelect
+    )
+
+    class Meta:
+        model = ClinicalNote
+        fields = ["kind", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 8})}
+
+
+class CorrectionForm(forms.ModelForm):
+    """A correction: its kind is the corrected note's."""
+
+    class Meta:
+        model = ClinicalNote
+        fields = ["body"]
+        labels = {"body": _("The correction")}
+        widgets = {"body": forms.Textarea(attrs={"rows": 6})}
 
 
 # --- Sessions ---

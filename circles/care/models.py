@@ -10,6 +10,7 @@ import secrets
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -424,6 +425,17 @@ class ClinicalNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} note {self.pk} for enrolment {self.enrolment_id}"
+
+    def clean(self):
+        super().clean()
+        self.body = (self.body or "").strip()
+        if not self.body:
+            raise ValidationError({"body": _("Write the note before saving it.")})
+        if self.corrects is not None and (
+            self.corrects.enrolment_id != self.enrolment_id or self.corrects.kind != self.kind
+        ):
+            # A correction stays with the note it corrects: same member, same readers.
+            raise ValidationError(_("A correction is of the same kind as the note it corrects."))
 
 
 class Message(models.Model):

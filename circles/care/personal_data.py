@@ -1,5 +1,6 @@
 """What the care app keeps about a person (circles/lib/personal_data.py): as a member, their enrolments,
-care teams, sessions, progress notes, messages and safety follow-ups; as staff, their memberships.
+care teams, sessions, progress notes, messages and safety follow-ups; as staff, their memberships. The
+FHIR download adds the care as Organization, CareTeam, Appointment and Flag resources.
 
 Private process notes are left out of the member's export: 45 CFR 164.524(a)(1)(i) excludes
 psychotherapy notes from the right of access (docs/care.md). Erasing the account deletes the member's
@@ -8,6 +9,7 @@ enrolments and everything that hangs off them.
 
 from django.db.models import Q
 
+from circles.care.fhir import care_entries
 from circles.care.models import (
     Appointment,
     CareTeamMember,
@@ -91,6 +93,13 @@ def staff_invitations(user) -> list[Row]:
     return [row(i, ["organization_id", "email", "role", "created_at", "accepted_at"]) for i in invitations]
 
 
+def fhir_entries(user) -> list[dict]:
+    """Each enrolment's Organization and CareTeam, every session as an Appointment, and a Flag for each
+    safety answer not yet followed up (circles/care/fhir.py). Notes are not FHIR resources here: progress
+    notes are in the JSON download, process notes in neither."""
+    return care_entries(user)
+
+
 def erase(user) -> None:
     """Invitations name the person's email address, and would outlive the account."""
     StaffInvitation.objects.filter(Q(accepted_by=user) | Q(email__iexact=user.email)).delete()
@@ -114,5 +123,6 @@ PERSONAL_DATA = PersonalData(
         Organization: "an organization's name and kind, not a person's data",
         Program: "an organization's program names",
     },
+    fhir_entries=fhir_entries,
     erase=erase,
 )

@@ -101,27 +101,50 @@ class Trajectory:
         ]
 
 
-def load_trajectory(member, days: int) -> Trajectory:
-    """Check-ins, scores and weekly contact over the last `days` days: three queries whatever the history."""
+def load_trajectory(
+    member,
+    days: int,
+    *,
+    checkins: bool = True,
+    used: bool = True,
+    instruments: frozenset[str] | None = None,
+    contact: bool = True,
+) -> Trajectory:
+    """Check-ins, scores and weekly contact over the last `days` days: three queries whatever the history.
+
+    Someone else's view (circles/sharing/access.py) reads only what the member shares: no check-ins
+    (`checkins`), days with use shown as none (`used`), only the `instruments` named, no contact
+    (`contact`); what is not read costs no query.
+    """
     zone = user_zone(member)
     today = local_today(member)
     start = today - dt.timedelta(days=days - 1)
-    checkins = [
-        DayPoint(*row)
-        for row in CheckIn.objects.filter(member=member, day__gte=start, day__lte=today)
-        .order_by("day")
-        .values_list("day", "mood", "craving", "stress", "used")
-    ]
-    by_instrument = {code: InstrumentSeries(spec) for code, spec in logic.INSTRUMENTS.items()}
-    rows = (
-        Assessment.objects.completed()
-        .filter(member=member, day__gte=start, day__lte=today)
-        .order_by("day", "completed_at")
-        .values_list("instrument", "day", "id", "total", "band", "subscales")
-    )
-    for instrument, day, assessment_id, total, band, subscales in rows:
-        if instrument in by_instrument:
-            by_instrument[instrument].points.append(ScorePoint(day, assessment_id, total, band, subscales))
+    points = []
+    if checkins:
+        points = [
+            DayPoint(day, mood, craving, stress, used and day_used)
+            for day, mood, craving, stress, day_used in CheckIn.objects.filter(
+                member=member, day__gte=start, day__lte=today
+            )
+            .order_by("day")
+            .values_list("day", "mood", "craving", "stress", "used")
+        ]
+    wanted = set(logic.INSTRUMENTS) if instruments is None else set(instruments) & set(logic.INSTRUMENTS)
+    by_instrument = {
+        code: InstrumentSeries(spec) for code, spec in logic.INSTRUMENTS.items() if code in wanted
+    }
+    if wanted:
+        completed = Assessment.objects.completed().filter(member=member, day__gte=start, day__lte=today)
+        if instruments is not None:
+            completed = completed.filter(instrument__in=wanted)
+        rows = completed.order_by("day", "completed_at").values_list(
+            "instrument", "day", "id", "total", "band", "subscales"
+        )
+        for instrument, day, assessment_id, total, band, subscales in rows:
+            if instrument in by_instrument:
+                by_instrument[instrument].points.append(
+                    ScorePoint(day, assessment_id, total, band, subscales)
+                )
     first_monday = start - dt.timedelta(days=start.weekday())
     mondays = []
     monday = first_monday
@@ -132,9 +155,9 @@ def load_trajectory(member, days: int) -> Trajectory:
         start=start,
         today=today,
         days=days,
-        checkins=checkins,
+        checkins=points,
         instruments=[series for series in by_instrument.values() if series.points],
-        weeks=weekly_contact(member, mondays, zone),
+        weeks=weekly_contact(member, mondays, zone) if contact else [],
     )
 
 

@@ -19,6 +19,7 @@ from circles.accounts.models import User
 from circles.audit.models import Outcome
 from circles.audit.trail import Event, record, record_many, refuse_record
 from circles.checkins.models import Assessment, CheckIn
+from circles.checkins.trajectory import Trajectory, load_trajectory
 from circles.lib.contact_links import ContactLink
 from circles.lib.time import local_today
 from circles.network.health import load_network
@@ -263,6 +264,37 @@ def access_shared_map(viewer, disclosure: Disclosure):
         raise _refuse(viewer, member_id, logic.scopes_ref([logic.NETWORK_MAP]), logic.SHARED_VIEW)
     record(logic.SHARED_VIEW, viewer, subject=member_id, object_ref=logic.scopes_ref([logic.NETWORK_MAP]))
     return load_network(disclosure.member)
+
+
+# What the trajectory (circles/checkins/trajectory.py) draws, and the scopes each part needs.
+TRAJECTORY_SCOPES = frozenset({logic.MOOD, logic.RETURNS_TO_USE, logic.NETWORK_MAP}) | frozenset(
+    scope.code for scope in logic.RESULT_SCOPES
+)
+
+
+def access_shared_trajectory(viewer, disclosure: Disclosure, days: int) -> Trajectory | None:
+    """The member's trajectory cut to what their live consent shares: check-ins with mood, days with use
+    only with returns to use, the questionnaire families shared, weekly contact only with the map.
+
+    None, with nothing read or recorded, when the consent shares none of these; otherwise one audit row
+    naming the scopes read.
+    """
+    scopes = disclosure.scopes
+    read = [code for code in logic.ordered_scopes(scopes) if code in TRAJECTORY_SCOPES]
+    if not read:
+        return None
+    instruments = frozenset(
+        code for scope in logic.RESULT_SCOPES if scope.code in scopes for code in scope.instruments
+    )
+    record(logic.SHARED_VIEW, viewer, subject=disclosure.member.pk, object_ref=logic.scopes_ref(read))
+    return load_trajectory(
+        disclosure.member,
+        days,
+        checkins=logic.MOOD in scopes,
+        used=logic.RETURNS_TO_USE in scopes,
+        instruments=instruments,
+        contact=logic.NETWORK_MAP in scopes,
+    )
 
 
 def access_consent(user, consent_id: int) -> Consent:

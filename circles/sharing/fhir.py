@@ -4,8 +4,9 @@ import base64
 
 from fhir.resources.R4B.consent import Consent as FhirConsent
 
+from circles.lib.fhir import urn
 from circles.sharing import logic
-from circles.sharing.models import Consent
+from circles.sharing.models import Consent, RecipientKind
 
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
@@ -20,6 +21,21 @@ def tie_reference(tie_id: int | None, name: str) -> dict:
     reference: dict = {"display": name}
     if tie_id is not None:
         reference["identifier"] = {"system": "urn:circles:tie", "value": str(tie_id)}
+    return reference
+
+
+def organization_urn(tie_id: int) -> str:
+    """The fullUrl of the Organization resource that stands for an organization tie: the consent names it
+    as the recipient, and circles/care/fhir.py emits the resource under the same address."""
+    return urn("Organization", f"tie:{tie_id}")
+
+
+def recipient_reference(consent: Consent) -> dict:
+    """A person's tie is identified (a RelatedPerson in the export); an organization's tie is the
+    Organization resource the export carries (an organization is not a related person)."""
+    reference = tie_reference(consent.tie_id, consent.recipient_name)
+    if consent.recipient_kind == RecipientKind.ORGANIZATION and consent.tie_id is not None:
+        reference = {"reference": organization_urn(consent.tie_id), "type": "Organization", **reference}
     return reference
 
 
@@ -39,7 +55,7 @@ def consent_resource(consent: Consent) -> dict:
                         }
                     ]
                 },
-                "reference": tie_reference(consent.tie_id, consent.recipient_name),
+                "reference": recipient_reference(consent),
             }
         ],
         "action": [

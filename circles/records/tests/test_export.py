@@ -109,7 +109,16 @@ def test_fhir_bundle_has_every_resource_and_is_valid(riley, everything):
     bundle = export_fhir(riley)
     Bundle.model_validate(bundle)
     kinds = [entry["resource"]["resourceType"] for entry in bundle["entry"]]
-    assert set(kinds) == {"Patient", "RelatedPerson", "Consent", "QuestionnaireResponse", "Observation"}
+    assert set(kinds) == {
+        "Patient",
+        "RelatedPerson",
+        "Consent",
+        "QuestionnaireResponse",
+        "Observation",
+        "Organization",
+        "CareTeam",
+        "Appointment",
+    }
     assert kinds.count("RelatedPerson") == 2
     assert kinds.count("Observation") == 2  # the PHQ-9 score and the day's check-in
     urls = [entry["fullUrl"] for entry in bundle["entry"]]
@@ -133,6 +142,16 @@ def test_fhir_bundle_has_every_resource_and_is_valid(riley, everything):
     assert scores["mood"]["valueQuantity"]["value"] == 6 and scores["used"]["valueBoolean"] is True
     for note in everything["private_notes"]:
         assert note not in json.dumps(bundle)
+    # The consent to the organization names the Organization resource the bundle carries.
+    organization = next(
+        entry for entry in bundle["entry"] if entry["resource"]["resourceType"] == "Organization"
+    )
+    recipients = [
+        entry["resource"]["provision"]["actor"][0]["reference"]
+        for entry in bundle["entry"]
+        if entry["resource"]["resourceType"] == "Consent"
+    ]
+    assert organization["fullUrl"] in [recipient.get("reference") for recipient in recipients]
 
 
 def test_fhir_bundle_puts_the_person_and_their_people_first(riley, everything):
