@@ -13,9 +13,11 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from circles.accounts.models import User
+from circles.care.models import Enrolment, Organization
 from circles.demo.harbor import MEMBERS, demo_member_email
 from circles.demo.personas import PERSONAS
 from circles.network.health import load_network
+from circles.network.models import Tie
 
 
 def test_demo_builds_every_persona_and_rileys_circle(db, settings):
@@ -48,6 +50,13 @@ def test_demo_is_idempotent(db):
     call_command("demo", "--reset")
     assert riley.ties.count() == 13 and riley.interactions.count() == contacts
     assert User.objects.count() == 27
+    # Harbor is built once too: one organization, Riley and twenty more enrolled, each once.
+    assert Organization.objects.count() == 1
+    assert (
+        Enrolment.objects.active().count()
+        == 21
+        == Tie.objects.filter(relationship="care_organization").count()
+    )
 
 
 def test_rileys_ties_were_added_when_her_contact_log_begins(db):
