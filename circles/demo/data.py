@@ -12,6 +12,7 @@ from circles.alerts.actions import PersonSpec, RungSpec, do_set_ladder
 from circles.checkins import logic as checkin_logic
 from circles.checkins.definitions import builtin_definition
 from circles.checkins.models import Assessment, CheckIn, CheckInSettings
+from circles.demo import harbor
 from circles.demo.personas import PERSONA_BY_KEY, PERSONAS
 from circles.demo.twofactor import DEMO_TOTP_SECRETS, describe, ensure_demo_twofactor
 from circles.lib.time import local_today, user_zone
@@ -440,6 +441,8 @@ def build_demo(*, password: str, reset: bool = False) -> str:
     password_hash = make_password(password)
     users = {persona.key: _ensure_user(persona.key, password_hash) for persona in PERSONAS}
     riley = users["riley"]
+    if reset or not harbor.harbor_exists(users["olivia"]):
+        harbor.reset_harbor(users["olivia"])
     if reset:
         riley.alerts.all().delete()
         riley.rungs.all().delete()
@@ -457,6 +460,8 @@ def build_demo(*, password: str, reset: bool = False) -> str:
         build_sharing(riley, users["sam"])
     if not riley.rungs.exists():
         build_ladder(riley, users["jamie"])
+    if not harbor.harbor_exists(users["olivia"]):
+        harbor.build_harbor(users, riley, password_hash)
     mallory = users["mallory"]
     if not mallory.ties.exists():
         do_add_tie(Tie(display_name="Robin", relationship="friend", circle="inner"), acting_user=mallory)
@@ -468,5 +473,10 @@ def build_demo(*, password: str, reset: bool = False) -> str:
         f"{riley.interactions.count()} contacts, {riley.commitments.count()} commitments, "
         f"{riley.checkins.count()} check-ins and {riley.assessments.count()} questionnaires; "
         f"Sam supports Riley and sees {len(SAM_SCOPES)} kinds of information; "
-        f"Riley's crisis ladder asks Sam, then Jamie.\n" + describe(with_second_factor)
+        f"Riley's crisis ladder asks Sam, then Jamie.\n"
+        f"{harbor.HARBOR}: Olivia runs it; Casey (counselor) and Drew (peer recovery specialist) care for "
+        f"Riley and {len(harbor.MEMBERS)} more enrolled members (<name>@example.org, same password): "
+        + ", ".join(spec.key for spec in harbor.MEMBERS)
+        + ".\n"
+        + describe(with_second_factor)
     )

@@ -1,4 +1,4 @@
-"""Two-factor sign-in for the demo's professional and organization administrator, whose roles need it.
+"""Two-factor sign-in for the demo's professionals and organization administrator, whose roles need it.
 
 Their authenticator secrets are fixed and public, so a newcomer can sign in as them from `make run`'s
 output or `manage.py demo_totp`; they exist only in demo data, which production refuses to create.
@@ -15,6 +15,7 @@ from circles.accounts.models import User
 # 20 bytes each (the size django-otp makes), readable on purpose: these are demo-only, never secret.
 DEMO_TOTP_SECRETS = {
     "casey@example.org": b"casey-demo-only-2fa!",
+    "drew@example.org": b"drew-demo-only-2fa!!",
     "olivia@example.org": b"olivia-demo-only-2fa",
 }
 DEVICE_NAME = "Demo authenticator"
@@ -55,7 +56,7 @@ def readable_secret(user: User) -> str:
 
 def describe(users: list[User]) -> str:
     """What `make run` prints: how to sign in as each of them."""
-    lines = ["Two-factor sign-in (casey and olivia need it: their roles read other people's records):"]
+    lines = ["Two-factor sign-in (casey, drew and olivia need it: their roles read other people's records):"]
     for user in users:
         device = TOTPDevice.objects.get(user=user, confirmed=True)
         codes = demo_recovery_codes(user)

@@ -1,6 +1,6 @@
 """`python manage.py demo_totp casey@example.org`: the code a demo person's authenticator app shows now.
 
-For signing in as the demo's professional or organization administrator without a phone. Refuses to
+For signing in as the demo's professionals or organization administrator without a phone. Refuses to
 run under production settings, and knows only the demo's fixed secrets.
 """
 
@@ -13,7 +13,7 @@ from circles.demo.twofactor import DEMO_TOTP_SECRETS, current_code
 
 
 class Command(BaseCommand):
-    help = "Prints the current two-factor code of a demo user (casey@example.org or olivia@example.org)."
+    help = "Prints the current two-factor code of a demo user (casey@, drew@ or olivia@example.org)."
 
     def add_arguments(self, parser):
         parser.add_argument("email", choices=sorted(DEMO_TOTP_SECRETS))
