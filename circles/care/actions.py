@@ -22,7 +22,7 @@ from circles.care.models import (
     StaffMembership,
     StaffRole,
 )
-from circles.network.actions import do_change_tie_status
+from circles.network.actions import do_add_tie, do_change_tie_status
 from circles.network.models import Circle, ContactFrequency, Relationship, Stance, Tie, TieStatus
 from circles.sharing.actions import do_grant_consent
 from circles.sharing.statement import ORGANIZATION_PURPOSE
@@ -102,7 +102,7 @@ def do_enrol_member(
         stance=Stance.SUPPORTS_RECOVERY,
     )
     tie.full_clean()
-    tie.save()
+    do_add_tie(tie, acting_user=member)  # the member's own tie, with its status history
     do_grant_consent(
         tie,
         scopes=scopes,
