@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from circles.alerts import logic
 from circles.alerts.models import AlertSettings
+from circles.alerts.outbox import ladder_name
 from circles.network.models import Tie, TieStatus
 
 
@@ -44,6 +45,7 @@ class AddPersonForm(forms.Form):
         super().__init__(*args, **kwargs)
         tie_field: forms.ModelChoiceField = self.fields["tie"]  # type: ignore[assignment]
         tie_field.queryset = Tie.objects.filter(member=member).exclude(status=TieStatus.ENDED)
+        tie_field.label_from_instance = ladder_name  # an organization reads "My care team at …"
         choices = [(i, _("Step %d") % (i + 1)) for i in range(steps)]
         if steps < logic.MAX_RUNGS:
             choices.append((steps, _("A new step %d") % (steps + 1)))

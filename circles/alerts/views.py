@@ -24,6 +24,7 @@ from circles.alerts.access import (
 from circles.alerts.delay import delivery_delay
 from circles.alerts.forms import AddPersonForm, AlertSettingsForm, SosForm, WindowForm
 from circles.alerts.models import OPEN_STATUSES, Alert, AlertStatus, NotificationStatus, Rung
+from circles.alerts.outbox import is_care_team, ladder_name
 from circles.alerts.progress import alert_for_assessment, ladder_preview, progress_context
 from circles.alerts.rules import alert_settings
 from circles.checkins import views as checkins_views
@@ -235,6 +236,8 @@ def _ladder_rows(member):
             "people": [
                 {
                     "person": person,
+                    "name": ladder_name(person.tie),
+                    "care_team": is_care_team(person),
                     "can_be_asked": person.tie_id in askable,
                     "channels": [
                         logic.CHANNEL_LABELS[c] for c in person.channels if c in logic.CHANNEL_LABELS
