@@ -326,6 +326,13 @@ def access_signal(
     ).first()
     if signal is None:
         raise _refuse_enrolment(user, access.enrolment.pk, ENROLMENT_CHANGE if write else ENROLMENT_VIEW)
+    if not write:
+        record(
+            ALERT_INBOX_VIEW,
+            user,
+            subject=access.member.pk,
+            object_ref=f"enrolment:{access.enrolment.pk} signal:{signal.pk}",
+        )
     return access, signal
 
 
