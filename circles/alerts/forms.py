@@ -19,8 +19,13 @@ class SosForm(forms.Form):
     )
 
 
+class TieChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return ladder_name(obj)  # an organization the member is enrolled with reads "My care team at …"
+
+
 class AddPersonForm(forms.Form):
-    tie = forms.ModelChoiceField(queryset=Tie.objects.none(), label=_("Person"))
+    tie = TieChoiceField(queryset=Tie.objects.none(), label=_("Person"))
     step = forms.TypedChoiceField(label=_("Step"), coerce=int)
     channels = forms.MultipleChoiceField(
         label=_("Reach them by"),
@@ -45,7 +50,6 @@ class AddPersonForm(forms.Form):
         super().__init__(*args, **kwargs)
         tie_field: forms.ModelChoiceField = self.fields["tie"]  # type: ignore[assignment]
         tie_field.queryset = Tie.objects.filter(member=member).exclude(status=TieStatus.ENDED)
-        tie_field.label_from_instance = ladder_name  # an organization reads "My care team at …"
         choices = [(i, _("Step %d") % (i + 1)) for i in range(steps)]
         if steps < logic.MAX_RUNGS:
             choices.append((steps, _("A new step %d") % (steps + 1)))

@@ -386,7 +386,7 @@ def access_team_alert(user, alert_id: int, *, write: bool = False) -> TeamAlert:
         raise refuse(user, ALERT_ACTION, f"alert:{alert.pk}", alert.member_id)
     access = access_enrolment(user, enrolment_id, scope=ALERTS, write=write)
     asked_team = (
-        Notification.objects.filter(alert=alert, tie_id=access.enrolment.tie_id, recipient__isnull=False)
+        Notification.objects.filter(alert=alert, tie=access.enrolment.tie, recipient__isnull=False)
         .exclude(status=NotificationStatus.SKIPPED)
         .exists()
     )
