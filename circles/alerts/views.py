@@ -115,9 +115,12 @@ def _asked_rows(alert):
             {"step": n.rung + 1, "name": n.recipient_name, "channels": []},
         )
         row["channels"].append(n)
-    answered = {a.tie_id for a in alert.acknowledgements.all()}
-    for (_rung, tie_id, _name), row in rows.items():
-        row["answered"] = tie_id in answered
+    answers = {(a.tie_id, a.name) for a in alert.acknowledgements.all()}
+    answered_ties = {tie_id for tie_id, _name in answers}
+    # A care team's staff share the organization's tie: the one who answered is the row named as they are.
+    named = {tie_id for _rung, tie_id, name in rows if (tie_id, name) in answers}
+    for (_rung, tie_id, name), row in rows.items():
+        row["answered"] = (tie_id, name) in answers or (tie_id in answered_ties and tie_id not in named)
         row["asked"] = any(n.status != NotificationStatus.SKIPPED for n in row["channels"])
     return list(rows.values())
 

@@ -8,6 +8,10 @@ from circles.alerts import logic
 from circles.alerts.actions import do_raise_sos
 from circles.alerts.tests.factories import ladder
 from circles.audit.models import AuditEvent, Outcome
+from circles.care.access import access_team_alert
+from circles.care.actions import do_add_staff, do_answer_team_alert
+from circles.care.models import CareTeamMember, StaffRole
+from circles.care.tests.test_care_alerts import make_user
 
 CARE_TEAM = "My care team at Harbor Recovery Center — Intensive outpatient"
 
@@ -43,3 +47,21 @@ def test_staff_are_refused_the_supporters_page_for_the_alert(riley, casey, care_
     assert AuditEvent.objects.filter(actor_id=casey.pk, outcome=Outcome.DENIED).count() == 2
     assert f"/alerts/asked/{alert.pk}/" not in client.get("/supporting/").content.decode()
     assert client.get(f"/care/alerts/asked/{alert.pk}/").status_code == 200
+
+
+def test_the_members_alert_page_shows_which_staff_member_answered(
+    riley, casey, harbor, enrolment, client_for
+):
+    pat = make_user("pat@example.org", "Pat")
+    CareTeamMember.objects.create(
+        enrolment=enrolment,
+        staff=do_add_staff(
+            harbor.organization, pat, role=StaffRole.PEER_SPECIALIST, acting_user=harbor.admin.user
+        ),
+    )
+    ladder(riley, enrolment.tie, channels=(logic.IN_APP,))
+    alert, _created = do_raise_sos(riley, acting_user=riley)
+    do_answer_team_alert(access_team_alert(casey, alert.pk, write=True), acting_user=casey)
+    page = client_for(riley).get(f"/alerts/{alert.pk}/").content.decode()
+    assert page.count("Yes, reaching out") == 1
+    assert "Pat (Harbor Recovery Center — Intensive outpatient)" in page
