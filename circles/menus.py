@@ -1,8 +1,9 @@
 """The header's menus, by what a person does here, built in one place.
 
-A person uses Circles in one or more *modes*: "member" (their own recovery and circle) and "supporter"
-(the people whose circles they are in); professionals and organization administrators get theirs with
-issue 15. Each mode has one tuple of entries in MENUS. Someone in two modes switches between them; the
+A person uses Circles in one or more *modes*: "member" (their own recovery and circle), "supporter"
+(the people whose circles they are in) and "professional" (staff of an organization: the caseload, the
+care team's alerts, messages and sessions; an administrator's organization). Each mode has one tuple of
+entries in MENUS. Someone in two modes switches between them; the
 choice is kept in the session and decides where "/" leads. The context processor `menu` gives every
 template `menu`, built lazily (one query, only when a page draws the header).
 
@@ -31,10 +32,13 @@ if TYPE_CHECKING:
 
 MEMBER = "member"
 SUPPORTER = "supporter"
+PROFESSIONAL = "professional"  # staff of an organization (circles/care), administrators included
 SESSION_KEY = "circles_mode"
 
-MODE_LABELS = {MEMBER: _("My recovery"), SUPPORTER: _("People I support")}
-MODE_HOMES = {MEMBER: "network:overview", SUPPORTER: "sharing:supporting"}
+MODE_LABELS = {MEMBER: _("My recovery"), SUPPORTER: _("People I support"), PROFESSIONAL: _("My work")}
+MODE_HOMES = {MEMBER: "network:overview", SUPPORTER: "sharing:supporting", PROFESSIONAL: "care:caseload"}
+# An administrator who cares for nobody (no professional role) starts at their organizations.
+ADMINISTRATOR_HOME = "care:organization_list"
 
 # The pages a supporter opens about the people they support (the alerts asking them included).
 SUPPORTER_PAGES = (
@@ -68,6 +72,12 @@ class Entry:
 
 
 SETTINGS = Entry("accounts:settings", _("Settings"))
+# A member enrolled with an organization: their care team, consent and messages (circles/care).
+MY_CARE = Entry("care:my_care", _("My care"))
+# Staff who administer an organization: its programs, staff, enrolled members and consent records.
+ORGANIZATION = Entry("care:organization_list", _("Organization"), inline=True)
+# The care team's alert inbox and the alerts of a member's ladder that asked the care team.
+CARE_ALERT_PAGES = ("care:inbox", "care:follow_up", "care:alert", "care:alert_answer")
 
 MENUS: dict[str, tuple[Entry, ...]] = {
     MEMBER: (
@@ -84,6 +94,13 @@ MENUS: dict[str, tuple[Entry, ...]] = {
     ),
     SUPPORTER: (
         Entry("sharing:supporting", _("People I support"), inline=True, current_on=SUPPORTER_PAGES),
+        SETTINGS,
+    ),
+    PROFESSIONAL: (
+        Entry("care:caseload", _("Caseload"), inline=True),
+        Entry("care:inbox", _("Alerts"), inline=True, current_on=CARE_ALERT_PAGES),
+        Entry("care:messages", _("Messages"), inline=True),
+        Entry("care:sessions", _("Sessions"), inline=True),
         SETTINGS,
     ),
 }
@@ -132,12 +149,13 @@ class Menu:
 def modes_for(involvement: Involvement) -> list[str]:
     """The modes a person has, the one they start in first.
 
-    A circle of one's own comes first; someone who neither has one nor supports anyone yet is a member
-    about to map theirs (everyone who signs up is). Professionals and administrators keep the member's
-    menu until their pages exist (issue 15 adds e.g. `if "professional" in involvement.role_kinds`).
+    Staff of an organization start in their work; then a circle of one's own; someone who is none of
+    these yet is a member about to map theirs (everyone who signs up is).
     """
     modes = []
-    if involvement.has_circle or not involvement.supports:
+    if involvement.is_staff_member:
+        modes.append(PROFESSIONAL)
+    if involvement.has_circle or not (involvement.supports or involvement.is_staff_member):
         modes.append(MEMBER)
     if involvement.supports:
         modes.append(SUPPORTER)
@@ -155,13 +173,36 @@ def build_menu(involvement: Involvement | None, chosen: str | None, view_name: s
         return Menu(signed_in=False, mode=None, switch=[], entries=links)
     modes = modes_for(involvement)
     mode = current_mode(modes, chosen)
-    entries = MENUS[mode]
-    if involvement.supports_only:
-        entries = (*entries[:-1], START_OWN_CIRCLE, entries[-1])
+    entries = _entries(involvement, mode)
     switch = [ModeChoice(m, str(MODE_LABELS[m]), m == mode) for m in modes] if len(modes) > 1 else []
     return Menu(
         signed_in=True, mode=mode, switch=switch, entries=[_link(entry, view_name) for entry in entries]
     )
+
+
+def _entries(involvement: Involvement, mode: str) -> tuple[Entry, ...]:
+    entries = MENUS[mode]
+    if mode == SUPPORTER and involvement.supports_only:
+        entries = (*entries[:-1], START_OWN_CIRCLE, entries[-1])
+    if mode == MEMBER and involvement.in_care:
+        alerts = [entry.url_name for entry in entries].index("alerts:overview")
+        entries = (*entries[:alerts], MY_CARE, *entries[alerts:])
+    if mode == PROFESSIONAL:
+        if not _cares_for_members(involvement):  # an administrator only: their organization
+            entries = (entries[-1],)
+        if involvement.is_org_admin:
+            entries = (*entries[:-1], ORGANIZATION, entries[-1])
+    return entries
+
+
+def _cares_for_members(involvement: Involvement) -> bool:
+    return "professional" in involvement.role_kinds
+
+
+def mode_home(involvement: Involvement, mode: str) -> str:
+    if mode == PROFESSIONAL and not _cares_for_members(involvement):
+        return ADMINISTRATOR_HOME
+    return MODE_HOMES[mode]
 
 
 def _link(entry: Entry, view_name: str) -> Link:
@@ -183,16 +224,17 @@ def menu(request) -> dict:
 
 def home_url_name(request) -> str:
     """Where "/" leads a signed-in person: the home of the mode they are in."""
-    modes = modes_for(load_involvement(request.user))
-    return MODE_HOMES[current_mode(modes, request.session.get(SESSION_KEY))]
+    involvement = load_involvement(request.user)
+    return mode_home(involvement, current_mode(modes_for(involvement), request.session.get(SESSION_KEY)))
 
 
 @require_POST
 @login_required
 def switch_mode(request):
-    """The switch between "My recovery" and "People I support": remembered in the session."""
+    """The switch between "My work", "My recovery" and "People I support": kept in the session."""
     mode = request.POST.get("mode", "")
-    if mode not in modes_for(load_involvement(request.user)):
+    involvement = load_involvement(request.user)
+    if mode not in modes_for(involvement):
         return HttpResponseBadRequest(gettext("That view is not one of yours. Go back and choose another."))
     request.session[SESSION_KEY] = mode
-    return redirect(MODE_HOMES[mode])
+    return redirect(mode_home(involvement, mode))

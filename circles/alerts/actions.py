@@ -66,15 +66,34 @@ class Answer:
 
 @transaction.atomic
 def do_answer(
-    alert: Alert, tie: Tie, *, notification: Notification | None = None, acting_user=None
+    alert: Alert,
+    tie: Tie,
+    *,
+    notification: Notification | None = None,
+    acting_user=None,
+    name: str | None = None,
 ) -> Answer:
-    """Someone on the ladder is reaching out. Stops asking others; an unanswered ladder is answered late."""
+    """Someone on the ladder is reaching out. Stops asking others; an unanswered ladder is answered late.
+
+    `name`: how the member sees who answered, when not the tie's name (one of a care team's staff).
+    """
     alert = _lock(alert)
     if alert.status == AlertStatus.CLOSED:
         return Answer(alert, False)
     now = timezone.now()
+    answerer = tie.supporter_id
+    if (
+        name is None
+        and notification is not None
+        and notification.recipient_id
+        and notification.recipient_id != answerer
+    ):
+        # One of a care team's staff, asked in the organization's place: named as the member saw them
+        # asked ("Casey (Harbor Recovery Center — …)"). One answer answers for the whole team.
+        name, answerer = notification.recipient_name, notification.recipient_id
+    name = name or tie.display_name
     Acknowledgement.objects.get_or_create(
-        alert=alert, tie=tie, defaults={"name": tie.display_name, "notification": notification, "at": now}
+        alert=alert, tie=tie, defaults={"name": name, "notification": notification, "at": now}
     )
     if alert.status in (AlertStatus.ACTIVE, AlertStatus.UNANSWERED):
         alert.status, alert.answered_at = AlertStatus.ANSWERED, now
@@ -86,7 +105,7 @@ def do_answer(
         stop_asking(alert, SkipReason.ANSWERED)
     record(
         "alert.answer",
-        acting_user or tie.supporter_id,
+        acting_user or answerer,
         subject=alert.member_id,
         object_ref=f"alert:{alert.pk} tie:{tie.pk}",
     )

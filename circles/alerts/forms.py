@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from circles.alerts import logic
 from circles.alerts.models import AlertSettings
+from circles.alerts.outbox import ladder_name
 from circles.network.models import Tie, TieStatus
 
 
@@ -18,8 +19,13 @@ class SosForm(forms.Form):
     )
 
 
+class TieChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return ladder_name(obj)  # an organization the member is enrolled with reads "My care team at …"
+
+
 class AddPersonForm(forms.Form):
-    tie = forms.ModelChoiceField(queryset=Tie.objects.none(), label=_("Person"))
+    tie = TieChoiceField(queryset=Tie.objects.none(), label=_("Person"))
     step = forms.TypedChoiceField(label=_("Step"), coerce=int)
     channels = forms.MultipleChoiceField(
         label=_("Reach them by"),

@@ -178,6 +178,7 @@ class SkipReason(models.TextChoices):
     CONSENT_WITHDRAWN = "consent_withdrawn", _("permission was withdrawn before it was sent")
     ANSWERED = "answered", _("someone had already answered")
     CLOSED = "closed", _("the alert was closed")
+    NOBODY_ON_CALL = "nobody_on_call", _("nobody on the care team could be asked")
 
 
 class Priority(models.IntegerChoices):

@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 
 from circles.alerts import logic
 from circles.alerts.models import Alert, AlertStatus, EscalationTimer, NotificationStatus, Rung, RungPerson
-from circles.alerts.outbox import askable_ties, pushable_supporters, reachable_channels
+from circles.alerts.outbox import askable_ties, ladder_name, pushable_supporters, reachable_channels
 from circles.checkins.models import Assessment, SafetySignal
 
 ASKING = (NotificationStatus.PENDING, NotificationStatus.SENT)
@@ -36,7 +36,7 @@ def _first_reachable(rungs, *, urgent: bool, now: dt.datetime) -> tuple[int, lis
     pushable = pushable_supporters(person for _rung, people in rungs for person in people)
     for index, (_rung, people) in enumerate(rungs):
         reached = [
-            (person.tie.display_name, tuple(channels))
+            (ladder_name(person.tie), tuple(channels))
             for person in people
             if (
                 channels := reachable_channels(

@@ -24,6 +24,7 @@ from circles.alerts.access import (
 from circles.alerts.delay import delivery_delay
 from circles.alerts.forms import AddPersonForm, AlertSettingsForm, SosForm, WindowForm
 from circles.alerts.models import OPEN_STATUSES, Alert, AlertStatus, NotificationStatus, Rung
+from circles.alerts.outbox import is_care_team, ladder_name
 from circles.alerts.progress import alert_for_assessment, ladder_preview, progress_context
 from circles.alerts.rules import alert_settings
 from circles.checkins import views as checkins_views
@@ -114,9 +115,12 @@ def _asked_rows(alert):
             {"step": n.rung + 1, "name": n.recipient_name, "channels": []},
         )
         row["channels"].append(n)
-    answered = {a.tie_id for a in alert.acknowledgements.all()}
-    for (_rung, tie_id, _name), row in rows.items():
-        row["answered"] = tie_id in answered
+    answers = {(a.tie_id, a.name) for a in alert.acknowledgements.all()}
+    answered_ties = {tie_id for tie_id, _name in answers}
+    # A care team's staff share the organization's tie: the one who answered is the row named as they are.
+    named = {tie_id for _rung, tie_id, name in rows if (tie_id, name) in answers}
+    for (_rung, tie_id, name), row in rows.items():
+        row["answered"] = (tie_id, name) in answers or (tie_id in answered_ties and tie_id not in named)
         row["asked"] = any(n.status != NotificationStatus.SKIPPED for n in row["channels"])
     return list(rows.values())
 
@@ -235,6 +239,8 @@ def _ladder_rows(member):
             "people": [
                 {
                     "person": person,
+                    "name": ladder_name(person.tie),
+                    "care_team": is_care_team(person),
                     "can_be_asked": person.tie_id in askable,
                     "channels": [
                         logic.CHANNEL_LABELS[c] for c in person.channels if c in logic.CHANNEL_LABELS

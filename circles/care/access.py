@@ -9,13 +9,17 @@ and, when the record exists, a refused row in the audit trail.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.http import Http404
 
+from circles.alerts import logic as alert_logic
+from circles.alerts.models import OPEN_STATUSES, Acknowledgement, Alert, Notification, NotificationStatus
 from circles.audit.models import Outcome
-from circles.audit.trail import record, refuse
+from circles.audit.trail import Event as AuditEvent
+from circles.audit.trail import record, record_many, refuse
 from circles.care.models import (
     CareTeamMember,
     ClinicalNote,
@@ -23,10 +27,13 @@ from circles.care.models import (
     EnrolmentStatus,
     NoteKind,
     Organization,
+    SafetyFollowUp,
     StaffMembership,
     StaffRole,
 )
+from circles.checkins.models import SafetySignal
 from circles.sharing.access import Disclosure, organization_disclosures
+from circles.sharing.logic import ALERTS, RESULTS
 
 ENROLMENT_VIEW = "enrolment.view"
 ENROLMENT_CHANGE = "enrolment.change"
@@ -224,3 +231,212 @@ def access_own_progress_notes(member, enrolment_id: int) -> tuple[Enrolment, lis
 
 
 # --- Safety follow-ups ---
+
+# What a care team's alert inbox reads (circles/care/views/inbox.py): the safety signals of members on the
+# viewer's caseload whose consent lets the organization be asked for support (the `alerts` scope), since
+# their enrolment started, and the alerts asking the care team on their crisis ladder.
+
+RECENT_FOLLOW_UP_DAYS = 14
+INBOX_LIMIT = 100
+ALERT_ACTION = "alert.view"
+
+
+def alert_accesses(user) -> list[CareAccess]:
+    """The caseload's members whose live consent includes `alerts`: whose safety the team may follow."""
+    return [access for access in care_team_accesses(user) if access.allows(ALERTS)]
+
+
+def _signals_since_enrolment(enrolment_ids):
+    """Safety signals of the enrolments' members since each enrolment started, each annotated with the
+    enrolment (`enrolment_id`) and whether a follow-up answers it (`followed_up`)."""
+    enrolment = Enrolment.objects.filter(
+        pk__in=enrolment_ids, member=OuterRef("member"), started_at__lte=OuterRef("created_at")
+    ).order_by("-started_at")
+    return (
+        SafetySignal.objects.annotate(enrolment_id=Subquery(enrolment.values("pk")[:1]))
+        .filter(enrolment_id__isnull=False)
+        .annotate(
+            followed_up=Exists(
+                SafetyFollowUp.objects.filter(enrolment_id=OuterRef("enrolment_id"), signal=OuterRef("pk"))
+            )
+        )
+    )
+
+
+def open_follow_ups(enrolment_ids) -> dict[int, list[SafetySignal]]:
+    """The safety signals no follow-up answers yet, newest first, by enrolment id: one query.
+
+    For the caseload's ranking and the inbox; call it with enrolments the viewer may see (the access
+    checks are the caller's: care_team_accesses, then keep those whose consent allows `alerts`).
+    """
+    ids = list(enrolment_ids)
+    found: dict[int, list[SafetySignal]] = {}
+    if not ids:
+        return found
+    for signal in _signals_since_enrolment(ids).filter(followed_up=False).order_by("-created_at", "-id"):
+        found.setdefault(signal.enrolment_id, []).append(signal)  # type: ignore[attr-defined]
+    return found
+
+
+@dataclass(frozen=True)
+class InboxSignal:
+    access: CareAccess
+    signal: SafetySignal
+
+    @property
+    def source_shown(self) -> bool:
+        """The kind of signal is shown only when the consent covers what raised it (a questionnaire
+        answer needs that questionnaire's results; a press of "I need help now" needs only `alerts`)."""
+        needed = SIGNAL_SCOPE.get(self.signal.source)
+        return needed is None or self.access.allows(needed)
+
+
+@dataclass(frozen=True)
+class Inbox:
+    open: list[InboxSignal]
+    recent: list[SafetyFollowUp]
+    asking: list[tuple[CareAccess, Alert]]
+    accesses: list[CareAccess]
+
+
+# Which sharing choice lets the care team read what raised a signal (None: the signal itself says it).
+SIGNAL_SCOPE: dict[str, str | None] = {
+    SafetySignal.Source.SAFETY_ITEM: RESULTS + "depression",
+    SafetySignal.Source.SCREEN: RESULTS + "safety_screen",
+    SafetySignal.Source.HELP_NOW: None,
+}
+
+
+def load_inbox(user, now) -> Inbox:
+    """The viewer's alert inbox: open signals (no follow-up yet), newest first; follow-ups of the last
+    two weeks; open alerts asking the care team. A fixed number of queries whatever the caseload's size;
+    each member listed is recorded as a read (`care.alerts.view`)."""
+    accesses = alert_accesses(user)
+    by_enrolment = {access.enrolment.pk: access for access in accesses}
+    ids = list(by_enrolment)
+    open_signals: list[InboxSignal] = []
+    recent: list[SafetyFollowUp] = []
+    asking: list[tuple[CareAccess, Alert]] = []
+    if ids:
+        rows = _signals_since_enrolment(ids).filter(followed_up=False).order_by("-created_at", "-id")
+        open_signals = [
+            InboxSignal(by_enrolment[row.enrolment_id], row)  # type: ignore[attr-defined]
+            for row in rows[:INBOX_LIMIT]
+        ]
+        recent = list(
+            SafetyFollowUp.objects.filter(
+                enrolment_id__in=ids, acknowledged_at__gte=now - dt.timedelta(days=RECENT_FOLLOW_UP_DAYS)
+            )
+            .select_related("signal")
+            .order_by("-acknowledged_at", "-id")[:INBOX_LIMIT]
+        )
+        ties = {access.enrolment.tie_id: access for access in accesses}
+        asked_team = Notification.objects.filter(
+            alert=OuterRef("pk"), tie_id__in=list(ties), recipient__isnull=False
+        ).exclude(status=NotificationStatus.SKIPPED)
+        alerts = (
+            Alert.objects.filter(
+                status__in=OPEN_STATUSES, member_id__in=[access.member.pk for access in accesses]
+            )
+            .annotate(team_tie=Subquery(asked_team.values("tie_id")[:1]))
+            .filter(team_tie__isnull=False)
+            .order_by("-created_at", "-id")[:INBOX_LIMIT]
+        )
+        asking = [(ties[alert.team_tie], alert) for alert in alerts if alert.team_tie in ties]  # type: ignore[attr-defined]
+        for follow_up in recent:
+            follow_up.access = by_enrolment[follow_up.enrolment_id]  # type: ignore[attr-defined]
+        record_many(
+            AuditEvent(
+                ALERT_INBOX_VIEW,
+                user.pk,
+                subject_id=access.member.pk,
+                object_ref=f"enrolment:{access.enrolment.pk}",
+            )
+            for access in accesses
+        )
+    return Inbox(open=open_signals, recent=recent, asking=asking, accesses=accesses)
+
+
+ALERT_INBOX_VIEW = "care.alerts.view"
+
+
+def access_signal(
+    user, enrolment_id: int, signal_id: int, *, write: bool = False
+) -> tuple[CareAccess, SafetySignal]:
+    """One safety signal of a member the viewer's care team follows (consent with `alerts`), raised since
+    the enrolment started; 404 and a refused row otherwise."""
+    access = access_enrolment(user, enrolment_id, scope=ALERTS, write=write)
+    signal = SafetySignal.objects.filter(
+        pk=_known_id(signal_id), member=access.member, created_at__gte=access.enrolment.started_at
+    ).first()
+    if signal is None:
+        raise _refuse_enrolment(user, access.enrolment.pk, ENROLMENT_CHANGE if write else ENROLMENT_VIEW)
+    if not write:
+        record(
+            ALERT_INBOX_VIEW,
+            user,
+            subject=access.member.pk,
+            object_ref=f"enrolment:{access.enrolment.pk} signal:{signal.pk}",
+        )
+    return access, signal
+
+
+@dataclass(frozen=True)
+class TeamAlert:
+    """An alert asking a member's care team, as one of the team sees it (docs/alerts.md, "what a person
+    asked sees"): why it fired only when the consent covers what the rule read."""
+
+    access: CareAccess
+    alert: Alert
+
+    @property
+    def reason(self) -> str | None:
+        needed = alert_logic.reason_scope(self.alert.kind, self.alert.facts)
+        if needed is None or not self.access.allows(needed):
+            return None
+        return self.alert.reason
+
+    @property
+    def answers(self) -> list[Acknowledgement]:
+        return list(self.alert.acknowledgements.all())
+
+    @property
+    def team_answered(self) -> bool:
+        tie_id = self.access.enrolment.tie_id
+        return any(answer.tie_id == tie_id for answer in self.answers)
+
+
+def access_team_alert(user, alert_id: int, *, write: bool = False) -> TeamAlert:
+    """An alert whose ladder asked the member's care team, for a member of that team while the enrolment
+    is active and the consent live with `alerts`; 404 and a refused row otherwise. The view is audited."""
+    alert = (
+        Alert.objects.filter(pk=_known_id(alert_id))
+        .select_related("member")
+        .prefetch_related("acknowledgements")
+        .first()
+    )
+    if alert is None:
+        raise Http404
+    enrolment_id = (
+        Enrolment.objects.filter(
+            member_id=alert.member_id,
+            status=EnrolmentStatus.ACTIVE,
+            care_team__staff__user=user,
+            care_team__staff__ended_at__isnull=True,
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if enrolment_id is None:
+        raise refuse(user, ALERT_ACTION, f"alert:{alert.pk}", alert.member_id)
+    access = access_enrolment(user, enrolment_id, scope=ALERTS, write=write)
+    asked_team = (
+        Notification.objects.filter(alert=alert, tie=access.enrolment.tie, recipient__isnull=False)
+        .exclude(status=NotificationStatus.SKIPPED)
+        .exists()
+    )
+    if not asked_team:
+        raise refuse(user, ALERT_ACTION, f"alert:{alert.pk}", alert.member_id)
+    if not write:
+        record(ALERT_ACTION, user, subject=alert.member_id, object_ref=f"alert:{alert.pk}")
+    return TeamAlert(access=access, alert=alert)

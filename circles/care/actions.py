@@ -11,17 +11,23 @@ from django.utils.translation import gettext as _
 
 from circles.accounts.actions import do_grant_role
 from circles.accounts.models import Role
+from circles.alerts.actions import Answer, do_answer
+from circles.alerts.models import Notification
+from circles.alerts.outbox import staff_name
 from circles.audit.trail import record
 from circles.care.models import (
+    CARE_ROLES,
     CareTeamMember,
     ClinicalNote,
     Enrolment,
     EnrolmentStatus,
     Organization,
     Program,
+    SafetyFollowUp,
     StaffMembership,
     StaffRole,
 )
+from circles.checkins.models import SafetySignal
 from circles.network.actions import do_add_tie, do_change_tie_status
 from circles.network.models import Circle, ContactFrequency, Relationship, Stance, Tie, TieStatus
 from circles.sharing.actions import do_grant_consent
@@ -176,3 +182,70 @@ def do_write_note(
 
 
 # --- Safety follow-ups (circles/care/views/inbox.py) ---
+
+
+@transaction.atomic
+def do_create_follow_up(access, signal: SafetySignal, *, note: str, acting_user) -> SafetyFollowUp:
+    """The care team acknowledges a member's safety signal, with what they did (the note is encrypted).
+    A signal already followed up keeps its first follow-up."""
+    follow_up = SafetyFollowUp(
+        enrolment=access.enrolment,
+        signal=signal,
+        acknowledged_by=acting_user,
+        acknowledged_by_name=acting_user.display_name[:80],
+        note=note,
+    )
+    follow_up.full_clean(exclude=["enrolment", "signal"])
+    follow_up, created = SafetyFollowUp.objects.get_or_create(
+        enrolment=access.enrolment,
+        signal=signal,
+        defaults={
+            "acknowledged_by": acting_user,
+            "acknowledged_by_name": follow_up.acknowledged_by_name,
+            "note": follow_up.note,
+        },
+    )
+    if created:
+        record(
+            "care.follow_up.create",
+            acting_user,
+            subject=access.member.pk,
+            object_ref=f"enrolment:{access.enrolment.pk} signal:{signal.pk}",
+        )
+    return follow_up
+
+
+def care_team_to_ask(tie: Tie) -> list:
+    """Whom a crisis ladder's "my care team" asks: the staff on the member's care team who are on call;
+    when none of them is, everyone on the care team. Never anyone outside it: the member's consent names
+    their care team (docs/care.md, "Alerts to the care team")."""
+    team = list(
+        CareTeamMember.objects.filter(
+            enrolment__tie=tie,
+            enrolment__status=EnrolmentStatus.ACTIVE,
+            staff__ended_at__isnull=True,
+            staff__role__in=CARE_ROLES,
+        )
+        .select_related("staff__user")
+        .order_by("-is_primary", "id")
+    )
+    on_call = [member for member in team if member.staff.on_call]
+    return [member.staff.user for member in on_call or team]
+
+
+@transaction.atomic
+def do_answer_team_alert(team_alert, *, acting_user) -> Answer:
+    """A member of the care team is reaching out: one answer answers for the team (docs/alerts.md)."""
+    tie = team_alert.access.enrolment.tie
+    notification = (
+        Notification.objects.filter(alert=team_alert.alert, tie=tie, recipient=acting_user)
+        .order_by("channel")
+        .first()
+    )  # None for a member of the team who was not asked (off call): they may answer all the same
+    return do_answer(
+        team_alert.alert,
+        tie,
+        notification=notification,
+        acting_user=acting_user,
+        name=staff_name(acting_user, tie),
+    )

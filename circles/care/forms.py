@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from circles.care.models import ClinicalNote, NoteKind
+from circles.care.models import ClinicalNote, NoteKind, SafetyFollowUp
 
 # --- Organizations, programs and staff ---
 
@@ -42,3 +42,16 @@ class CorrectionForm(forms.ModelForm):
 
 
 # --- Safety follow-ups ---
+
+
+class FollowUpForm(forms.ModelForm):
+    class Meta:
+        model = SafetyFollowUp
+        fields = ["note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 4})}
+        help_texts = {
+            "note": _(
+                "What you did or will do: a call, a session brought forward, the safety plan reviewed. "
+                "The care team reads it; it is stored encrypted."
+            )
+        }

@@ -5,10 +5,15 @@ import re
 import pytest
 
 from circles import menus
+from circles.accounts.tests.test_account_security import log_in
+from circles.care.actions import do_add_staff, do_end_enrolment
+from circles.care.models import StaffRole
+from circles.care.tests.factories import enrol, make_organization
 from circles.network.involvement import Involvement, load_involvement
 from circles.network.models import TieStatus
 from circles.network.tests.factories import make_tie
 from circles.network.tests.test_tie_views import VALID as TIE
+from conftest import PASSWORD
 
 MEMBER_ONLY = Involvement(has_circle=True, supports=False, role_kinds=frozenset({"member"}))
 SUPPORTER_ONLY = Involvement(has_circle=False, supports=True, role_kinds=frozenset({"supporter"}))
@@ -43,10 +48,8 @@ def test_a_member_gets_the_member_menu_and_no_switch():
         "Questionnaires",
         "Progress",
     ]
-    # A new member with nobody in their circle yet, and a professional until issue 15, get it too.
+    # A new member with nobody in their circle yet gets it too.
     assert menus.build_menu(NEW_MEMBER, None, "").mode == "member"
-    casey = Involvement(has_circle=False, supports=False, role_kinds=frozenset({"professional"}))
-    assert labels(menus.build_menu(casey, None, "")) == labels(menu)
 
 
 def test_someone_who_only_supports_others_gets_no_member_prompts():
@@ -140,8 +143,8 @@ def test_the_switch_is_remembered_for_the_session(riley, mallory, client_for):
     [
         ("riley", 302, 400),  # her own circle, nobody to support
         ("sam", 400, 302),  # supports Riley, no circle of his own
-        ("casey", 302, 400),  # professionals and administrators: the member's menu until issue 15
-        ("olivia", 302, 400),
+        ("casey", 400, 400),  # professionals and administrators: their work, no circle of their own
+        ("olivia", 400, 400),
         ("mallory", 302, 400),
     ],
 )
@@ -151,11 +154,12 @@ def test_the_switch_offers_only_a_persons_own_modes(personas, client_for, person
     client = client_for(personas[persona])
     assert client.post("/mode/", {"mode": "member"}).status_code == member
     assert client.post("/mode/", {"mode": "supporter"}).status_code == supporter
-    for refused in ({"mode": "professional"}, {"mode": ""}, {}):
+    for refused in ({"mode": "administrator"}, {"mode": ""}, {}):
         assert client.post("/mode/", refused).status_code == 400
     assert client.get("/mode/").status_code == 405
     # Only what was accepted is remembered.
-    assert client.session.get(menus.SESSION_KEY) == ("supporter" if supporter == 302 else "member")
+    remembered = "supporter" if supporter == 302 else "member" if member == 302 else None
+    assert client.session.get(menus.SESSION_KEY) == remembered
 
 
 def test_signed_out_the_switch_asks_to_log_in(client, db):
@@ -209,3 +213,77 @@ def test_start_my_own_circle_makes_both_modes_theirs(riley, sam, client_for):
     header = client.get("/network/").content.decode()
     assert re.search(r'value="supporter"[^>]*aria-pressed="false"', header)
     assert "Start my own circle" not in header
+
+
+# --- Staff of an organization (issue 15) ---------------------------------------------------------------
+
+CASEY = Involvement(has_circle=False, supports=False, role_kinds=frozenset({"professional"}))
+OLIVIA = Involvement(has_circle=False, supports=False, role_kinds=frozenset({"org_admin"}))
+STAFF_MENU = ["Caseload", "Alerts", "Messages", "Sessions", "Settings"]
+
+
+def test_staff_get_their_work_instead_of_a_members_prompts():
+    menu = menus.build_menu(CASEY, None, "care:follow_up")
+    assert menu.mode == "professional" and menu.switch == [] and menu.mode_label == "My work"
+    assert labels(menu) == STAFF_MENU
+    assert not MEMBER_PROMPTS & set(labels(menu))
+    assert [entry.label for entry in menu.entries if entry.current] == ["Alerts"]
+    assert [entry.label for entry in menu.inline_entries] == STAFF_MENU[:-1]
+    both = Involvement(False, False, frozenset({"professional", "org_admin"}))
+    assert labels(menus.build_menu(both, None, "")) == [*STAFF_MENU[:-1], "Organization", "Settings"]
+    # An administrator who cares for nobody: their organization.
+    assert labels(menus.build_menu(OLIVIA, None, "")) == ["Organization", "Settings"]
+
+
+def test_staff_who_are_also_members_or_supporters_get_the_switch():
+    member = Involvement(has_circle=True, supports=False, role_kinds=frozenset({"professional", "member"}))
+    menu = menus.build_menu(member, None, "")
+    assert menu.mode == "professional"  # their work first
+    assert [(c.mode, c.current) for c in menu.switch] == [("professional", True), ("member", False)]
+    assert labels(menus.build_menu(member, "member", ""))[0] == "My circle"
+    supporter = Involvement(has_circle=False, supports=True, role_kinds=frozenset({"professional"}))
+    assert menus.modes_for(supporter) == ["professional", "supporter"]
+    # "Start my own circle" belongs to the supporter's menu only.
+    assert "Start my own circle" not in labels(menus.build_menu(supporter, None, ""))
+    assert "Start my own circle" in labels(menus.build_menu(supporter, "supporter", ""))
+
+
+def test_an_enrolled_member_finds_my_care():
+    enrolled = Involvement(has_circle=True, supports=False, role_kinds=frozenset({"member"}), in_care=True)
+    names = labels(menus.build_menu(enrolled, None, ""))
+    assert names.index("My care") == names.index("Alerts") - 1
+    assert "My care" not in labels(menus.build_menu(MEMBER_ONLY, None, ""))
+
+
+def test_involvement_knows_staff_and_enrolment_in_one_query(riley, casey, olivia, django_assert_num_queries):
+    harbor = make_organization(olivia, casey)
+    enrolment = enrol(riley, harbor)
+    with django_assert_num_queries(1):
+        seen = load_involvement(riley)
+    assert seen.in_care and not seen.is_staff_member
+    assert load_involvement(casey).is_staff_member and not load_involvement(casey).is_org_admin
+    assert load_involvement(olivia).is_org_admin
+    do_end_enrolment(enrolment, acting_user=riley)
+    assert not load_involvement(riley).in_care
+
+
+def test_home_leads_staff_to_their_work(riley, casey, olivia, client_for):
+    make_organization(olivia, casey)
+    assert client_for(casey).get("/")["Location"] == "/care/"
+    assert client_for(olivia).get("/")["Location"] == "/care/organizations/"
+    make_tie(casey, "Alex")  # Casey starts a circle of her own: both modes are hers
+    client = client_for(casey)
+    assert client.get("/")["Location"] == "/care/"
+    assert client.post("/mode/", {"mode": "member"})["Location"] == "/network/"
+    assert client.get("/")["Location"] == "/network/"
+    assert client.post("/mode/", {"mode": "professional"})["Location"] == "/care/"
+
+
+def test_a_person_made_staff_gets_short_sessions_and_must_set_up_two_factor(riley, mallory, client):
+    """do_add_staff grants the role that the 15-minute idle sign-out and two-factor sign-in hang on."""
+    harbor = make_organization(mallory)
+    do_add_staff(harbor.organization, riley, role=StaffRole.PEER_SPECIALIST, acting_user=mallory)
+    assert log_in(client, riley.email, PASSWORD).status_code == 302
+    response = client.get("/care/alerts/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/settings/two-factor/")
+    assert client.session.get_expiry_age() == 15 * 60
