@@ -421,7 +421,6 @@ def enrolled_audiences(member) -> list[str]:
     ]
 
 
-@transaction.atomic
 def do_import_organization_questionnaire(
     organization: Organization, instrument: str, resource: object, *, activate: bool, acting_user
 ) -> QuestionnaireDefinition:
