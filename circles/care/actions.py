@@ -32,6 +32,7 @@ from circles.care.models import (
     new_nonce,
     read_signed_token,
 )
+from circles.care.wording import organization_audience
 from circles.checkins.actions import import_for_audience
 from circles.checkins.definitions import import_reference
 from circles.checkins.models import QuestionnaireDefinition
@@ -258,7 +259,8 @@ def do_cancel_staff_invitation(invitation: StaffInvitation, *, acting_user) -> N
 
 
 class StaffInvitationRefused(Exception):  # noqa: N818 — reads as what happened
-    """Why a staff invitation link cannot be used: tampered, missing, used, replaced, cancelled, expired."""
+    """Why a staff invitation link cannot be used: tampered, missing, used, replaced, cancelled, expired,
+    or already_staff (the person accepting already works for the organization)."""
 
     def __init__(self, reason: str, invitation: StaffInvitation | None = None):
         super().__init__(reason)
@@ -305,6 +307,14 @@ def do_accept_staff_invitation(token: str, *, acting_user) -> StaffMembership:
     )
     if invitation.accepted_at is not None or invitation.cancelled_at is not None or invitation.nonce != nonce:
         raise StaffInvitationRefused("used" if invitation.accepted_at else "replaced", invitation)
+    if (
+        StaffMembership.objects.current()
+        .filter(organization=invitation.organization, user=acting_user)
+        .exists()
+    ):
+        # A new membership would end the current one and with it their places on care teams; a change of
+        # role is the administrator's, on the staff page (do_change_staff).
+        raise StaffInvitationRefused("already_staff", invitation)
     membership = do_add_staff(
         invitation.organization,
         acting_user,
@@ -402,23 +412,6 @@ def do_set_program_active(program: Program, *, active: bool, acting_user) -> Pro
             object_ref=f"program:{program.pk}",
         )
     return program
-
-
-def organization_audience(organization_id: int) -> str:
-    """The audience (circles/checkins/definitions.py) of an organization's actively enrolled members."""
-    return f"organization:{organization_id}"
-
-
-def enrolled_audiences(member) -> list[str]:
-    """The audiences a member is in now: each organization they are actively enrolled with. One query;
-    registered with checkins at start-up (apps.py), so wording follows enrolment without checkins
-    knowing about organizations."""
-    return [
-        organization_audience(organization_id)
-        for organization_id in Enrolment.objects.active()
-        .filter(member=member)
-        .values_list("organization_id", flat=True)
-    ]
 
 
 def do_import_organization_questionnaire(

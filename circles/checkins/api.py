@@ -243,6 +243,7 @@ class DefinitionOut(Schema):
     title: str
     builtin: bool
     active: bool
+    audience: str  # "" for every member; "organization:<id>" for one organization's enrolled members
     created_at: dt.datetime
 
 

@@ -23,7 +23,9 @@ def _invite(client, organization, email="jamie@example.org", role="peer_speciali
 
 
 def _link(message) -> str:
-    return re.search(r"https?://\S+/care/staff-invitation/\S+/", message.body).group(0)
+    found = re.search(r"https?://\S+/care/staff-invitation/\S+/", message.body)
+    assert found is not None, message.body
+    return found.group(0)
 
 
 @pytest.fixture
@@ -165,3 +167,13 @@ def test_a_clinical_supervisor_invitation_makes_a_clinical_supervisor(
     client_for(jamie).post(_link(mail.outbox[-1]).split("testserver")[-1])
     membership = StaffMembership.objects.get(user=jamie)
     assert membership.clinical_supervisor and membership.role == StaffRole.THERAPIST
+
+
+def test_someone_already_on_staff_cannot_accept_a_second_membership(invited, harbor, casey, client_for):
+    invitation, link = invited
+    response = client_for(casey).post(link.split("testserver")[-1])
+    assert response.status_code == 409 and "already work for" in response.text
+    harbor.counselor.refresh_from_db()
+    assert harbor.counselor.ended_at is None and harbor.counselor.role == StaffRole.COUNSELOR
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None

@@ -42,6 +42,7 @@ from circles.care.models import (
     StaffInvitation,
     StaffMembership,
 )
+from circles.care.wording import organization_audience
 from circles.checkins.models import QuestionnaireDefinition
 from circles.lib.forms import form_page
 
@@ -213,6 +214,7 @@ INVITATION_REFUSALS = {
     "replaced": 410,
     "cancelled": 410,
     "expired": 410,
+    "already_staff": 409,
 }
 
 
@@ -356,7 +358,7 @@ def organization_consent(request, organization_id: int, consent_id: int):
 
 
 def _wording_page(request, membership: StaffMembership, form):
-    audience = actions.organization_audience(membership.organization_id)
+    audience = organization_audience(membership.organization_id)
     wordings = list(
         QuestionnaireDefinition.objects.filter(builtin=False, audience=audience).order_by(
             "-created_at", "-id"
@@ -397,7 +399,7 @@ def organization_questionnaires(request, organization_id: int):
 @require_POST
 def organization_questionnaire_active(request, organization_id: int, definition_id: int):
     membership = access_organization(request.user, organization_id, admin=True)
-    audience = actions.organization_audience(membership.organization_id)
+    audience = organization_audience(membership.organization_id)
     if not 0 < definition_id < 2**63:
         raise Http404
     definition = QuestionnaireDefinition.objects.filter(pk=definition_id, audience=audience).first()
