@@ -330,12 +330,15 @@ def do_accept_staff_invitation(token: str, *, acting_user) -> StaffMembership:
 
 
 def _administrators_left(organization_id: int, *, without: StaffMembership) -> int:
-    return (
+    """The other current administrators, locked to the end of the transaction, so two administrators
+    ending each other at the same moment cannot leave the organization with none."""
+    others = (
         StaffMembership.objects.current()
+        .select_for_update()
         .filter(organization_id=organization_id, role=StaffRole.ADMINISTRATOR)
         .exclude(pk=without.pk)
-        .count()
     )
+    return len(list(others.values_list("pk", flat=True)))
 
 
 def _last_administrator_error() -> ValidationError:
