@@ -18,7 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from circles.care.actions import do_end_staff, do_import_organization_questionnaire, do_invite_staff
-from circles.care.tests.grid import assert_refused
+from circles.care.tests.grid import LOSSES, assert_refused, lose_access
 from circles.checkins import definitions
 from circles.network.tests.test_permissions import call
 
@@ -151,3 +151,19 @@ def test_anyone_signed_in_reaches_the_list_and_the_new_organization_form(world, 
     client = client_for(sam)
     assert client.get(reverse("care:organization_list")).status_code == 200
     assert client.get(reverse("care:organization_new")).status_code == 200
+
+
+@pytest.mark.parametrize("how", LOSSES)
+def test_a_members_lost_consent_leaves_the_organizations_records_but_not_their_data(
+    world, enrolment, olivia, client_for, how
+):
+    """The organization keeps its record of each consent (42 CFR Part 2 asks for it), revoked, expired
+    or ended ones too; an ended enrolment leaves the members list. None of these pages shows member data."""
+    lose_access(enrolment, how)
+    client = client_for(olivia)
+    consents = client.get(reverse("care:organization_consents", args=[world["organization"]]))
+    assert consents.status_code == 200 and "Riley" in consents.text and "In force" not in consents.text
+    detail = client.get(reverse("care:organization_consent", args=[world["organization"], world["consent"]]))
+    assert detail.status_code == 200
+    members = client.get(reverse("care:organization_members", args=[world["organization"]])).text
+    assert ("Riley" in members) is (how != "ended")

@@ -150,3 +150,12 @@ def test_choosing_the_wording_takes_a_fixed_number_of_queries(
 ):
     with django_assert_num_queries(2):  # the member's enrolments, then the wording
         definitions.definition_for("phq9", "en", riley)
+
+
+def test_a_questionnaire_saved_part_way_keeps_the_wording_it_started_with(imported, enrolment, riley):
+    from circles.checkins.actions import do_start_assessment
+
+    started = do_start_assessment(riley, "phq9", language="en")
+    do_end_enrolment(enrolment, acting_user=riley)
+    assert do_start_assessment(riley, "phq9", language="en") == started
+    assert started.definition == imported
