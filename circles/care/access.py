@@ -34,6 +34,7 @@ from circles.care.models import (
 from circles.checkins.models import SafetySignal
 from circles.sharing.access import Disclosure, organization_disclosures
 from circles.sharing.logic import ALERTS, RESULTS
+from circles.sharing.models import Consent, RecipientKind
 
 ENROLMENT_VIEW = "enrolment.view"
 ENROLMENT_CHANGE = "enrolment.change"
@@ -173,6 +174,54 @@ def access_own_enrolment(member, enrolment_id: int) -> Enrolment:
 
 
 # --- Organizations, programs and staff ---
+
+
+CONSENT_VIEW = "consent.view"
+
+
+def organization_record(user, membership: StaffMembership, model, pk: int, *, write: bool = True, **lookup):
+    """A record of the viewer's organization (a staff membership, an invitation, a program), found by its
+    id within that organization only; 404 otherwise, with a refused row when it belongs to another one."""
+    pk = _known_id(pk)
+    found = model.objects.filter(pk=pk, organization_id=membership.organization_id, **lookup).first()
+    if found is None:
+        if model.objects.filter(pk=pk).exists():
+            name = model._meta.model_name
+            record(
+                f"{name}.change" if write else f"{name}.view",
+                user,
+                object_ref=f"{name}:{pk}",
+                outcome=Outcome.DENIED,
+            )
+        raise Http404
+    return found
+
+
+def organization_consents(organization_id: int):
+    """Every consent record addressed to the organization: signed on the tie of one of its enrolments."""
+    return Consent.objects.filter(
+        recipient_kind=RecipientKind.ORGANIZATION, tie__enrolment__organization_id=organization_id
+    )
+
+
+def access_organization_consent(
+    user, organization_id: int, consent_id: int
+) -> tuple[StaffMembership, Consent]:
+    """One consent record addressed to the organization, for its administrator. The read is audited
+    ("consent.view", about the member); anyone else gets 404 and a refused row."""
+    membership = access_organization(user, organization_id, admin=True)
+    consent_id = _known_id(consent_id)
+    consent = (
+        organization_consents(membership.organization_id)
+        .select_related("member", "tie__enrolment__program")
+        .filter(pk=consent_id)
+        .first()
+    )
+    if consent is None:
+        owner = Consent.objects.filter(pk=consent_id).values_list("member_id", flat=True).first()
+        raise refuse(user, CONSENT_VIEW, f"consent:{consent_id}", owner)
+    record(CONSENT_VIEW, user, subject=consent.member_id, object_ref=f"consent:{consent.pk}")
+    return membership, consent
 
 
 # --- Enrolment invitations and care teams ---

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
+from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,9 +20,11 @@ from circles.accounts.models import Role
 from circles.alerts.actions import Answer, do_answer
 from circles.alerts.models import Notification
 from circles.alerts.outbox import staff_name
+from circles.audit.models import Outcome
 from circles.audit.trail import record
 from circles.care.models import (
     CARE_ROLES,
+    STAFF_INVITATION_SALT,
     CareTeamMember,
     ClinicalNote,
     Enrolment,
@@ -24,14 +32,24 @@ from circles.care.models import (
     Organization,
     Program,
     SafetyFollowUp,
+    StaffInvitation,
     StaffMembership,
     StaffRole,
+    new_nonce,
+    read_signed_token,
 )
-from circles.checkins.models import SafetySignal
+from circles.care.wording import organization_audience
+from circles.checkins.actions import import_for_audience
+from circles.checkins.definitions import import_reference
+from circles.checkins.models import QuestionnaireDefinition, SafetySignal
+from circles.lib import ratelimit
+from circles.lib.client import address_group, current_client_address
 from circles.network.actions import do_add_tie, do_change_tie_status
 from circles.network.models import Circle, ContactFrequency, Relationship, Stance, Tie, TieStatus
 from circles.sharing.actions import do_grant_consent
 from circles.sharing.statement import ORGANIZATION_PURPOSE
+
+log = logging.getLogger(__name__)
 
 
 def role_kind_for(staff_role: str) -> str:
@@ -147,6 +165,310 @@ def do_end_enrolment(enrolment: Enrolment, *, reason: str = "", acting_user) -> 
 
 
 # --- Organizations, programs and staff (circles/care/views/organization.py) ---
+
+
+def staff_invitation_lifetime() -> dt.timedelta:
+    return dt.timedelta(days=settings.INVITATION_EXPIRY_DAYS)
+
+
+def _send_staff_invitation(invitation: StaffInvitation, origin: str) -> None:
+    """Emails the link after commit (a rolled-back invitation is never mailed). The email names the
+    organization and the role, nothing about any member."""
+    link = origin.rstrip("/") + reverse("care:staff_accept", kwargs={"token": invitation.token})
+    context = {
+        "organization": invitation.organization,
+        "role": invitation.get_role_display(),
+        "link": link,
+        "days": settings.INVITATION_EXPIRY_DAYS,
+    }
+    subject = render_to_string("care/organization/email/staff_invitation_subject.txt", context).strip()
+    body = render_to_string("care/organization/email/staff_invitation.txt", context)
+    address = invitation.email
+
+    def send() -> None:
+        try:
+            send_mail(subject, body, None, [address])
+        except Exception:  # a mail server that is down must not turn a saved invitation into an error page
+            log.exception("A staff invitation email could not be sent; the administrator can send it again")
+
+    transaction.on_commit(send)
+
+
+def _limit_staff_invitation_sends(acting_user, email: str) -> None:
+    """Per administrator, per invited address and per client address, only so many an hour (the same
+    limit as supporters' invitations), so Circles cannot be used to flood an inbox."""
+    ratelimit.limit(
+        "staff-invitation-send",
+        [
+            f"user:{acting_user.pk}",
+            f"email:{email.strip().lower()}",
+            f"client:{address_group(current_client_address())}",
+        ],
+        settings.RATE_LIMIT_INVITATION_SEND,
+    )
+
+
+@transaction.atomic
+def do_invite_staff(
+    organization: Organization,
+    *,
+    email: str,
+    role: str,
+    clinical_supervisor: bool,
+    origin: str,
+    acting_user,
+) -> StaffInvitation:
+    """An emailed single-use link that makes whoever accepts it staff of the organization in `role`.
+    An earlier pending invitation to the same address is cancelled (its link stops working)."""
+    _limit_staff_invitation_sends(acting_user, email)
+    now = timezone.now()
+    for earlier in StaffInvitation.objects.filter(
+        organization=organization, email__iexact=email, accepted_at__isnull=True, cancelled_at__isnull=True
+    ):
+        do_cancel_staff_invitation(earlier, acting_user=acting_user)
+    invitation = StaffInvitation(
+        organization=organization,
+        email=email,
+        role=role,
+        clinical_supervisor=clinical_supervisor,
+        invited_by=acting_user,
+        created_at=now,
+        expires_at=now + staff_invitation_lifetime(),
+    )
+    invitation.full_clean()
+    invitation.save()
+    record("staff_invitation.send", acting_user, object_ref=f"staff_invitation:{invitation.pk}")
+    _send_staff_invitation(invitation, origin)
+    return invitation
+
+
+@transaction.atomic
+def do_resend_staff_invitation(invitation: StaffInvitation, *, origin: str, acting_user) -> StaffInvitation:
+    """A fresh link with a fresh expiry; the link in earlier emails stops working."""
+    _limit_staff_invitation_sends(acting_user, invitation.email)
+    now = timezone.now()
+    invitation.nonce = new_nonce()
+    invitation.expires_at = now + staff_invitation_lifetime()
+    invitation.cancelled_at = None
+    invitation.save(update_fields=["nonce", "expires_at", "cancelled_at"])
+    record("staff_invitation.resend", acting_user, object_ref=f"staff_invitation:{invitation.pk}")
+    _send_staff_invitation(invitation, origin)
+    return invitation
+
+
+@transaction.atomic
+def do_cancel_staff_invitation(invitation: StaffInvitation, *, acting_user) -> None:
+    if invitation.accepted_at is None and invitation.cancelled_at is None:
+        invitation.cancelled_at = timezone.now()
+        invitation.save(update_fields=["cancelled_at"])
+        record("staff_invitation.cancel", acting_user, object_ref=f"staff_invitation:{invitation.pk}")
+
+
+class StaffInvitationRefused(Exception):  # noqa: N818 — reads as what happened
+    """Why a staff invitation link cannot be used: tampered, missing, used, replaced, cancelled, expired,
+    or already_staff (the person accepting already works for the organization)."""
+
+    def __init__(self, reason: str, invitation: StaffInvitation | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.invitation = invitation
+
+
+def staff_invitation_from_token(token: str) -> tuple[StaffInvitation, str]:
+    """The invitation a link names, and the link's nonce; StaffInvitationRefused when it cannot be used."""
+    try:
+        invitation_id, nonce = read_signed_token(token, STAFF_INVITATION_SALT)
+    except signing.BadSignature:
+        raise StaffInvitationRefused("tampered") from None
+    invitation = (
+        StaffInvitation.objects.select_related("organization")
+        .filter(pk=_staff_invitation_id(invitation_id))
+        .first()
+    )
+    if invitation is None:
+        raise StaffInvitationRefused("missing")
+    if invitation.accepted_at is not None:
+        reason = "used"
+    elif invitation.cancelled_at is not None:
+        reason = "cancelled"
+    elif invitation.nonce != nonce:
+        reason = "replaced"
+    elif timezone.now() >= invitation.expires_at:
+        reason = "expired"
+    else:
+        return invitation, nonce
+    raise StaffInvitationRefused(reason, invitation)
+
+
+def _staff_invitation_id(value: int) -> int:
+    return value if 0 < value < 2**63 else 0
+
+
+@transaction.atomic
+def do_accept_staff_invitation(token: str, *, acting_user) -> StaffMembership:
+    """The signed-in person joins the organization in the invited role; the link works once."""
+    invitation, nonce = staff_invitation_from_token(token)
+    invitation = (
+        StaffInvitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
+    )
+    if invitation.accepted_at is not None or invitation.cancelled_at is not None or invitation.nonce != nonce:
+        raise StaffInvitationRefused("used" if invitation.accepted_at else "replaced", invitation)
+    if (
+        StaffMembership.objects.current()
+        .filter(organization=invitation.organization, user=acting_user)
+        .exists()
+    ):
+        # A new membership would end the current one and with it their places on care teams; a change of
+        # role is the administrator's, on the staff page (do_change_staff).
+        raise StaffInvitationRefused("already_staff", invitation)
+    membership = do_add_staff(
+        invitation.organization,
+        acting_user,
+        role=invitation.role,
+        clinical_supervisor=invitation.clinical_supervisor,
+        acting_user=acting_user,
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = acting_user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    record("staff_invitation.accept", acting_user, object_ref=f"staff_invitation:{invitation.pk}")
+    return membership
+
+
+def _administrators_left(organization_id: int, *, without: StaffMembership) -> int:
+    """The other current administrators, locked to the end of the transaction, so two administrators
+    ending each other at the same moment cannot leave the organization with none."""
+    others = (
+        StaffMembership.objects.current()
+        .select_for_update()
+        .filter(organization_id=organization_id, role=StaffRole.ADMINISTRATOR)
+        .exclude(pk=without.pk)
+    )
+    return len(list(others.values_list("pk", flat=True)))
+
+
+def _last_administrator_error() -> ValidationError:
+    return ValidationError(
+        _("An organization needs at least one administrator. Make someone else an administrator first.")
+    )
+
+
+@transaction.atomic
+def do_change_staff(
+    membership: StaffMembership, *, role: str, clinical_supervisor: bool, on_call: bool, acting_user
+) -> StaffMembership:
+    """Changes a current membership's role, clinical supervision and on-call (the last administrator
+    stays one). A new role keeps the same membership row, so care teams, notes and sessions still name
+    it, and grants the account role it brings (two-factor sign-in for both)."""
+    membership = StaffMembership.objects.select_for_update().get(pk=membership.pk)
+    if membership.ended_at is not None:
+        raise ValidationError(_("This person no longer works for the organization."))
+    if role not in StaffRole.values:
+        raise ValidationError({"role": _("Choose one of the roles.")})
+    if (
+        membership.role == StaffRole.ADMINISTRATOR
+        and role != StaffRole.ADMINISTRATOR
+        and _administrators_left(membership.organization_id, without=membership) == 0
+    ):
+        raise _last_administrator_error()
+    membership.role = role
+    membership.clinical_supervisor = clinical_supervisor
+    membership.on_call = on_call
+    membership.save(update_fields=["role", "clinical_supervisor", "on_call"])
+    do_grant_role(membership.user, role_kind_for(role))
+    record("staff.change", acting_user, object_ref=f"staff:{membership.pk}")
+    return membership
+
+
+@transaction.atomic
+def do_end_staff(membership: StaffMembership, *, acting_user) -> StaffMembership:
+    """Ends a membership: from the next request the person reaches nothing of the organization. They
+    leave every care team they were on; an enrolment whose primary they were has no primary until staff
+    choose one (the member's page says "No primary"). The row stays, so their notes keep their author."""
+    membership = StaffMembership.objects.select_for_update().get(pk=membership.pk)
+    if membership.ended_at is not None:
+        return membership
+    if (
+        membership.role == StaffRole.ADMINISTRATOR
+        and _administrators_left(membership.organization_id, without=membership) == 0
+    ):
+        raise _last_administrator_error()
+    membership.ended_at = timezone.now()
+    membership.save(update_fields=["ended_at"])
+    CareTeamMember.objects.filter(staff=membership).delete()
+    record("staff.end", acting_user, object_ref=f"staff:{membership.pk}")
+    return membership
+
+
+@transaction.atomic
+def do_add_program(organization: Organization, *, name: str, acting_user) -> Program:
+    program = Program(organization=organization, name=name)
+    program.full_clean()
+    program.save()
+    record("program.create", acting_user, object_ref=f"program:{program.pk}")
+    return program
+
+
+@transaction.atomic
+def do_set_program_active(program: Program, *, active: bool, acting_user) -> Program:
+    """A deactivated program takes no new enrolments; members enrolled in it stay enrolled."""
+    if program.active != active:
+        program.active = active
+        program.save(update_fields=["active"])
+        record(
+            "program.activate" if active else "program.deactivate",
+            acting_user,
+            object_ref=f"program:{program.pk}",
+        )
+    return program
+
+
+def do_import_organization_questionnaire(
+    organization: Organization, instrument: str, resource: object, *, activate: bool, acting_user
+) -> QuestionnaireDefinition:
+    """Wording for this organization's actively enrolled members only, checked as every import is (the
+    safety items keep their meaning), audited as "organization.questionnaire_import" with the instrument
+    and the file's SHA-256. A refused file is audited as refused, outside the rolled-back change."""
+    object_ref = f"{import_reference(instrument, resource)};organization:{organization.pk}"
+    try:
+        with transaction.atomic():
+            definition = import_for_audience(
+                instrument,
+                resource,
+                audience=organization_audience(organization.pk),
+                activate=activate,
+                acting_user=acting_user,
+            )
+            record("organization.questionnaire_import", acting_user, object_ref=object_ref)
+    except ValidationError:
+        record(
+            "organization.questionnaire_import", acting_user, object_ref=object_ref, outcome=Outcome.DENIED
+        )
+        raise
+    return definition
+
+
+@transaction.atomic
+def do_set_organization_wording_active(
+    organization: Organization, definition: QuestionnaireDefinition, *, active: bool, acting_user
+) -> QuestionnaireDefinition:
+    """Offers the organization's wording again (others of its instrument and language step back), or
+    stops offering it: its members then get Circles' wording."""
+    audience = organization_audience(organization.pk)
+    if definition.audience != audience:
+        raise ValueError("not this organization's wording")
+    if active:
+        QuestionnaireDefinition.objects.filter(
+            instrument=definition.instrument, language=definition.language, builtin=False, audience=audience
+        ).exclude(pk=definition.pk).update(active=False)
+    QuestionnaireDefinition.objects.filter(pk=definition.pk).update(active=active)
+    definition.active = active
+    record(
+        "organization.questionnaire_activate" if active else "organization.questionnaire_deactivate",
+        acting_user,
+        object_ref=f"questionnaire_definition:{definition.pk};organization:{organization.pk}",
+    )
+    return definition
 
 
 # --- Enrolment invitations and care teams (circles/care/views/enrolment.py) ---

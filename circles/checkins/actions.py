@@ -99,7 +99,7 @@ def do_start_assessment(member, instrument: str, *, language: str, offered_after
     return Assessment.objects.create(
         member=member,
         instrument=instrument,
-        definition=definitions.definition_for(instrument, language),
+        definition=definitions.definition_for(instrument, language, member),
         offered_after=offered_after,
     )
 
@@ -248,12 +248,24 @@ def do_import_questionnaire(instrument: str, resource: object, *, activate: bool
     return definition
 
 
-def _save_definition(instrument: str, resource: object, *, activate: bool, acting_user):
+def import_for_audience(instrument: str, resource: object, *, audience: str, activate: bool, acting_user):
+    """Wording offered only to the members in `audience` (definitions.audiences_of), checked exactly as a
+    deployment-wide import is (the safety items keep their meaning). The caller has decided that the
+    acting user may, and records the import in its own audit row in the same transaction. Raises
+    ValidationError naming what is wrong, before anything is saved."""
+    if not audience:
+        raise ValueError("an audience import names its audience")
+    return _save_definition(
+        instrument, resource, activate=activate, acting_user=acting_user, audience=audience
+    )
+
+
+def _save_definition(instrument: str, resource: object, *, activate: bool, acting_user, audience: str = ""):
     checked = definitions.check_import(instrument, resource)
     language = checked.get("language") or "en"
     version = str(checked["version"])
     if QuestionnaireDefinition.objects.filter(
-        instrument=instrument, language=language, version=version, builtin=False
+        instrument=instrument, language=language, version=version, builtin=False, audience=audience
     ).exists():
         raise ValidationError(
             {
@@ -268,7 +280,7 @@ def _save_definition(instrument: str, resource: object, *, activate: bool, actin
         )
     if activate:
         QuestionnaireDefinition.objects.filter(
-            instrument=instrument, language=language, builtin=False
+            instrument=instrument, language=language, builtin=False, audience=audience
         ).update(active=False)
     return QuestionnaireDefinition.objects.create(
         instrument=instrument,
@@ -278,5 +290,6 @@ def _save_definition(instrument: str, resource: object, *, activate: bool, actin
         resource=checked,
         builtin=False,
         active=activate,
+        audience=audience,
         imported_by=acting_user,
     )

@@ -243,6 +243,7 @@ class DefinitionOut(Schema):
     title: str
     builtin: bool
     active: bool
+    audience: str  # "" for every member; "organization:<id>" for one organization's enrolled members
     created_at: dt.datetime
 
 
@@ -386,7 +387,7 @@ def set_schedule(request, instrument: InstrumentCode, payload: ScheduleIn):  # t
     summary="The FHIR Questionnaire (wording) you would be asked",
 )
 def get_questionnaire(request, instrument: InstrumentCode):  # type: ignore[valid-type]
-    return definition_for(instrument, translation.get_language() or "en").resource
+    return definition_for(instrument, translation.get_language() or "en", request.auth).resource
 
 
 def _assessment_out(assessment: Assessment) -> dict:

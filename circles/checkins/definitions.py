@@ -3,11 +3,11 @@
 import functools
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, When
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.questionnaire import Questionnaire
 from pydantic import ValidationError as PydanticValidationError
@@ -37,16 +37,41 @@ def builtin_definition(code: str) -> QuestionnaireDefinition:
     return definition
 
 
-def definition_for(code: str, language: str) -> QuestionnaireDefinition:
+# Groups of members that wording can be imported for, beyond the whole deployment. An app above checkins
+# registers a function answering "which audiences is this member in now?" (care: the organizations the
+# member is actively enrolled with, as "organization:<id>"); checkins never knows what an audience is.
+AudienceProvider = Callable[[object], Iterable[str]]
+_audience_providers: list[AudienceProvider] = []
+
+
+def register_audience_provider(provider: AudienceProvider) -> None:
+    """Called once from an app's ready(); registering the same function again changes nothing."""
+    if provider not in _audience_providers:
+        _audience_providers.append(provider)
+
+
+def audiences_of(member) -> list[str]:
+    """Every audience the member is in now, as the registered providers answer (one query each)."""
+    if member is None or not getattr(member, "is_authenticated", False):
+        return []
+    return sorted({audience for provider in _audience_providers for audience in provider(member) if audience})
+
+
+def definition_for(code: str, language: str, member=None) -> QuestionnaireDefinition:
     """The wording to offer: the newest active imported one in the member's language, else our own.
 
-    "es" is offered a Questionnaire marked "es" or a regional "es-MX".
+    An import for an audience the member is in now (an organization they are enrolled with) comes before
+    one for the whole deployment; a member outside every audience is offered only the latter. "es" is
+    offered a Questionnaire marked "es" or a regional "es-MX". Scores never depend on which one.
     """
     base = language.split("-")[0].lower()
+    audiences = audiences_of(member)
     imported = (
         QuestionnaireDefinition.objects.filter(instrument=code, builtin=False, active=True)
         .filter(Q(language__iexact=base) | Q(language__istartswith=f"{base}-"))
-        .order_by("-created_at")
+        .filter(Q(audience="") | Q(audience__in=audiences))
+        .annotate(for_everyone=Case(When(audience="", then=1), default=0, output_field=IntegerField()))
+        .order_by("for_everyone", "-created_at", "-id")
         .first()
     )
     return imported or builtin_definition(code)
@@ -93,8 +118,8 @@ def _fhir_problems(resource: object) -> list[str]:
 def may_import_questionnaires(user) -> bool:
     """Only a deployment administrator (a superuser) may change the wording every member sees.
 
-    An organization administrator may not: an import applies to everyone on the deployment, in every
-    organization, so until organizations hold their own wording it stays with whoever runs Circles.
+    An organization administrator imports wording for their own organization's enrolled members only,
+    from the organization's pages (circles/care), through actions.import_for_audience.
     """
     return bool(user.is_active and user.is_superuser)
 

@@ -152,6 +152,10 @@ class QuestionnaireDefinition(models.Model):
     resource = models.JSONField()  # the FHIR Questionnaire
     builtin = models.BooleanField(default=False)
     active = models.BooleanField(default=True)  # imported ones: offered to members in this language
+    # Whom an imported wording is for: "" is every member of the deployment; anything else names a group
+    # of members that an app above checkins defines and answers for (definitions.audiences_of), e.g.
+    # "organization:12" for the members enrolled with one organization (docs/measures.md).
+    audience = models.CharField(max_length=40, blank=True, default="")
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -160,7 +164,8 @@ class QuestionnaireDefinition(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["instrument", "language", "version", "builtin"], name="one_definition_per_version"
+                fields=["instrument", "language", "version", "builtin", "audience"],
+                name="one_definition_per_version_and_audience",
             )
         ]
 

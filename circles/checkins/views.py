@@ -376,5 +376,5 @@ def import_questionnaire(request):
                 % {"title": definition.title, "version": definition.version, "language": definition.language},
             )
             return redirect("checkins:import_questionnaire")
-    imported = QuestionnaireDefinition.objects.filter(builtin=False).order_by("-created_at")[:50]
+    imported = QuestionnaireDefinition.objects.filter(builtin=False, audience="").order_by("-created_at")[:50]
     return form_page(request, "checkins/import.html", {"form": form, "imported": imported})
