@@ -108,10 +108,11 @@ def enrol_invitations(request, org_id: int):
         .order_by("-created_at", "-id")[:200]
     )
     now = timezone.now()
-    for invitation in pending:
-        invitation.grouped = grouped_code(invitation.code)
-        invitation.expired = invitation.expires_at <= now
-    context = {"organization": membership.organization, "invitations": pending}
+    rows = [
+        {"invitation": inv, "code": grouped_code(inv.code), "expired": inv.expires_at <= now}
+        for inv in pending
+    ]
+    context = {"organization": membership.organization, "rows": rows}
     return render(request, "care/enrolment/invitations.html", context)
 
 
@@ -239,11 +240,11 @@ def join_link(request, token: str):
                 % {"name": enrolment.organization.name},
             )
             return redirect("care:my_care")
-    chosen = sharing_logic.ordered_scopes(form.data.getlist("scopes")) if form.is_bound else []
+    chosen = sharing_logic.ordered_scopes(request.POST.getlist("scopes")) if form.is_bound else []
     preview = None
     if chosen:
         preview = consent_statement(
-            member_name=" ".join(str(form.data.get("signature_name", "")).split())[:120]
+            member_name=" ".join(request.POST.get("signature_name", "").split())[:120]
             or request.user.display_name,
             recipient=actions.organization_tie_name(invitation.organization, invitation.program),
             relationship=str(Relationship.CARE_ORGANIZATION.label),
