@@ -127,9 +127,23 @@ def test_signed_out_visitors_are_sent_to_sign_in(enrolment, harbor, client):
         ("get", reverse("care:my_care"), None),
         ("get", reverse("care:join"), None),
         ("post", reverse("care:join"), {"code": invitation.code}),
-        ("get", reverse("care:join_link", args=[invitation.token]), None),
         ("post", reverse("care:join_link", args=[invitation.token]), {}),
     ]
     for method, url, data in routes:
         response = call(client, method, url, data)
         assert response.status_code == 302 and "/login" in response["Location"], (method, url)
+
+
+def test_the_emailed_link_signed_out_offers_to_sign_up_or_in_and_come_back(harbor, client):
+    invitation = invitation_of(harbor)
+    url = reverse("care:join_link", args=[invitation.token])
+    page = client.get(url)
+    text = page.content.decode()
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    assert "Harbor Recovery Center" in text
+    assert reverse("accounts:signup") + "?next=" in text and reverse("accounts:login") + "?next=" in text
+    assert "Intensive outpatient" not in text  # what is asked is shown once signed in
+    # A used, cancelled or altered link tells a signed-out visitor nothing.
+    invitation.cancelled_at = invitation.created_at
+    invitation.save(update_fields=["cancelled_at"])
+    assert "/login" in client.get(url)["Location"]

@@ -8,6 +8,7 @@ The person's pages are their own: the code form, the emailed link and /care/my-c
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
@@ -198,9 +199,15 @@ def join(request):
 
 
 @never_cache
-@login_required
 def join_link(request, token: str):
-    """The consent page: what the organization asks to see, for what, until when; signing enrols."""
+    """The consent page: what the organization asks to see, for what, until when; signing enrols.
+
+    Signed out, the emailed link explains itself and offers to create an account or sign in, then come
+    back here (like a supporter's invitation, sharing:accept); nothing else is shown."""
+    if not request.user.is_authenticated:
+        if request.method != "GET":
+            return redirect_to_login(request.get_full_path())
+        return _join_signed_out(request, token)
     try:
         invitation_id, nonce = read_signed_token(token, ENROLMENT_INVITATION_SALT)
     except signing.BadSignature:
@@ -257,6 +264,19 @@ def join_link(request, token: str):
     if previewing:
         return render(request, "care/enrolment/consent.html", context)
     return form_page(request, "care/enrolment/consent.html", context)
+
+
+def _join_signed_out(request, token: str):
+    try:
+        invitation_id, nonce = read_signed_token(token, ENROLMENT_INVITATION_SALT)
+    except signing.BadSignature:
+        return _refused(request, "tampered")
+    invitation = EnrolmentInvitation.objects.select_related("organization").filter(pk=invitation_id).first()
+    if invitation is None or not invitation.is_pending or invitation.nonce != nonce:
+        # What went wrong is said once they are signed in; a stranger holding an old link learns nothing.
+        return redirect_to_login(request.get_full_path())
+    context = {"invitation": invitation}
+    return render(request, "care/enrolment/join_signed_out.html", context)
 
 
 # --- The member's own care page --------------------------------------------------------------------
