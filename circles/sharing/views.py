@@ -337,6 +337,15 @@ def describe_event(event: AuditEvent) -> str:
         "alert.view": _("An alert of yours that asked them"),
         "alert.answer": _("Said they are reaching out (an alert)"),
         "alert.change": _("One of your alerts (to change it)"),
+        # An organization's care team (circles/care; docs/care.md).
+        "enrolment.view": _("Your enrolment with an organization"),
+        "enrolment.change": _("Your enrolment with an organization (to change it)"),
+        "enrolment.start": _("Enrolled you with an organization"),
+        "enrolment.end": _("Ended your enrolment with an organization"),
+        "care_team.add": _("Added someone to your care team"),
+        "care_team.remove": _("Took someone off your care team"),
+        "care_team.primary": _("Changed who is primary on your care team"),
+        "care_team.change": _("Your care team (to change it)"),
     }.get(event.action, event.action)
 
 

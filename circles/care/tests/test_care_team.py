@@ -98,3 +98,9 @@ def test_staff_end_an_enrolment_with_a_reason(enrolment, casey, riley, client_fo
     history = client_for(riley).get(reverse("care:my_care")).content.decode()
     assert "Completed the program" in history
     assert staff.get(url).status_code == 404
+
+
+def test_the_member_reads_care_team_changes_in_plain_words(enrolment, olivia, colleague, riley, client_for):
+    client_for(olivia).post(reverse("care:care_team_add", args=[enrolment.pk]), {"staff": colleague.pk})
+    history = client_for(riley).get(reverse("sharing:access_history")).content.decode()
+    assert "Added someone to your care team" in history and "care_team.add" not in history
