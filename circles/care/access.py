@@ -24,6 +24,7 @@ from circles.care.models import (
     CareTeamMember,
     ClinicalNote,
     Enrolment,
+    EnrolmentInvitation,
     EnrolmentStatus,
     NoteKind,
     Organization,
@@ -225,6 +226,65 @@ def access_organization_consent(
 
 
 # --- Enrolment invitations and care teams ---
+
+INVITATION_VIEW = "invitation.view"
+INVITATION_CHANGE = "invitation.change"
+CARE_TEAM_CHANGE = "care_team.change"
+
+
+def access_enrolment_invitation(user, invitation_id: int, *, write: bool = False):
+    """An enrolment invitation of an organization the viewer works for now (any role): (invitation,
+    the viewer's membership). 404 and a refused row otherwise."""
+    invitation_id = _known_id(invitation_id)
+    invitation = (
+        EnrolmentInvitation.objects.select_related("organization", "program", "primary_staff__user")
+        .filter(pk=invitation_id)
+        .first()
+    )
+    membership = None
+    if invitation is not None:
+        membership = (
+            StaffMembership.objects.current()
+            .filter(user=user, organization_id=invitation.organization_id)
+            .first()
+        )
+    if invitation is None or membership is None:
+        if invitation is not None:
+            record(
+                INVITATION_CHANGE if write else INVITATION_VIEW,
+                user,
+                object_ref=f"enrolment_invitation:{invitation_id}",
+                outcome=Outcome.DENIED,
+            )
+        raise Http404
+    return invitation, membership
+
+
+def access_care_team(user, enrolment_id: int) -> tuple[Enrolment, StaffMembership]:
+    """Who may change an enrolled member's care team, or end the enrolment from the staff side: anyone on
+    the care team, or an administrator of the organization; only while the enrolment is active and the
+    member's consent to the organization is live (the same moment staff stop reading). 404 and a refused
+    row otherwise. Three queries."""
+    enrolment_id = _known_id(enrolment_id)
+    enrolment = (
+        Enrolment.objects.filter(pk=enrolment_id, status=EnrolmentStatus.ACTIVE, tie__isnull=False)
+        .select_related("organization", "program", "member", "tie__member")
+        .first()
+    )
+    membership = None
+    if enrolment is not None:
+        membership = (
+            StaffMembership.objects.current()
+            .filter(user=user, organization_id=enrolment.organization_id)
+            .filter(Q(role=StaffRole.ADMINISTRATOR) | Q(care_teams__enrolment_id=enrolment_id))
+            .first()
+        )
+    if enrolment is None or membership is None or enrolment.tie is None:
+        raise _refuse_enrolment(user, enrolment_id, CARE_TEAM_CHANGE)
+    disclosure = organization_disclosures([enrolment.tie]).get(enrolment.tie.pk)
+    if disclosure is None or disclosure.consent is None:
+        raise _refuse_enrolment(user, enrolment_id, CARE_TEAM_CHANGE)
+    return enrolment, membership
 
 
 # --- Clinical notes ---

@@ -25,6 +25,7 @@ from circles.network.actions import (
     do_update_interaction,
     do_update_tie,
 )
+from circles.network.forms import CARE_ORGANIZATION_BY_ENROLMENT
 from circles.network.health import NetworkView, load_adherence
 from circles.network.models import (
     LOGGED_KINDS,
@@ -295,6 +296,8 @@ def list_ties(request, status: StatusValue | None = None):  # type: ignore[valid
 def create_tie(request, payload: TieIn):
     data = payload.dict()
     data["pillar_override"] = data["pillar_override"] or ""
+    if data["relationship"] == Relationship.CARE_ORGANIZATION:
+        raise ValidationError({"relationship": [str(CARE_ORGANIZATION_BY_ENROLMENT)]})
     tie = Tie(member=request.auth, **data)
     tie.full_clean()  # the model's own rules: the same messages as the pages
     return Status(201, do_add_tie(tie, acting_user=request.auth))
@@ -309,6 +312,11 @@ def get_tie(request, tie_id: int):
 def update_tie(request, tie_id: int, payload: TiePatch):
     tie = access_tie(request.auth, tie_id, write=True)
     changes = payload.dict(exclude_unset=True)
+    if "relationship" in changes and (
+        Relationship.CARE_ORGANIZATION in (changes["relationship"], tie.relationship)
+    ):
+        if changes["relationship"] != tie.relationship:
+            raise ValidationError({"relationship": [str(CARE_ORGANIZATION_BY_ENROLMENT)]})
     if "pillar_override" in changes and changes["pillar_override"] is None:
         changes["pillar_override"] = ""  # null clears the override: the pillar follows the relationship again
     apply_patch(tie, changes)

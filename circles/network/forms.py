@@ -12,11 +12,19 @@ from circles.network.models import (
     Commitment,
     Interaction,
     InteractionKind,
+    Relationship,
     Strain,
     SupportKind,
     Tie,
     TieStatus,
     Weekday,
+)
+
+# An organization joins a member's circle only by enrolling (circles/care), never by hand: neither the
+# tie form nor the API makes a tie one, or changes one into or out of one.
+CARE_ORGANIZATION_BY_ENROLMENT = _(
+    "An organization joins your circle when you enrol with it, using the code or link it gives you. "
+    "Choose another relationship."
 )
 
 
@@ -73,6 +81,22 @@ class TieForm(forms.ModelForm):
         self.fields["pillar_override"].choices = [("", _("Based on relationship"))] + [
             choice for choice in self.fields["pillar_override"].choices if choice[0]
         ]
+        relationship = self.fields["relationship"]
+        if self.instance.pk and self.instance.relationship == Relationship.CARE_ORGANIZATION:
+            # Made by enrolling (circles/care): it stays an organization; leaving ends it (My care).
+            relationship.disabled = True
+            relationship.help_text = _("Set by your enrolment. To leave the program, go to My care.")
+        else:
+            relationship.choices = [
+                choice for choice in relationship.choices if choice[0] != Relationship.CARE_ORGANIZATION
+            ]
+
+    def clean_relationship(self):
+        relationship = self.cleaned_data.get("relationship")
+        was_organization = self.instance.pk and self.instance.relationship == Relationship.CARE_ORGANIZATION
+        if (relationship == Relationship.CARE_ORGANIZATION) != bool(was_organization):
+            raise forms.ValidationError(CARE_ORGANIZATION_BY_ENROLMENT)
+        return relationship
 
 
 class TieStatusForm(forms.Form):

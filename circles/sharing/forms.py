@@ -47,9 +47,13 @@ class ConsentForm(forms.Form):
         help_text=_("Your typed name, the time and your device's network address make your signature."),
     )
 
-    def __init__(self, *args, member, **kwargs):
+    def __init__(self, *args, member, fixed_purpose: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.member = member
+        if fixed_purpose:
+            # A consent to an organization (circles/care) states a fixed purpose; it is not asked.
+            del self.fields["purpose"]
+            self.fields["scopes"].label = _("What their care team may see")
 
     def clean_expires_on(self):
         day = self.cleaned_data.get("expires_on")

@@ -198,8 +198,9 @@ def is_live(
     )
 
 
-# Guidance for supporters, by the kind of relationship the member recorded.
-FAMILY, FRIEND, SPONSOR, PEER = "family", "friend", "sponsor", "peer"
+# Guidance for supporters, by the kind of relationship the member recorded. A professional the member
+# invites as a supporter (not through an organization's enrolment) gets guidance of their own.
+FAMILY, FRIEND, SPONSOR, PEER, PROFESSIONAL = "family", "friend", "sponsor", "peer", "professional"
 GUIDANCE_FOR_RELATIONSHIP = {
     "partner": FAMILY,
     "parent": FAMILY,
@@ -215,6 +216,10 @@ GUIDANCE_FOR_RELATIONSHIP = {
     "peer_mentor": SPONSOR,
     "peer": PEER,
     "group": PEER,
+    "counselor": PROFESSIONAL,
+    "therapist": PROFESSIONAL,
+    "physician": PROFESSIONAL,
+    "case_manager": PROFESSIONAL,
 }
 
 

@@ -34,7 +34,7 @@ from circles.sharing.fhir import consent_resource
 from circles.sharing.forms import ConsentForm, EncouragementForm, InvitationForm, ReachDetailsForm
 from circles.sharing.models import Consent, Invitation, InvitationStatus, ReachDetails
 from circles.sharing.shared import present
-from circles.sharing.statement import REDISCLOSURE_NOTICE, default_purpose
+from circles.sharing.statement import ORGANIZATION_PURPOSE, REDISCLOSURE_NOTICE, default_purpose
 
 ACCESS_ROWS_PER_PAGE = 50
 
@@ -68,7 +68,9 @@ def overview(request):
         for tie in ties
     ]
     context = {
-        "rows": rows,
+        # People and the organizations the member is enrolled with (circles/care), side by side.
+        "rows": [row for row in rows if not actions.to_organization(row["tie"])],
+        "organization_rows": [row for row in rows if actions.to_organization(row["tie"])],
         "pending": InvitationStatus.PENDING,
         "reach": ReachDetails.objects.filter(member=request.user).first(),
     }
@@ -100,6 +102,7 @@ def reach(request):
 def _tie_sharing_page(request, tie, form, invitation_form):
     context = {
         "tie": tie,
+        "to_organization": actions.to_organization(tie),
         "form": form,
         "invitation_form": invitation_form,
         "current": Consent.objects.current().filter(tie=tie).first(),
@@ -116,14 +119,20 @@ def tie_sharing(request, tie_id: int):
     """What one tie may see: change it in one step (a new consent record) or stop it."""
     tie = access_tie(request.user, tie_id, write=request.method == "POST")
     current = Consent.objects.current().filter(tie=tie).first()
+    to_organization = actions.to_organization(tie)
     initial = {
         "scopes": current.scopes if current and current.is_live() else [],
         "purpose": current.purpose if current else default_purpose(tie.display_name),
         "expires_on": current.expires_on if current and current.is_live() else None,
     }
-    form = ConsentForm(request.POST or None, initial=initial, member=request.user)
+    form = ConsentForm(
+        request.POST or None, initial=initial, member=request.user, fixed_purpose=to_organization
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if to_organization:
+            # A consent to an organization always states the same purpose (docs/care.md).
+            data["purpose"] = str(ORGANIZATION_PURPOSE)
         try:
             consent = actions.do_grant_consent(
                 tie,
@@ -176,7 +185,11 @@ def unlink(request, tie_id: int):
 def invite(request, tie_id: int):
     tie = access_tie(request.user, tie_id, write=True)
     form = InvitationForm(request.POST, member=request.user)
-    if tie.status == TieStatus.ENDED:
+    if actions.to_organization(tie):
+        form.add_error(
+            None, _("An organization is not invited here: it joined your circle when you enrolled with it.")
+        )
+    elif tie.status == TieStatus.ENDED:
         form.add_error(None, _("This tie has ended. Resume it first to invite them."))
     elif tie.supporter_id is not None:
         form.add_error(
@@ -192,6 +205,7 @@ def invite(request, tie_id: int):
                 "purpose": default_purpose(tie.display_name),
             },
             member=request.user,
+            fixed_purpose=actions.to_organization(tie),
         )
         return _tie_sharing_page(request, tie, consent_form, form)
     actions.do_invite_supporter(
@@ -323,6 +337,15 @@ def describe_event(event: AuditEvent) -> str:
         "alert.view": _("An alert of yours that asked them"),
         "alert.answer": _("Said they are reaching out (an alert)"),
         "alert.change": _("One of your alerts (to change it)"),
+        # An organization's care team (circles/care; docs/care.md).
+        "enrolment.view": _("Your enrolment with an organization"),
+        "enrolment.change": _("Your enrolment with an organization (to change it)"),
+        "enrolment.start": _("Enrolled you with an organization"),
+        "enrolment.end": _("Ended your enrolment with an organization"),
+        "care_team.add": _("Added someone to your care team"),
+        "care_team.remove": _("Took someone off your care team"),
+        "care_team.primary": _("Changed who is primary on your care team"),
+        "care_team.change": _("Your care team (to change it)"),
     }.get(event.action, event.action)
 
 
