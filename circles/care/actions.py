@@ -23,6 +23,7 @@ from circles.care.models import (
     Message,
     Organization,
     Program,
+    SessionKind,
     StaffMembership,
     StaffRole,
     ThreadRead,
@@ -182,6 +183,26 @@ def do_schedule_session(enrolment: Enrolment, appointment: Appointment, *, staff
         object_ref=f"appointment:{appointment.pk}",
     )
     return appointment
+
+
+@transaction.atomic
+def do_schedule_group_session(accesses, appointment: Appointment, *, acting_user) -> list[Appointment]:
+    """One group session with several members of the viewer's caseload: a copy of `appointment` for each
+    (each member sees and is marked present on their own), led by the viewer's membership of each one's
+    organization. `accesses` are care.access.CareAccess, so each member's consent is live now."""
+    scheduled = []
+    for access in accesses:
+        copy = Appointment(
+            kind=SessionKind.GROUP,
+            mode=appointment.mode,
+            starts_at=appointment.starts_at,
+            duration_minutes=appointment.duration_minutes,
+            place=appointment.place,
+        )
+        scheduled.append(
+            do_schedule_session(access.enrolment, copy, staff=access.staff, acting_user=acting_user)
+        )
+    return scheduled
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from circles.care.models import Appointment, Attendance, Message
+from circles.care.models import Appointment, Attendance, Message, SessionKind
 
 # --- Organizations, programs and staff ---
 
@@ -42,6 +42,27 @@ class SessionForm(forms.ModelForm):
         if starts_at is not None and starts_at <= timezone.now():
             raise forms.ValidationError(_("Choose a time that is still to come."))
         return starts_at
+
+
+class GroupSessionForm(SessionForm):
+    """One group session for several members of the viewer's caseload (one Appointment for each)."""
+
+    members = forms.TypedMultipleChoiceField(
+        label=_("Members taking part"), coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+
+    field_order = ["members", "mode", "starts_at", "duration_minutes", "place"]
+
+    class Meta(SessionForm.Meta):
+        fields = ["mode", "starts_at", "duration_minutes", "place"]
+
+    def __init__(self, *args, accesses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.kind = SessionKind.GROUP
+        self.fields["members"].choices = [
+            (access.enrolment.pk, f"{access.member.display_name} — {access.staff.organization.name}")
+            for access in accesses
+        ]
 
 
 class AttendanceForm(forms.Form):

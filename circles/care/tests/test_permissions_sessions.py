@@ -91,6 +91,8 @@ def test_a_members_session_file_is_theirs_alone(enrolment, session, riley, casey
     assert feed.status_code == 200 and "BEGIN:VEVENT" not in feed.content.decode()
     page = client_for(mallory).get("/care/sessions/")
     assert page.status_code == 200 and "Riley" not in page.content.decode()
+    group = client_for(mallory).get("/care/sessions/group/")
+    assert group.status_code == 200 and "Riley" not in group.content.decode()
 
 
 def test_signed_out_people_are_sent_to_sign_in(enrolment, session, client_for):
@@ -98,6 +100,8 @@ def test_signed_out_people_are_sent_to_sign_in(enrolment, session, client_for):
     routes = [
         *staff_routes(enrolment, session),
         ("get", "/care/sessions/", None),
+        ("get", "/care/sessions/group/", None),
+        ("post", "/care/sessions/group/", {"members": [enrolment.pk]}),
         ("get", "/care/my-care/sessions.ics", None),
         ("get", f"/care/my-care/sessions/{session.pk}.ics", None),
         ("get", "/network/commitments/", None),

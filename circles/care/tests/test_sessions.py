@@ -280,3 +280,44 @@ def test_staff_see_their_caseloads_upcoming_sessions(enrolment, casey, client_fo
     schedule(enrolment, NOW + dt.timedelta(days=1), place="Room 7")
     page = client_for(casey).get("/care/sessions/").content.decode()
     assert "Riley" in page and "Room 7" in page
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_group_session_is_one_session_for_each_member_chosen(
+    harbor, enrolment, riley, sam, casey_in_new_york, client_for
+):
+    other = enrol(sam, harbor)
+    client = client_for(casey_in_new_york)
+    page = client.get("/care/sessions/group/").content.decode()
+    assert "Riley" in page and "Sam" in page
+    data = {"members": [enrolment.pk, other.pk], "mode": "in_person", "starts_at": "2026-03-10T18:00"}
+    response = client.post("/care/sessions/group/", {**data, "duration_minutes": "90", "place": "Hall"})
+    assert response.status_code == 302
+    sessions = list(Appointment.objects.order_by("enrolment_id"))
+    assert [session.enrolment_id for session in sessions] == sorted([enrolment.pk, other.pk])
+    assert {session.kind for session in sessions} == {"group"}
+    assert {session.starts_at for session in sessions} == {dt.datetime(2026, 3, 10, 22, 0, tzinfo=dt.UTC)}
+    assert {session.place for session in sessions} == {"Hall"}
+    assert AuditEvent.objects.filter(action="care.session.create").count() == 2
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_group_session_takes_only_members_of_the_viewers_caseload(
+    harbor, enrolment, riley, sam, jamie, colleague, casey, client_for
+):
+    from circles.sharing.actions import do_revoke_consent
+
+    other = enrol(sam, harbor, primary=colleague)  # on jamie's caseload, not casey's
+    do_revoke_consent(enrolment.tie, acting_user=riley)  # riley is no longer on casey's either
+    client = client_for(casey)
+    page = client.get("/care/sessions/group/").content.decode()
+    assert "Riley" not in page and "Sam" not in page
+    for members in ([other.pk], [enrolment.pk], [999999]):
+        data = {
+            "members": members,
+            "mode": "video",
+            "starts_at": "2026-03-10T18:00",
+            "duration_minutes": "60",
+        }
+        assert client.post("/care/sessions/group/", data).status_code == 400
+    assert not Appointment.objects.exists()

@@ -19,9 +19,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from circles.care.access import access_enrolment, access_own_session, access_session, care_team_accesses
-from circles.care.actions import do_change_session, do_record_attendance, do_schedule_session
+from circles.care.actions import (
+    do_change_session,
+    do_record_attendance,
+    do_schedule_group_session,
+    do_schedule_session,
+)
 from circles.care.calendar import CalendarEvent, calendar_text
-from circles.care.forms import AttendanceForm, SessionForm
+from circles.care.forms import AttendanceForm, GroupSessionForm, SessionForm
 from circles.care.models import Appointment, Attendance, EnrolmentStatus
 from circles.lib.time import local_today
 from circles.network.health import load_adherence
@@ -133,6 +138,25 @@ def staff_sessions(request):
     return render(request, "care/sessions/staff_sessions.html", {"rows": rows, "now": now})
 
 
+@login_required
+def group_session(request):
+    """Schedules one group session with several members of the viewer's caseload."""
+    accesses = care_team_accesses(request.user)
+    form = GroupSessionForm(request.POST or None, accesses=accesses)
+    if request.method == "POST" and form.is_valid():
+        chosen = set(form.cleaned_data["members"])
+        taking_part = [access for access in accesses if access.enrolment.pk in chosen]
+        do_schedule_group_session(taking_part, form.save(commit=False), acting_user=request.user)
+        messages.success(
+            request, _("Group session scheduled with %(count)s members.") % {"count": len(taking_part)}
+        )
+        return redirect("care:sessions")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "care/sessions/group_form.html", {"form": form, "accesses": accesses}, status=status
+    )
+
+
 def member_upcoming_sessions(member, now: dt.datetime) -> list[Appointment]:
     """The member's sessions still to come (or under way) with the organizations they are enrolled with."""
     return list(
@@ -218,6 +242,7 @@ urlpatterns: list[URLPattern] = [
         name="session_attendance",
     ),
     path("sessions/", staff_sessions, name="sessions"),
+    path("sessions/group/", group_session, name="session_group"),
     path("my-care/sessions.ics", my_sessions_calendar, name="my_sessions_calendar"),
     path("my-care/sessions/<int:session_id>.ics", my_session_calendar, name="my_session_calendar"),
 ]
