@@ -35,6 +35,7 @@ from circles.network.models import (
     ContactFrequency,
     Interaction,
     InteractionKind,
+    InteractionQuality,
     Relationship,
     Stance,
     Tie,
@@ -251,6 +252,8 @@ def do_record_attendance(appointment: Appointment, attendance: str, *, acting_us
             occurred_at=appointment.starts_at,
             kind=InteractionKind.THERAPY_SESSION,
             duration_minutes=appointment.duration_minutes,
+            # Staff record that the member came, not how it went for them.
+            quality=InteractionQuality.NEUTRAL,
         )
         interaction.full_clean()
         interaction.save()

@@ -118,8 +118,7 @@ def session_attendance(request, enrolment_id: int, session_id: int):
         do_record_attendance(appointment, form.cleaned_data["attendance"], acting_user=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        response = redirect("care:enrolment_sessions", enrolment_id=care.enrolment.pk)
-        return response
+        return redirect("care:enrolment_sessions", enrolment_id=care.enrolment.pk)
     messages.success(request, _("Attendance recorded."))
     return redirect("care:enrolment_sessions", enrolment_id=care.enrolment.pk)
 
