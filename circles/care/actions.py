@@ -235,7 +235,9 @@ def do_record_attendance(appointment: Appointment, attendance: str, *, acting_us
     tie at the session's time, which counts in the member's engagement like any contact; any other answer
     removes that contact again. Cancelling an upcoming session is recorded here too."""
     appointment = (
-        Appointment.objects.select_for_update().select_related("enrolment__tie").get(pk=appointment.pk)
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("enrolment__tie")
+        .get(pk=appointment.pk)
     )
     if attendance not in Attendance.values:
         raise ValidationError({"attendance": _("Choose attended, missed or cancelled.")})
