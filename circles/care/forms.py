@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from circles.care.models import Appointment, Attendance, Message, SessionKind
+from circles.care.models import Appointment, Attendance, Message, SessionKind, SessionMode
 
 # --- Organizations, programs and staff ---
 
@@ -36,6 +36,15 @@ class SessionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["starts_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+        # Radio buttons with no empty "---------" choice; a new session starts as the usual kind.
+        for name, choices, usual in (
+            ("kind", SessionKind.choices, SessionKind.INDIVIDUAL),
+            ("mode", SessionMode.choices, SessionMode.IN_PERSON),
+        ):
+            if name in self.fields:
+                self.fields[name].choices = choices
+                if not self.instance.pk:
+                    self.fields[name].initial = usual
 
     def clean_starts_at(self):
         starts_at = self.cleaned_data["starts_at"]
