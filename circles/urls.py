@@ -10,6 +10,7 @@ from circles.alerts import app_shell
 from circles.alerts import urls as alerts_urls
 from circles.alerts import views as alerts_views
 from circles.api import api
+from circles.care import urls as care_urls
 from circles.checkins import urls as checkins_urls
 from circles.network import urls as network_urls
 from circles.notices import urls as notices_urls
@@ -34,12 +35,12 @@ def home(request):
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/", section(accounts_urls, *records_urls.accounts_section, *notices_urls.accounts_section)),
-    path("network/", section(network_urls, *checkins_urls.network_section)),
+    path("network/", section(network_urls, *checkins_urls.network_section, *care_urls.network_section)),
     path("checkins/", section(checkins_urls, *sharing_urls.checkins_section, *alerts_urls.checkins_section)),
     path("", section(sharing_urls, *alerts_urls.sharing_section)),
     path("alerts/", include("circles.alerts.urls")),
     path("notices/", include("circles.notices.urls")),
-    path("care/", include("circles.care.urls")),
+    path("care/", include(care_urls)),
     path("help-now/", alerts_views.help_now, name="help_now"),
     path("mode/", menus.switch_mode, name="switch_mode"),
     # The installable app (docs/install.md): the worker must sit at the root to control every page.

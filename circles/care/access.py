@@ -21,6 +21,7 @@ from circles.audit.models import Outcome
 from circles.audit.trail import Event as AuditEvent
 from circles.audit.trail import record, record_many, refuse
 from circles.care.models import (
+    Appointment,
     CareTeamMember,
     ClinicalNote,
     Enrolment,
@@ -334,6 +335,41 @@ def access_own_progress_notes(member, enrolment_id: int) -> tuple[Enrolment, lis
 
 
 # --- Sessions ---
+
+SESSION_VIEW = "session.view"
+SESSION_CHANGE = "session.change"
+
+
+def access_session(user, enrolment_id: int, session_id: int, *, write: bool = False):
+    """(the care team's access, one of the enrolled member's sessions); 404 and a refused row otherwise."""
+    care = access_enrolment(user, enrolment_id, write=write)
+    session_id = _known_id(session_id)
+    appointment = Appointment.objects.filter(pk=session_id, enrolment=care.enrolment).first()
+    if appointment is None:
+        raise refuse(
+            user,
+            SESSION_CHANGE if write else SESSION_VIEW,
+            f"appointment:{session_id}",
+            care.enrolment.member_id,
+        )
+    appointment.enrolment = care.enrolment
+    return care, appointment
+
+
+def access_own_session(member, session_id: int):
+    """One of the member's own sessions (of any enrolment of theirs); 404 and a refused row otherwise."""
+    session_id = _known_id(session_id)
+    appointment = (
+        Appointment.objects.filter(pk=session_id, enrolment__member=member)
+        .select_related("enrolment__organization")
+        .first()
+    )
+    if appointment is None:
+        owner = (
+            Appointment.objects.filter(pk=session_id).values_list("enrolment__member_id", flat=True).first()
+        )
+        raise refuse(member, SESSION_VIEW, f"appointment:{session_id}", owner)
+    return appointment
 
 
 # --- Messages ---

@@ -12,7 +12,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from circles.accounts.actions import do_grant_role
@@ -22,20 +22,26 @@ from circles.alerts.models import Notification
 from circles.alerts.outbox import staff_name
 from circles.audit.models import Outcome
 from circles.audit.trail import record
+from circles.care import threads
 from circles.care.models import (
     CARE_ROLES,
     STAFF_INVITATION_SALT,
+    Appointment,
+    Attendance,
     CareTeamMember,
     ClinicalNote,
     Enrolment,
     EnrolmentInvitation,
     EnrolmentStatus,
+    Message,
     Organization,
     Program,
     SafetyFollowUp,
+    SessionKind,
     StaffInvitation,
     StaffMembership,
     StaffRole,
+    ThreadRead,
     new_enrolment_code,
     new_nonce,
     read_signed_token,
@@ -47,7 +53,17 @@ from circles.checkins.models import QuestionnaireDefinition, SafetySignal
 from circles.lib import ratelimit
 from circles.lib.client import address_group, current_client_address
 from circles.network.actions import do_add_tie, do_change_tie_status
-from circles.network.models import Circle, ContactFrequency, Relationship, Stance, Tie, TieStatus
+from circles.network.models import (
+    Circle,
+    ContactFrequency,
+    Interaction,
+    InteractionKind,
+    InteractionQuality,
+    Relationship,
+    Stance,
+    Tie,
+    TieStatus,
+)
 from circles.sharing.actions import do_grant_consent
 from circles.sharing.statement import ORGANIZATION_PURPOSE
 
@@ -743,7 +759,155 @@ def do_write_note(
 # --- Sessions (circles/care/views/sessions.py) ---
 
 
+@transaction.atomic
+def do_schedule_session(enrolment: Enrolment, appointment: Appointment, *, staff, acting_user) -> Appointment:
+    """Saves a new session with the enrolled member, led by `staff` (the scheduler's membership)."""
+    appointment.enrolment = enrolment
+    appointment.staff = staff
+    appointment.created_by = acting_user
+    appointment.full_clean()
+    appointment.save()
+    record(
+        "care.session.create",
+        acting_user,
+        subject=enrolment.member_id,
+        object_ref=f"appointment:{appointment.pk}",
+    )
+    return appointment
+
+
+@transaction.atomic
+def do_schedule_group_session(accesses, appointment: Appointment, *, acting_user) -> list[Appointment]:
+    """One group session with several members of the viewer's caseload: a copy of `appointment` for each
+    (each member sees and is marked present on their own), led by the viewer's membership of each one's
+    organization. `accesses` are care.access.CareAccess, so each member's consent is live now."""
+    scheduled = []
+    for access in accesses:
+        copy = Appointment(
+            kind=SessionKind.GROUP,
+            mode=appointment.mode,
+            starts_at=appointment.starts_at,
+            duration_minutes=appointment.duration_minutes,
+            place=appointment.place,
+        )
+        scheduled.append(
+            do_schedule_session(access.enrolment, copy, staff=access.staff, acting_user=acting_user)
+        )
+    return scheduled
+
+
+@transaction.atomic
+def do_change_session(appointment: Appointment, *, acting_user) -> Appointment:
+    """Saves a changed upcoming session (its time, length, kind, mode or place)."""
+    appointment.full_clean()
+    appointment.save()
+    record(
+        "care.session.change",
+        acting_user,
+        subject=appointment.enrolment.member_id,
+        object_ref=f"appointment:{appointment.pk}",
+    )
+    return appointment
+
+
+def _remove_session_contact(appointment: Appointment) -> None:
+    # Through the model's delete, so the member's contact rollup stays exact.
+    if appointment.interaction_id is not None:
+        interaction = Interaction.objects.filter(pk=appointment.interaction_id).first()
+        appointment.interaction = None
+        if interaction is not None:
+            interaction.delete()
+
+
+@transaction.atomic
+def do_record_attendance(appointment: Appointment, attendance: str, *, acting_user) -> Appointment:
+    """Records whether the member came. Attended logs a therapy-session contact with the organization's
+    tie at the session's time, which counts in the member's engagement like any contact; any other answer
+    removes that contact again. Cancelling an upcoming session is recorded here too."""
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("enrolment__tie")
+        .get(pk=appointment.pk)
+    )
+    if attendance not in Attendance.values:
+        raise ValidationError({"attendance": _("Choose attended, missed or cancelled.")})
+    now = timezone.now()
+    if attendance != Attendance.CANCELLED and appointment.starts_at > now:
+        raise ValidationError({"attendance": _("Attendance can be recorded once the session has started.")})
+    enrolment = appointment.enrolment
+    if attendance == Attendance.ATTENDED and appointment.interaction_id is None:
+        if enrolment.tie is None:
+            raise ValidationError(_("This enrolment no longer has a place in the member's circle."))
+        interaction = Interaction(
+            member_id=enrolment.member_id,
+            tie=enrolment.tie,
+            occurred_at=appointment.starts_at,
+            kind=InteractionKind.THERAPY_SESSION,
+            duration_minutes=appointment.duration_minutes,
+            # Staff record that the member came, not how it went for them.
+            quality=InteractionQuality.NEUTRAL,
+        )
+        interaction.full_clean()
+        interaction.save()
+        appointment.interaction = interaction
+    elif attendance != Attendance.ATTENDED:
+        _remove_session_contact(appointment)
+    appointment.attendance = attendance
+    appointment.attendance_recorded_at = now
+    appointment.attendance_recorded_by = acting_user
+    appointment.save(
+        update_fields=["attendance", "attendance_recorded_at", "attendance_recorded_by", "interaction"]
+    )
+    action = "care.session.cancel" if attendance == Attendance.CANCELLED else "care.session.attendance"
+    record(action, acting_user, subject=enrolment.member_id, object_ref=f"appointment:{appointment.pk}")
+    return appointment
+
+
 # --- Messages (circles/care/views/messages.py) ---
+
+# A member may send this many messages in this many seconds: enough for any conversation, not a flood.
+MEMBER_MESSAGE_RATE = "20/600"
+
+
+def do_mark_thread_read(enrolment: Enrolment, user, *, at=None) -> None:
+    """Notes that `user` has read the enrolment's thread up to now."""
+    ThreadRead.objects.update_or_create(
+        enrolment=enrolment, user=user, defaults={"read_at": at or timezone.now()}
+    )
+
+
+@transaction.atomic
+def do_send_message(
+    enrolment: Enrolment, body: str, *, from_member: bool, origin: str, acting_user
+) -> Message:
+    """Adds a message to the enrolment's thread and, once saved, tells the other side that there is one
+    (never what it says). A member may send only while enrolled, and only so many at a time."""
+    if from_member:
+        if not enrolment.is_active:
+            raise ValidationError(
+                _("This enrolment has ended: the thread stays here to read, but not to send.")
+            )
+        ratelimit.limit("care-message-send", [f"user:{acting_user.pk}"], MEMBER_MESSAGE_RATE)
+    message = Message(
+        enrolment=enrolment,
+        sender=acting_user,
+        sender_name=acting_user.display_name[:80],
+        from_member=from_member,
+        body=body,
+    )
+    message.full_clean()
+    message.save()
+    do_mark_thread_read(enrolment, acting_user, at=message.sent_at)
+    record("care.message.send", acting_user, subject=enrolment.member_id, object_ref=f"message:{message.pk}")
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    message_id = message.pk
+    # After commit, so a rolled-back message is never announced; in the background, so it never waits.
+    transaction.on_commit(
+        lambda: threads.in_background(
+            lambda: threads.notify_new_message(message_id, origin=origin, language=language)
+        )
+    )
+    return message
 
 
 # --- Safety follow-ups (circles/care/views/inbox.py) ---

@@ -13,3 +13,6 @@ urlpatterns = [
     *messages.urlpatterns,
     *inbox.urlpatterns,
 ]
+
+# Care pages served in a lower app's section (circles/urls.py): the member's commitments show their sessions.
+network_section = [*sessions.network_section]

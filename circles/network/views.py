@@ -1,5 +1,6 @@
 """Network pages: ties, contact log and commitments. My circle, which shows the map and its health beside
-check-in reminders and scores, lives in circles/checkins/views.py."""
+check-in reminders and scores, lives in circles/checkins/views.py; the list of commitments, which shows the
+member's care sessions above them, in circles/care/views/sessions.py."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,8 +27,7 @@ from circles.network.actions import (
     do_update_tie,
 )
 from circles.network.forms import CommitmentForm, InteractionForm, TieForm, TieStatusForm
-from circles.network.health import load_adherence
-from circles.network.models import Commitment, Interaction, Tie
+from circles.network.models import Interaction, Tie
 
 CONTACTS_PER_PAGE = 50
 
@@ -165,14 +165,6 @@ def interaction_delete(request, interaction_id: int):
         "network/confirm_delete.html",
         {"object": interaction, "cancel_href": reverse("network:interaction_list")},
     )
-
-
-@login_required
-def commitment_list(request):
-    commitments = list(Commitment.objects.filter(member=request.user).select_related("tie"))
-    adherence = load_adherence(request.user, commitments)
-    rows = [(commitment, adherence.get(commitment.pk)) for commitment in commitments]
-    return render(request, "network/commitment_list.html", {"rows": rows, "today": local_today(request.user)})
 
 
 @login_required
