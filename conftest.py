@@ -6,8 +6,15 @@ import functools
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from circles.demo.personas import PERSONAS
+
+# Property tests assert behaviour, never time: on a shared, loaded machine one example can take longer
+# than Hypothesis' default 200 ms deadline, or its generation look "too slow", and fail a correct test.
+hypothesis_settings.register_profile("circles", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("circles")
 
 PASSWORD = "a-long-test-passphrase-42"
 
