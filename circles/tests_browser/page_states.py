@@ -31,6 +31,7 @@ from circles.alerts.delivery import work_due
 from circles.alerts.logic import EMAIL
 from circles.alerts.models import AlertStatus
 from circles.alerts.tests.factories import askable, ladder
+from circles.care.models import Enrolment
 from circles.checkins import logic
 from circles.checkins.actions import do_save_answers, do_save_checkin, do_start_assessment
 from circles.checkins.definitions import BUILTIN_DIR
@@ -680,8 +681,6 @@ def _signed_in_staff(page, email):
 
 
 def _rileys_enrolment(riley):
-    from circles.care.models import Enrolment  # noqa: PLC0415 — care is above the apps this module is about
-
     return Enrolment.objects.select_related("organization").get(member=riley, ended_at__isnull=True)
 
 
@@ -725,7 +724,7 @@ def care_pages_of_a_counselor(page, seen, demo_riley):
 
 
 def care_pages_of_an_organization_admin(page, seen, demo_riley):
-    """Olivia's pages of Harbor: staff and programs, members, consent records, wording, enrolment invitations."""
+    """Olivia's pages of Harbor: staff and programs, members, consent records, wording, enrolling."""
     _signed_in_staff(page, "olivia@example.org")
     enrolment = _rileys_enrolment(demo_riley)
     organization = enrolment.organization

@@ -105,7 +105,9 @@ def test_olivia_invites_casey_who_enrols_a_person_whose_safety_answer_comes_firs
     # The person opens the link, makes an account, confirms the address and comes back to sign.
     jordan_context, jordan = open_as_someone_else(browser, live_server)
     jordan.goto(join_link)
-    expect(jordan.get_by_role("heading", level=1)).to_have_text("Harbor Recovery Center invites you to Circles")
+    expect(jordan.get_by_role("heading", level=1)).to_have_text(
+        "Harbor Recovery Center invites you to Circles"
+    )
     jordan.get_by_role("link", name="Create an account").click()
     jordan.get_by_label("Name you go by").fill(NEW_PERSON["name"])
     expect(jordan.get_by_label("Email address")).to_have_value(NEW_PERSON["email"])
