@@ -31,6 +31,7 @@ from circles.alerts.delivery import work_due
 from circles.alerts.logic import EMAIL
 from circles.alerts.models import AlertStatus
 from circles.alerts.tests.factories import askable, ladder
+from circles.care.models import Enrolment
 from circles.checkins import logic
 from circles.checkins.actions import do_save_answers, do_save_checkin, do_start_assessment
 from circles.checkins.definitions import BUILTIN_DIR
@@ -670,6 +671,105 @@ def pages_of_each_demo_person(page, seen, demo_riley):
             seen.check(f"{path} as {persona.display_name} ({response.status})")
 
 
+def _signed_in_staff(page, email):
+    """Signs a demo staff member in with the code their authenticator would show now."""
+    user = User.objects.get(email=email)
+    log_in(page, email, PASSWORD)
+    enter_code(page, current_code(user))
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Log in")
+    return user
+
+
+def _rileys_enrolment(riley):
+    return Enrolment.objects.select_related("organization").get(member=riley, ended_at__isnull=True)
+
+
+def care_pages_of_a_counselor(page, seen, demo_riley):
+    """Casey's caseload at Harbor (about twenty members of varied need), Riley's record and its pages, the
+    alert inbox and a follow-up, her sessions and messages."""
+    casey = _signed_in_staff(page, "casey@example.org")
+    enrolment = _rileys_enrolment(demo_riley)
+    membership = casey.staff_memberships.get(organization=enrolment.organization)
+    note = enrolment.notes.filter(kind="progress").first()
+    seen.visit("/care/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Caseload")
+    seen.visit("/care/?reason=safety", "/care/, filtered by a reason")
+    seen.visit(f"/care/?staff={membership.pk}", "/care/, filtered by a staff member")
+    response = page.goto("/care/?reason=not-a-reason&staff=0")
+    assert response is not None and response.status == 400
+    seen.check("/care/, filters with errors")
+    base = f"/care/enrolments/{enrolment.pk}"
+    for path in [
+        f"{base}/",
+        f"{base}/notes/",
+        f"{base}/notes/{note.pk}/",
+        f"{base}/sessions/",
+        f"{base}/messages/",
+        f"{base}/team/",
+        "/care/alerts/",
+    ]:
+        seen.visit(path)
+    page.get_by_role("link", name=re.compile(r"^Acknowledge — ")).first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Follow up with")
+    seen.check("/care/alerts/<enrolment>/<signal>/, a follow-up")
+    page.get_by_label("Note").fill("Called; the next session is brought forward to tomorrow morning.")
+    page.get_by_role("button", name="Acknowledge").click()
+    expect(page.locator(".messages")).to_contain_text("Acknowledged.")
+    seen.check("/care/alerts/, a signal just acknowledged")
+    page.get_by_role("region", name="Acknowledged in the last two weeks").get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=2)).to_contain_text("Acknowledged by Casey")
+    seen.check("/care/alerts/<enrolment>/<signal>/, acknowledged")
+    for path in ["/care/sessions/", "/care/sessions/group/", "/care/messages/"]:
+        seen.visit(path)
+
+
+def care_pages_of_an_organization_admin(page, seen, demo_riley):
+    """Olivia's pages of Harbor: staff and programs, members, consent records, wording, enrolling."""
+    _signed_in_staff(page, "olivia@example.org")
+    enrolment = _rileys_enrolment(demo_riley)
+    organization = enrolment.organization
+    consent = enrolment.tie.consents.order_by("-pk").first()
+    base = f"/care/organizations/{organization.pk}"
+    for path in [
+        "/care/organizations/",
+        f"{base}/",
+        f"{base}/members/",
+        f"{base}/consents/",
+        f"{base}/consents/{consent.pk}/",
+        f"{base}/questionnaires/",
+        f"{base}/enrol/",
+    ]:
+        seen.visit(path)
+    page.get_by_label("Email address").fill("not an address")
+    submit_empty(page, "Create the invitation")
+    seen.check(f"{base}/enrol/, with errors")
+    page.get_by_label("Email address").fill("a-rather-long-address-for-a-phone@example.org")
+    page.get_by_role("button", name="Create the invitation").click()
+    expect(page.get_by_role("heading", name="Your enrolment code")).to_be_visible()
+    seen.check("an enrolment code to hand over")
+    seen.visit(f"{base}/enrol/invitations/")
+
+
+def care_pages_of_an_enrolled_member(page, seen, demo_riley):
+    """Riley's side of her care at Harbor: My care, progress notes, messages, her consent under Sharing,
+    her sessions among her commitments, and the page to type a code."""
+    log_in(page, "riley@example.org", PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Riley's circle")
+    enrolment = _rileys_enrolment(demo_riley)
+    for path in [
+        "/care/my-care/",
+        f"/care/my-care/{enrolment.pk}/notes/",
+        f"/care/my-care/{enrolment.pk}/messages/",
+        "/sharing/",
+        f"/sharing/ties/{enrolment.tie_id}/",
+        "/network/commitments/",
+        "/care/join/",
+    ]:
+        seen.visit(path)
+    submit_empty(page, "Continue")
+    seen.check("/care/join/, with errors")
+
+
 class Tour(NamedTuple):
     name: str
     person: str  # whose pages these are, for reports
@@ -698,4 +798,7 @@ TOURS = [
     Tour("alerts-member", "Riley", ("riley", "sam"), alert_pages_of_a_member),
     Tour("alerts-asked", "Jamie, Sam", ("riley", "sam", "jamie"), alert_pages_of_the_people_asked),
     Tour("each-demo-person", "each demo person", ("demo_riley",), pages_of_each_demo_person),
+    Tour("care-staff", "Casey", ("demo_riley",), care_pages_of_a_counselor),
+    Tour("care-admin", "Olivia", ("demo_riley",), care_pages_of_an_organization_admin),
+    Tour("care-member", "Riley", ("demo_riley",), care_pages_of_an_enrolled_member),
 ]
