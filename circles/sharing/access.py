@@ -18,10 +18,11 @@ from django.http import Http404
 from circles.accounts.models import User
 from circles.audit.models import Outcome
 from circles.audit.trail import Event, record, record_many, refuse_record
-from circles.checkins.models import Assessment, CheckIn
+from circles.checkins.models import Assessment, CheckIn, SafetySignal
 from circles.lib.contact_links import ContactLink
 from circles.lib.time import local_today
 from circles.network.health import load_network
+from circles.network.logic import PILLARS
 from circles.network.models import Tie, TieStatus
 from circles.sharing import logic
 from circles.sharing.actions import to_organization
@@ -279,3 +280,75 @@ def access_invitation(user, invitation_id: int, write: bool = False) -> Invitati
         return Invitation.objects.select_related("tie").get(pk=invitation_id, member=user)
     except Invitation.DoesNotExist:
         raise refuse_record(user, Invitation, invitation_id, write=write) from None
+
+
+# --- Loaders for a care team's caseload (circles/care/caseload.py) ---
+
+
+@dataclass
+class SafetyAndContact:
+    """For one member: their safety signals since a moment, when they share alerts (None: not shared),
+    and the latest contact in each pillar of their network, when they share the map (None: not shared)."""
+
+    disclosure: Disclosure
+    safety_signals: list[tuple[int, dt.datetime]] | None = None  # (signal id, raised at), oldest first
+    last_contact: dict[str, dt.datetime | None] | None = None  # pillar -> latest contact (None: none yet)
+
+
+def access_safety_and_contact(
+    viewer, disclosures: list[Disclosure], signals_since: dict[int, dt.datetime]
+) -> dict[int, SafetyAndContact]:
+    """By member id: the safety signals raised since `signals_since[member id]` of members whose consent
+    includes alerts, and the latest contact per pillar of members whose consent includes the network map.
+
+    Two queries however many members, and one audit row per member read (the scopes read), in one insert.
+    """
+    found: dict[int, SafetyAndContact] = {}
+    read: dict[int, list[str]] = defaultdict(list)
+    for disclosure in disclosures:
+        if disclosure.consent is None:
+            continue
+        member_id = disclosure.member.pk
+        found[member_id] = SafetyAndContact(disclosure)
+        for scope in (logic.NETWORK_MAP, logic.ALERTS):
+            if disclosure.allows(scope):
+                read[member_id].append(scope)
+    alert_members = {m for m, codes in read.items() if logic.ALERTS in codes and m in signals_since}
+    map_members = {m for m, codes in read.items() if logic.NETWORK_MAP in codes}
+    if alert_members:
+        for member_id in alert_members:
+            found[member_id].safety_signals = []
+        rows = (
+            SafetySignal.objects.filter(
+                member_id__in=alert_members, created_at__gte=min(signals_since[m] for m in alert_members)
+            )
+            .order_by("created_at", "id")
+            .values_list("id", "member_id", "created_at")
+        )
+        for signal_id, member_id, created_at in rows:
+            if created_at >= signals_since[member_id]:
+                found[member_id].safety_signals.append((signal_id, created_at))  # type: ignore[union-attr]
+    if map_members:
+        for member_id in map_members:
+            found[member_id].last_contact = {pillar: None for pillar in PILLARS}
+        latest = (
+            Tie.objects.filter(member_id__in=map_members)
+            .exclude(status=TieStatus.ENDED)
+            .values("member_id", "pillar")
+            .annotate(last=Max("last_contact_at"))
+            .order_by()
+            .values_list("member_id", "pillar", "last")
+        )
+        for member_id, pillar, last in latest:
+            found[member_id].last_contact[pillar] = last  # type: ignore[index]
+    record_many(
+        Event(
+            action=logic.SHARED_VIEW,
+            actor_id=viewer.pk,
+            subject_id=member_id,
+            object_ref=logic.scopes_ref(logic.ordered_scopes(codes)),
+        )
+        for member_id, codes in read.items()
+        if codes
+    )
+    return found

@@ -1,0 +1,241 @@
+"""Loads a staff member's caseload and ranks it (circles/care/logic.py), in a fixed number of queries
+whatever its size.
+
+Everything about a member's own life is read through circles/sharing/access.py, only as far as their
+consent to the organization reaches, and every read is audited there. Sessions, safety follow-ups and
+messages belong to the care relationship itself and are read here. Alerts are read here too (the alerts
+app sits above sharing), only for members whose consent includes alerts, and only alerts that reached
+the organization's tie (the member put their care team on their crisis ladder); the alerts scope is in
+the audit row access_safety_and_contact writes for that member in the same request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef
+from django.utils import timezone
+
+from circles.alerts.models import OPEN_STATUSES, Alert
+from circles.care import logic
+from circles.care.access import CareAccess, care_team_accesses
+from circles.care.models import (
+    CARE_ROLES,
+    Appointment,
+    Attendance,
+    CareTeamMember,
+    Message,
+    SafetyFollowUp,
+    StaffMembership,
+    ThreadRead,
+)
+from circles.lib.time import user_zone
+from circles.sharing import logic as sharing
+from circles.sharing.access import SharedData, access_safety_and_contact, access_shared_data
+
+# The scopes the ranking reads through access_shared_data (alerts and the map: access_safety_and_contact).
+RANKING_SCOPES = frozenset(
+    {
+        sharing.CHECKED_IN,
+        sharing.MOOD,
+        sharing.RETURNS_TO_USE,
+        sharing.RESULTS + "depression",
+        sharing.RESULTS + "anxiety",
+        sharing.RESULTS + "recovery_monitor",
+    }
+)
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    """One member on the caseload: their access (enrolment, program), care team, and need."""
+
+    access: CareAccess
+    need: logic.Need
+    primary: StaffMembership | None
+    team: tuple[StaffMembership, ...]
+
+    @property
+    def enrolment(self):
+        return self.access.enrolment
+
+    @property
+    def unread_messages(self) -> int:
+        return self.need.signals.unread_messages
+
+
+@dataclass(frozen=True)
+class Caseload:
+    rows: list[CaseloadRow]  # ranked
+    staff_choices: list[StaffMembership]  # care-role staff of the viewer's organizations, for the filter
+
+    def filtered(self, *, staff_id: int | None = None, reason: str | None = None) -> list[CaseloadRow]:
+        """The rows whose care team includes that staff membership, and that have that reason code.
+
+        Filtering by staff only ever narrows the viewer's own caseload: a colleague's members the viewer
+        is not on the care team of are never shown."""
+        rows = self.rows
+        if staff_id is not None:
+            rows = [row for row in rows if any(staff.pk == staff_id for staff in row.team)]
+        if reason:
+            rows = [row for row in rows if reason in row.need.codes]
+        return rows
+
+
+def _day(moment: dt.datetime, zone) -> dt.date:
+    return moment.astimezone(zone).date()
+
+
+def _results(data: SharedData | None, scope: str, instrument: str):
+    if data is None or scope not in data.disclosure.scopes:
+        return logic.NOT_SHARED
+    newest_first = [a for a in data.results.get(scope, []) if a.instrument == instrument and a.day]
+    return tuple(logic.Result(day=a.day, total=a.total or 0) for a in reversed(newest_first) if a.day)
+
+
+def _bam(data: SharedData | None):
+    scope = sharing.RESULTS + "recovery_monitor"
+    if data is None or scope not in data.disclosure.scopes:
+        return logic.NOT_SHARED
+    for assessment in data.results.get(scope, []):  # newest first
+        if assessment.instrument == "bam" and assessment.day:
+            subscales = assessment.subscales or {}
+            return logic.BamResult(
+                day=assessment.day,
+                risk=int(subscales.get("risk", 0)),
+                protective=int(subscales.get("protective", 0)),
+            )
+    return None
+
+
+def load_caseload(viewer) -> Caseload:
+    """The viewer's caseload, ranked by need. A fixed number of queries whatever its size."""
+    zone = user_zone(viewer)
+    accesses = care_team_accesses(viewer)
+    organization_ids = {access.staff.organization_id for access in accesses}
+    staff_choices = list(
+        StaffMembership.objects.current()
+        .filter(organization_id__in=organization_ids, role__in=CARE_ROLES)
+        .select_related("user", "organization")
+        .order_by("user__display_name", "id")
+    )
+    if not accesses:
+        return Caseload(rows=[], staff_choices=staff_choices)
+    enrolment_ids = [access.enrolment.pk for access in accesses]
+    by_member = {access.member.pk: access for access in accesses}
+    disclosures = [access.disclosure for access in accesses]
+
+    shared = {
+        data.disclosure.member.pk: data
+        for data in access_shared_data(viewer, disclosures, scopes=RANKING_SCOPES)
+    }
+    since = {access.member.pk: access.enrolment.started_at for access in accesses}
+    safety_and_contact = access_safety_and_contact(viewer, disclosures, since)
+
+    followed_up = set(
+        SafetyFollowUp.objects.filter(enrolment_id__in=enrolment_ids).values_list("enrolment_id", "signal_id")
+    )
+    alert_members = {m for m, access in by_member.items() if access.allows(sharing.ALERTS)}
+    open_alerts: dict[int, list[dt.date]] = defaultdict(list)
+    if alert_members:
+        tie_ids = [by_member[m].enrolment.tie_id for m in alert_members]
+        alerts = (
+            Alert.objects.filter(
+                member_id__in=alert_members, status__in=OPEN_STATUSES, notifications__tie_id__in=tie_ids
+            )
+            .values_list("id", "member_id", "created_at", "notifications__tie_id")
+            .distinct()
+        )
+        seen: set[int] = set()
+        for alert_id, member_id, created_at, tie_id in alerts:
+            if tie_id == by_member[member_id].enrolment.tie_id and alert_id not in seen:
+                seen.add(alert_id)
+                open_alerts[member_id].append(_day(created_at, zone))
+    now = timezone.now()
+    missed: dict[int, list[dt.date]] = defaultdict(list)
+    for enrolment_id, starts_at in Appointment.objects.filter(
+        enrolment_id__in=enrolment_ids,
+        attendance=Attendance.MISSED,
+        starts_at__gte=now - dt.timedelta(days=logic.MISSED_SESSION_DAYS + 1),
+        starts_at__lte=now,
+    ).values_list("enrolment_id", "starts_at"):
+        missed[enrolment_id].append(_day(starts_at, zone))
+    read_since = ThreadRead.objects.filter(
+        enrolment_id=OuterRef("enrolment_id"), user=viewer, read_at__gte=OuterRef("sent_at")
+    )
+    unread = dict(
+        Message.objects.filter(enrolment_id__in=enrolment_ids, from_member=True)
+        .exclude(Exists(read_since))
+        .values("enrolment_id")
+        .annotate(count=Count("id"))
+        .order_by()
+        .values_list("enrolment_id", "count")
+    )
+    teams: dict[int, list[CareTeamMember]] = defaultdict(list)
+    for member in CareTeamMember.objects.filter(enrolment_id__in=enrolment_ids).select_related("staff__user"):
+        teams[member.enrolment_id].append(member)
+
+    signals = []
+    for member_id, access in by_member.items():
+        enrolment = access.enrolment
+        data = shared.get(member_id)
+        seen_here = safety_and_contact.get(member_id)
+        scopes = access.scopes
+        if seen_here is not None and seen_here.safety_signals is not None:
+            open_safety: tuple[dt.date, ...] | logic.NotShared = tuple(
+                _day(raised, zone)
+                for signal_id, raised in seen_here.safety_signals
+                if (enrolment.pk, signal_id) not in followed_up
+            )
+        else:
+            open_safety = logic.NOT_SHARED
+        if seen_here is not None and seen_here.last_contact is not None:
+            last_contact: dict[str, dt.date | None] | logic.NotShared = {
+                pillar: _day(moment, zone) if moment else None
+                for pillar, moment in seen_here.last_contact.items()
+            }
+        else:
+            last_contact = logic.NOT_SHARED
+        today = data.today if data is not None else now.astimezone(user_zone(access.member)).date()
+        signals.append(
+            logic.MemberSignals(
+                key=enrolment.pk,
+                name=access.member.display_name,
+                today=today,
+                open_safety=open_safety,
+                open_alerts=tuple(open_alerts[member_id]) if sharing.ALERTS in scopes else logic.NOT_SHARED,
+                phq9=_results(data, sharing.RESULTS + "depression", "phq9"),
+                gad7=_results(data, sharing.RESULTS + "anxiety", "gad7"),
+                use_days=tuple(day for day, _substance in data.returns_to_use)
+                if data is not None and sharing.RETURNS_TO_USE in scopes
+                else logic.NOT_SHARED,
+                ratings=tuple(
+                    logic.DayRatings(day, mood, craving) for day, mood, craving, _stress in data.mood
+                )
+                if data is not None and sharing.MOOD in scopes
+                else logic.NOT_SHARED,
+                last_checkin=data.last_checkin
+                if data is not None and sharing.CHECKED_IN in scopes
+                else logic.NOT_SHARED,
+                last_contact=last_contact,
+                missed_sessions=tuple(missed[enrolment.pk]),
+                bam=_bam(data),
+                unread_messages=unread.get(enrolment.pk, 0),
+            )
+        )
+    by_enrolment = {access.enrolment.pk: access for access in accesses}
+    rows = []
+    for need in logic.rank(signals):
+        access = by_enrolment[need.signals.key]
+        team = teams[access.enrolment.pk]
+        rows.append(
+            CaseloadRow(
+                access=access,
+                need=need,
+                primary=next((m.staff for m in team if m.is_primary), None),
+                team=tuple(m.staff for m in team),
+            )
+        )
+    return Caseload(rows=rows, staff_choices=staff_choices)
