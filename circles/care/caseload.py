@@ -114,10 +114,10 @@ def load_caseload(viewer) -> Caseload:
     """The viewer's caseload, ranked by need. A fixed number of queries whatever its size."""
     zone = user_zone(viewer)
     accesses = care_team_accesses(viewer)
-    organization_ids = {access.staff.organization_id for access in accesses}
+    own_organizations = StaffMembership.objects.current().filter(user=viewer).values("organization_id")
     staff_choices = list(
         StaffMembership.objects.current()
-        .filter(organization_id__in=organization_ids, role__in=CARE_ROLES)
+        .filter(organization_id__in=own_organizations, role__in=CARE_ROLES)
         .select_related("user", "organization")
         .order_by("user__display_name", "id")
     )
