@@ -140,7 +140,7 @@ def load_caseload(viewer) -> Caseload:
     alert_members = {m for m, access in by_member.items() if access.allows(sharing.ALERTS)}
     open_alerts: dict[int, list[dt.date]] = defaultdict(list)
     if alert_members:
-        tie_ids = [by_member[m].enrolment.tie_id for m in alert_members]
+        tie_ids = [tie_id for m in alert_members if (tie_id := by_member[m].enrolment.tie_id) is not None]
         alerts = (
             Alert.objects.filter(
                 member_id__in=alert_members, status__in=OPEN_STATUSES, notifications__tie_id__in=tie_ids
