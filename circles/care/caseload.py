@@ -6,7 +6,7 @@ consent to the organization reaches, and every read is audited there. Sessions, 
 messages belong to the care relationship itself and are read here. Alerts are read here too (the alerts
 app sits above sharing), only for members whose consent includes alerts, and only alerts that reached
 the organization's tie (the member put their care team on their crisis ladder); the alerts scope is in
-the audit row access_safety_and_contact writes for that member in the same request.
+the audit row access_caseload_signals writes for that member in the same request.
 """
 
 from __future__ import annotations
@@ -33,19 +33,17 @@ from circles.care.models import (
 )
 from circles.lib.time import user_zone
 from circles.sharing import logic as sharing
-from circles.sharing.access import SharedData, access_safety_and_contact, access_shared_data
+from circles.sharing.access import CaseloadSignals, access_caseload_signals, access_shared_data
 
-# The scopes the ranking reads through access_shared_data (alerts and the map: access_safety_and_contact).
-RANKING_SCOPES = frozenset(
-    {
-        sharing.CHECKED_IN,
-        sharing.MOOD,
-        sharing.RETURNS_TO_USE,
-        sharing.RESULTS + "depression",
-        sharing.RESULTS + "anxiety",
-        sharing.RESULTS + "recovery_monitor",
-    }
+# The scopes the ranking reads through access_shared_data; questionnaire results, alerts and the map
+# come from access_caseload_signals.
+CHECKIN_SCOPES = frozenset({sharing.CHECKED_IN, sharing.MOOD, sharing.RETURNS_TO_USE})
+DEPRESSION, ANXIETY, RECOVERY_MONITOR = (
+    sharing.RESULTS + "depression",
+    sharing.RESULTS + "anxiety",
+    sharing.RESULTS + "recovery_monitor",
 )
+RESULT_SCOPES = frozenset({DEPRESSION, ANXIETY, RECOVERY_MONITOR})
 
 
 @dataclass(frozen=True)
@@ -88,24 +86,22 @@ def _day(moment: dt.datetime, zone) -> dt.date:
     return moment.astimezone(zone).date()
 
 
-def _results(data: SharedData | None, scope: str, instrument: str):
-    if data is None or scope not in data.disclosure.scopes:
+def _results(signals: CaseloadSignals | None, scope: str, instrument: str):
+    if signals is None or scope not in signals.results:
         return logic.NOT_SHARED
-    newest_first = [a for a in data.results.get(scope, []) if a.instrument == instrument and a.day]
-    return tuple(logic.Result(day=a.day, total=a.total or 0) for a in reversed(newest_first) if a.day)
+    newest_first = [r for r in signals.results[scope] if r.instrument == instrument]
+    return tuple(logic.Result(day=r.day, total=r.total or 0) for r in reversed(newest_first))
 
 
-def _bam(data: SharedData | None):
-    scope = sharing.RESULTS + "recovery_monitor"
-    if data is None or scope not in data.disclosure.scopes:
+def _bam(signals: CaseloadSignals | None):
+    if signals is None or RECOVERY_MONITOR not in signals.results:
         return logic.NOT_SHARED
-    for assessment in data.results.get(scope, []):  # newest first
-        if assessment.instrument == "bam" and assessment.day:
-            subscales = assessment.subscales or {}
+    for result in signals.results[RECOVERY_MONITOR]:  # newest first
+        if result.instrument == "bam":
             return logic.BamResult(
-                day=assessment.day,
-                risk=int(subscales.get("risk", 0)),
-                protective=int(subscales.get("protective", 0)),
+                day=result.day,
+                risk=int(result.subscales.get("risk", 0)),
+                protective=int(result.subscales.get("protective", 0)),
             )
     return None
 
@@ -129,10 +125,10 @@ def load_caseload(viewer) -> Caseload:
 
     shared = {
         data.disclosure.member.pk: data
-        for data in access_shared_data(viewer, disclosures, scopes=RANKING_SCOPES)
+        for data in access_shared_data(viewer, disclosures, scopes=CHECKIN_SCOPES)
     }
     since = {access.member.pk: access.enrolment.started_at for access in accesses}
-    safety_and_contact = access_safety_and_contact(viewer, disclosures, since)
+    found = access_caseload_signals(viewer, disclosures, signals_since=since, result_scopes=RESULT_SCOPES)
 
     followed_up = set(
         SafetyFollowUp.objects.filter(enrolment_id__in=enrolment_ids).values_list("enrolment_id", "signal_id")
@@ -181,7 +177,7 @@ def load_caseload(viewer) -> Caseload:
     for member_id, access in by_member.items():
         enrolment = access.enrolment
         data = shared.get(member_id)
-        seen_here = safety_and_contact.get(member_id)
+        seen_here = found.get(member_id)
         scopes = access.scopes
         if seen_here is not None and seen_here.safety_signals is not None:
             open_safety: tuple[dt.date, ...] | logic.NotShared = tuple(
@@ -206,8 +202,8 @@ def load_caseload(viewer) -> Caseload:
                 today=today,
                 open_safety=open_safety,
                 open_alerts=tuple(open_alerts[member_id]) if sharing.ALERTS in scopes else logic.NOT_SHARED,
-                phq9=_results(data, sharing.RESULTS + "depression", "phq9"),
-                gad7=_results(data, sharing.RESULTS + "anxiety", "gad7"),
+                phq9=_results(seen_here, DEPRESSION, "phq9"),
+                gad7=_results(seen_here, ANXIETY, "gad7"),
                 use_days=tuple(day for day, _substance in data.returns_to_use)
                 if data is not None and sharing.RETURNS_TO_USE in scopes
                 else logic.NOT_SHARED,
@@ -221,7 +217,7 @@ def load_caseload(viewer) -> Caseload:
                 else logic.NOT_SHARED,
                 last_contact=last_contact,
                 missed_sessions=tuple(missed[enrolment.pk]),
-                bam=_bam(data),
+                bam=_bam(seen_here),
                 unread_messages=unread.get(enrolment.pk, 0),
             )
         )

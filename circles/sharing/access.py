@@ -9,10 +9,13 @@ consent therefore takes effect on the very next request.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 
 from circles.accounts.models import User
@@ -285,33 +288,51 @@ def access_invitation(user, invitation_id: int, write: bool = False) -> Invitati
 # --- Loaders for a care team's caseload (circles/care/caseload.py) ---
 
 
+@dataclass(frozen=True)
+class RecentResult:
+    instrument: str
+    day: dt.date
+    total: float | None
+    subscales: dict
+
+
 @dataclass
-class SafetyAndContact:
-    """For one member: their safety signals since a moment, when they share alerts (None: not shared),
-    and the latest contact in each pillar of their network, when they share the map (None: not shared)."""
+class CaseloadSignals:
+    """For one member, what a care team's caseload ranks by, beyond access_shared_data: each value None
+    when the member's consent does not cover it."""
 
     disclosure: Disclosure
     safety_signals: list[tuple[int, dt.datetime]] | None = None  # (signal id, raised at), oldest first
     last_contact: dict[str, dt.datetime | None] | None = None  # pillar -> latest contact (None: none yet)
+    # results.* scope -> its instruments' newest results (at most RESULTS_PER_INSTRUMENT each within a
+    # year), newest first; only the scopes asked for and shared.
+    results: dict[str, list[RecentResult]] = field(default_factory=dict)
 
 
-def access_safety_and_contact(
-    viewer, disclosures: list[Disclosure], signals_since: dict[int, dt.datetime]
-) -> dict[int, SafetyAndContact]:
-    """By member id: the safety signals raised since `signals_since[member id]` of members whose consent
-    includes alerts, and the latest contact per pillar of members whose consent includes the network map.
+def access_caseload_signals(
+    viewer,
+    disclosures: list[Disclosure],
+    *,
+    signals_since: dict[int, dt.datetime],
+    result_scopes: frozenset[str] = frozenset(),
+) -> dict[int, CaseloadSignals]:
+    """By member id: safety signals raised since `signals_since[member id]` (consent includes alerts),
+    the latest contact in each pillar of the network (consent includes the network map), and the newest
+    results of the `result_scopes` the consent includes.
 
-    Two queries however many members, and one audit row per member read (the scopes read), in one insert.
+    Unlike access_shared_data, results are cut to the newest few per instrument by the database (a
+    window function), so a caseload of hundreds of members with years of questionnaires reads only what
+    it shows. Three queries however many members, and one audit row per member read, in one insert.
     """
-    found: dict[int, SafetyAndContact] = {}
+    found: dict[int, CaseloadSignals] = {}
     read: dict[int, list[str]] = defaultdict(list)
     for disclosure in disclosures:
         if disclosure.consent is None:
             continue
         member_id = disclosure.member.pk
-        found[member_id] = SafetyAndContact(disclosure)
-        for scope in (logic.NETWORK_MAP, logic.ALERTS):
-            if disclosure.allows(scope):
+        found[member_id] = CaseloadSignals(disclosure)
+        for scope in logic.ordered_scopes(disclosure.scopes):
+            if scope in (logic.NETWORK_MAP, logic.ALERTS) or scope in result_scopes:
                 read[member_id].append(scope)
     alert_members = {m for m, codes in read.items() if logic.ALERTS in codes and m in signals_since}
     map_members = {m for m, codes in read.items() if logic.NETWORK_MAP in codes}
@@ -341,12 +362,40 @@ def access_safety_and_contact(
         )
         for member_id, pillar, last in latest:
             found[member_id].last_contact[pillar] = last  # type: ignore[index]
+    wanted: list[Q] = []
+    for scope in logic.RESULT_SCOPES:
+        members = {m for m, codes in read.items() if scope.code in codes}
+        if members:
+            wanted.append(Q(member_id__in=members, instrument__in=scope.instruments))
+            for member_id in members:
+                found[member_id].results[scope.code] = []
+    if wanted:
+        earliest = min(local_today(data.disclosure.member) for data in found.values()) - dt.timedelta(
+            days=365
+        )
+        newest = (
+            Assessment.objects.completed()
+            .filter(functools.reduce(operator.or_, wanted), day__gte=earliest)
+            .annotate(
+                position=Window(
+                    RowNumber(),
+                    partition_by=[F("member_id"), F("instrument")],
+                    order_by=[F("completed_at").desc(), F("id").desc()],
+                )
+            )
+            .filter(position__lte=RESULTS_PER_INSTRUMENT)
+            .order_by("-completed_at", "-id")
+            .values_list("member_id", "instrument", "day", "total", "subscales")
+        )
+        for member_id, instrument, day, total, subscales in newest:
+            scope_code = logic.SCOPE_FOR_INSTRUMENT[instrument]
+            found[member_id].results[scope_code].append(RecentResult(instrument, day, total, subscales or {}))
     record_many(
         Event(
             action=logic.SHARED_VIEW,
             actor_id=viewer.pk,
             subject_id=member_id,
-            object_ref=logic.scopes_ref(logic.ordered_scopes(codes)),
+            object_ref=logic.scopes_ref(codes),
         )
         for member_id, codes in read.items()
         if codes

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import URLPattern, path
@@ -14,6 +15,10 @@ from circles.care.access import current_memberships
 from circles.care.caseload import load_caseload
 
 
+# The ranking covers the whole caseload; a page shows the neediest first, this many at a time.
+ROWS_PER_PAGE = 50
+
+
 class CaseloadFilterForm(forms.Form):
     """The caseload's filters, as GET parameters: a colleague on the care team, and a reason."""
 
@@ -21,6 +26,8 @@ class CaseloadFilterForm(forms.Form):
         label=_("Care team includes"), required=False, coerce=int, empty_value=None
     )
     reason = forms.ChoiceField(label=_("Reason"), required=False)
+    # Not drawn in the form (a new filter starts at page 1): the pages' links carry it.
+    page = forms.IntegerField(required=False, min_value=1)
 
     def __init__(self, data, *, staff_choices):
         super().__init__(data)
@@ -46,12 +53,18 @@ def caseload(request):
     if form.is_bound and form.is_valid():
         staff_id, reason = form.cleaned_data["staff"], form.cleaned_data["reason"] or None
     rows = loaded.filtered(staff_id=staff_id, reason=reason)
+    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    kept = request.GET.copy()
+    kept.pop("page", None)
     status = 400 if form.is_bound and not form.is_valid() else 200
     return render(
         request,
         "care/caseload/caseload.html",
         {
-            "rows": rows,
+            "rows": page.object_list,
+            "page": page,
+            "shown": len(rows),
+            "filters": kept.urlencode(),
             "total": len(loaded.rows),
             "form": form,
             "filtered": staff_id is not None or bool(reason),
