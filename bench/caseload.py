@@ -194,9 +194,11 @@ def describe(organization) -> list[str]:
 
     members = list(Enrolment.objects.filter(organization=organization).values_list("member_id", flat=True))
     return [
-        f"members       {len(members):>8,}  (enrolled a year ago, each sharing {len(caseload_scopes())} scopes)",
+        f"members       {len(members):>8,}  "
+        f"(enrolled a year ago, each sharing {len(caseload_scopes())} scopes)",
         f"check-ins     {CheckIn.objects.filter(member_id__in=members).count():>8,}",
-        f"scores        {Assessment.objects.filter(member_id__in=members).count():>8,}  (PHQ-9, GAD-7, WHO-5, BAM)",
+        f"scores        {Assessment.objects.filter(member_id__in=members).count():>8,}  "
+        "(PHQ-9, GAD-7, WHO-5, BAM)",
         f"ties          {Tie.objects.filter(member_id__in=members).count():>8,}  "
         f"({Interaction.objects.filter(member_id__in=members).count():,} contacts)",
         f"sessions      {Appointment.objects.filter(enrolment__organization=organization).count():>8,}",
@@ -262,8 +264,8 @@ def run(args: argparse.Namespace, database: str) -> None:
     )
     same = "same as" if small.queries == page.queries else "NOT the same as"
     print(
-        f"GET {PAGE}  ({SMALL_MEMBERS} members):   {small.query_text} ({same} at {LARGE['members']} members), "
-        f"median {small.median_ms:.1f} ms, {small.html_bytes:,} bytes"
+        f"GET {PAGE}  ({SMALL_MEMBERS} members):   {small.query_text} "
+        f"({same} at {LARGE['members']} members), median {small.median_ms:.1f} ms, {small.html_bytes:,} bytes"
     )
     if page.p95_ms > TARGET_MS and not args.profile:
         print("\nThe caseload is over target: run with --profile 20 to see where the time goes.")

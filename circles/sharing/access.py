@@ -363,12 +363,12 @@ def access_caseload_signals(
         for member_id, pillar, last in latest:
             found[member_id].last_contact[pillar] = last  # type: ignore[index]
     wanted: list[Q] = []
-    for scope in logic.RESULT_SCOPES:
-        members = {m for m, codes in read.items() if scope.code in codes}
+    for family in logic.RESULT_SCOPES:
+        members = {m for m, codes in read.items() if family.code in codes}
         if members:
-            wanted.append(Q(member_id__in=members, instrument__in=scope.instruments))
+            wanted.append(Q(member_id__in=members, instrument__in=family.instruments))
             for member_id in members:
-                found[member_id].results[scope.code] = []
+                found[member_id].results[family.code] = []
     if wanted:
         earliest = min(local_today(data.disclosure.member) for data in found.values()) - dt.timedelta(
             days=365

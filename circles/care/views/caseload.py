@@ -14,7 +14,6 @@ from circles.care import logic
 from circles.care.access import current_memberships
 from circles.care.caseload import load_caseload
 
-
 # The ranking covers the whole caseload; a page shows the neediest first, this many at a time.
 ROWS_PER_PAGE = 50
 
