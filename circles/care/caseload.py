@@ -1,8 +1,9 @@
 """Loads a staff member's caseload and ranks it (circles/care/logic.py), in a fixed number of queries
 whatever its size.
 
-Everything about a member's own life is read through circles/sharing/access.py, only as far as their
-consent to the organization reaches, and every read is audited there. Sessions, safety follow-ups and
+Everything about a member's own life is read through circles/sharing/access.py
+(`access_caseload_signals`), only as far as their consent to the organization reaches, and every read is
+audited there. Sessions, safety follow-ups and
 messages belong to the care relationship itself and are read here. Alerts are read here too (the alerts
 app sits above sharing), only for members whose consent includes alerts, and only alerts that reached
 the organization's tie (the member put their care team on their crisis ladder); the alerts scope is in
@@ -33,17 +34,28 @@ from circles.care.models import (
 )
 from circles.lib.time import user_zone
 from circles.sharing import logic as sharing
-from circles.sharing.access import CaseloadSignals, access_caseload_signals, access_shared_data
+from circles.sharing.access import CaseloadSignals, access_caseload_signals
 
-# The scopes the ranking reads through access_shared_data; questionnaire results, alerts and the map
-# come from access_caseload_signals.
-CHECKIN_SCOPES = frozenset({sharing.CHECKED_IN, sharing.MOOD, sharing.RETURNS_TO_USE})
 DEPRESSION, ANXIETY, RECOVERY_MONITOR = (
     sharing.RESULTS + "depression",
     sharing.RESULTS + "anxiety",
     sharing.RESULTS + "recovery_monitor",
 )
-RESULT_SCOPES = frozenset({DEPRESSION, ANXIETY, RECOVERY_MONITOR})
+# Every scope the ranking reads, when the member's consent includes it.
+RANKING_SCOPES = frozenset(
+    {
+        sharing.CHECKED_IN,
+        sharing.MOOD,
+        sharing.RETURNS_TO_USE,
+        sharing.ALERTS,
+        sharing.NETWORK_MAP,
+        DEPRESSION,
+        ANXIETY,
+        RECOVERY_MONITOR,
+    }
+)
+# The mood and craving the ranking compares: this week and the week before.
+MOOD_DAYS = 2 * logic.MOOD_WINDOW_DAYS
 
 
 @dataclass(frozen=True)
@@ -123,12 +135,15 @@ def load_caseload(viewer) -> Caseload:
     by_member = {access.member.pk: access for access in accesses}
     disclosures = [access.disclosure for access in accesses]
 
-    shared = {
-        data.disclosure.member.pk: data
-        for data in access_shared_data(viewer, disclosures, scopes=CHECKIN_SCOPES)
-    }
     since = {access.member.pk: access.enrolment.started_at for access in accesses}
-    found = access_caseload_signals(viewer, disclosures, signals_since=since, result_scopes=RESULT_SCOPES)
+    found = access_caseload_signals(
+        viewer,
+        disclosures,
+        scopes=RANKING_SCOPES,
+        signals_since=since,
+        mood_days=MOOD_DAYS,
+        use_days=logic.RETURN_TO_USE_DAYS,
+    )
 
     followed_up = set(
         SafetyFollowUp.objects.filter(enrolment_id__in=enrolment_ids).values_list("enrolment_id", "signal_id")
@@ -144,10 +159,10 @@ def load_caseload(viewer) -> Caseload:
             .values_list("id", "member_id", "created_at", "notifications__tie_id")
             .distinct()
         )
-        seen: set[int] = set()
+        counted: set[int] = set()
         for alert_id, member_id, created_at, tie_id in alerts:
-            if tie_id == by_member[member_id].enrolment.tie_id and alert_id not in seen:
-                seen.add(alert_id)
+            if tie_id == by_member[member_id].enrolment.tie_id and alert_id not in counted:
+                counted.add(alert_id)
                 open_alerts[member_id].append(_day(created_at, zone))
     now = timezone.now()
     missed: dict[int, list[dt.date]] = defaultdict(list)
@@ -176,48 +191,41 @@ def load_caseload(viewer) -> Caseload:
     signals = []
     for member_id, access in by_member.items():
         enrolment = access.enrolment
-        data = shared.get(member_id)
-        seen_here = found.get(member_id)
-        scopes = access.scopes
-        if seen_here is not None and seen_here.safety_signals is not None:
+        seen = found.get(member_id)
+        if seen is None:
+            continue
+        if seen.safety_signals is not None:
             open_safety: tuple[dt.date, ...] | logic.NotShared = tuple(
                 _day(raised, zone)
-                for signal_id, raised in seen_here.safety_signals
+                for signal_id, raised in seen.safety_signals
                 if (enrolment.pk, signal_id) not in followed_up
             )
         else:
             open_safety = logic.NOT_SHARED
-        if seen_here is not None and seen_here.last_contact is not None:
-            last_contact: dict[str, dt.date | None] | logic.NotShared = {
-                pillar: _day(moment, zone) if moment else None
-                for pillar, moment in seen_here.last_contact.items()
-            }
-        else:
-            last_contact = logic.NOT_SHARED
-        today = data.today if data is not None else now.astimezone(user_zone(access.member)).date()
+        last_contact: dict[str, dt.date | None] | logic.NotShared = (
+            {pillar: _day(moment, zone) if moment else None for pillar, moment in seen.last_contact.items()}
+            if seen.last_contact is not None
+            else logic.NOT_SHARED
+        )
         signals.append(
             logic.MemberSignals(
                 key=enrolment.pk,
                 name=access.member.display_name,
-                today=today,
+                today=seen.today,
                 open_safety=open_safety,
-                open_alerts=tuple(open_alerts[member_id]) if sharing.ALERTS in scopes else logic.NOT_SHARED,
-                phq9=_results(seen_here, DEPRESSION, "phq9"),
-                gad7=_results(seen_here, ANXIETY, "gad7"),
-                use_days=tuple(day for day, _substance in data.returns_to_use)
-                if data is not None and sharing.RETURNS_TO_USE in scopes
+                open_alerts=tuple(open_alerts[member_id])
+                if sharing.ALERTS in seen.shared
                 else logic.NOT_SHARED,
-                ratings=tuple(
-                    logic.DayRatings(day, mood, craving) for day, mood, craving, _stress in data.mood
-                )
-                if data is not None and sharing.MOOD in scopes
+                phq9=_results(seen, DEPRESSION, "phq9"),
+                gad7=_results(seen, ANXIETY, "gad7"),
+                use_days=tuple(seen.use_days) if seen.use_days is not None else logic.NOT_SHARED,
+                ratings=tuple(logic.DayRatings(day, mood, craving) for day, mood, craving in seen.ratings)
+                if seen.ratings is not None
                 else logic.NOT_SHARED,
-                last_checkin=data.last_checkin
-                if data is not None and sharing.CHECKED_IN in scopes
-                else logic.NOT_SHARED,
+                last_checkin=seen.last_checkin if sharing.CHECKED_IN in seen.shared else logic.NOT_SHARED,
                 last_contact=last_contact,
                 missed_sessions=tuple(missed[enrolment.pk]),
-                bam=_bam(seen_here),
+                bam=_bam(seen),
                 unread_messages=unread.get(enrolment.pk, 0),
             )
         )
