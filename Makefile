@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(PY) bench/network.py
 	$(PY) bench/checkins.py
 	$(PY) bench/sharing.py
+	$(PY) bench/caseload.py
 	$(PY) bench/alerts.py --database-url $(BENCH_POSTGRES)/circles_bench_alerts
 	DATABASE_URL=$(BENCH_POSTGRES)/postgres $(PY) bench/rules.py --postgres-ok --sos
 	$(PY) bench/checkin_throughput.py --database-url $(BENCH_POSTGRES)/postgres --postgres-ok

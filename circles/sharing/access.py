@@ -9,20 +9,24 @@ consent therefore takes effect on the very next request.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 
 from circles.accounts.models import User
 from circles.audit.models import Outcome
 from circles.audit.trail import Event, record, record_many, refuse_record
-from circles.checkins.models import Assessment, CheckIn
+from circles.checkins.models import Assessment, CheckIn, SafetySignal
 from circles.checkins.trajectory import Trajectory, load_trajectory
 from circles.lib.contact_links import ContactLink
 from circles.lib.time import local_today
 from circles.network.health import load_network
+from circles.network.logic import PILLARS
 from circles.network.models import Tie, TieStatus
 from circles.sharing import logic
 from circles.sharing.actions import to_organization
@@ -311,3 +315,159 @@ def access_invitation(user, invitation_id: int, write: bool = False) -> Invitati
         return Invitation.objects.select_related("tie").get(pk=invitation_id, member=user)
     except Invitation.DoesNotExist:
         raise refuse_record(user, Invitation, invitation_id, write=write) from None
+
+
+# --- Loaders for a care team's caseload (circles/care/caseload.py) ---
+
+
+@dataclass(frozen=True)
+class RecentResult:
+    instrument: str
+    day: dt.date
+    total: float | None
+    subscales: dict
+
+
+@dataclass
+class CaseloadSignals:
+    """For one member, what a care team's caseload ranks by; each value None when it was not asked for
+    or the member's consent does not cover it."""
+
+    disclosure: Disclosure
+    today: dt.date  # the member's
+    last_checkin: dt.date | None = None  # checked_in (None there too: never checked in)
+    ratings: list[tuple[dt.date, int, int]] | None = None  # mood: (day, mood, craving), oldest first
+    use_days: list[dt.date] | None = None  # returns_to_use
+    safety_signals: list[tuple[int, dt.datetime]] | None = None  # alerts: (signal id, raised at)
+    last_contact: dict[str, dt.datetime | None] | None = None  # network_map: pillar -> latest contact
+    # results.* scope -> its instruments' newest results (at most RESULTS_PER_INSTRUMENT each within a
+    # year), newest first.
+    results: dict[str, list[RecentResult]] = field(default_factory=dict)
+    shared: frozenset[str] = frozenset()  # the scopes read
+
+
+def access_caseload_signals(
+    viewer,
+    disclosures: list[Disclosure],
+    *,
+    scopes: frozenset[str],
+    signals_since: dict[int, dt.datetime],
+    mood_days: int = 14,
+    use_days: int = 30,
+) -> dict[int, CaseloadSignals]:
+    """By member id, for the `scopes` each member's consent covers: the last check-in day (checked_in),
+    mood and craving of the last `mood_days` days (mood), days of use in the last `use_days` (returns to
+    use), safety signals raised since `signals_since[member id]` (alerts), the latest contact in each
+    pillar of the network (network_map) and the newest results of the results.* scopes.
+
+    Reads only the windows a caseload ranks by, where access_shared_data reads what a supporter's page
+    shows: results are cut to the newest few per instrument by the database (a window function), so a
+    caseload of hundreds of members with years of history stays one small read each. Six queries however
+    many members, and one audit row per member read (the scopes read), in one insert.
+    """
+    found: dict[int, CaseloadSignals] = {}
+    for disclosure in disclosures:
+        if disclosure.consent is None:
+            continue
+        member_id = disclosure.member.pk
+        shared = frozenset(disclosure.scopes & scopes)
+        if logic.ALERTS in shared and member_id not in signals_since:
+            shared -= {logic.ALERTS}
+        found[member_id] = CaseloadSignals(disclosure, local_today(disclosure.member), shared=shared)
+
+    def members(code: str) -> set[int]:
+        return {member_id for member_id, data in found.items() if code in data.shared}
+
+    if checked := members(logic.CHECKED_IN):
+        last_days = (
+            CheckIn.objects.filter(member_id__in=checked)
+            .values("member_id")
+            .annotate(last=Max("day"))
+            .values_list("member_id", "last")
+        )
+        for member_id, last in last_days:
+            found[member_id].last_checkin = last
+    mood_members, use_members = members(logic.MOOD), members(logic.RETURNS_TO_USE)
+    for member_id in mood_members:
+        found[member_id].ratings = []
+    for member_id in use_members:
+        found[member_id].use_days = []
+    if mood_members or use_members:
+        earliest = min(found[m].today for m in mood_members | use_members)
+        rows = (
+            CheckIn.objects.filter(
+                Q(member_id__in=mood_members, day__gte=earliest - dt.timedelta(days=mood_days))
+                | Q(member_id__in=use_members, used=True, day__gte=earliest - dt.timedelta(days=use_days))
+            )
+            .order_by("day")
+            .values_list("member_id", "day", "mood", "craving", "used")
+        )
+        for member_id, day, mood, craving, used in rows:
+            data = found[member_id]
+            age = (data.today - day).days
+            if data.ratings is not None and 0 <= age < mood_days:
+                data.ratings.append((day, mood, craving))
+            if data.use_days is not None and used and 0 <= age < use_days:
+                data.use_days.append(day)
+    if alert_members := members(logic.ALERTS):
+        for member_id in alert_members:
+            found[member_id].safety_signals = []
+        signals = (
+            SafetySignal.objects.filter(
+                member_id__in=alert_members, created_at__gte=min(signals_since[m] for m in alert_members)
+            )
+            .order_by("created_at", "id")
+            .values_list("id", "member_id", "created_at")
+        )
+        for signal_id, member_id, created_at in signals:
+            if created_at >= signals_since[member_id]:
+                found[member_id].safety_signals.append((signal_id, created_at))  # type: ignore[union-attr]
+    if map_members := members(logic.NETWORK_MAP):
+        for member_id in map_members:
+            found[member_id].last_contact = {pillar: None for pillar in PILLARS}
+        latest = (
+            Tie.objects.filter(member_id__in=map_members)
+            .exclude(status=TieStatus.ENDED)
+            .values("member_id", "pillar")
+            .annotate(last=Max("last_contact_at"))
+            .order_by()
+            .values_list("member_id", "pillar", "last")
+        )
+        for member_id, pillar, last in latest:
+            found[member_id].last_contact[pillar] = last  # type: ignore[index]
+    wanted: list[Q] = []
+    for family in logic.RESULT_SCOPES:
+        if family_members := members(family.code):
+            wanted.append(Q(member_id__in=family_members, instrument__in=family.instruments))
+            for member_id in family_members:
+                found[member_id].results[family.code] = []
+    if wanted:
+        earliest = min(data.today for data in found.values()) - dt.timedelta(days=365)
+        newest = (
+            Assessment.objects.completed()
+            .filter(functools.reduce(operator.or_, wanted), day__gte=earliest)
+            .annotate(
+                position=Window(
+                    RowNumber(),
+                    partition_by=[F("member_id"), F("instrument")],
+                    order_by=[F("completed_at").desc(), F("id").desc()],
+                )
+            )
+            .filter(position__lte=RESULTS_PER_INSTRUMENT)
+            .order_by("-completed_at", "-id")
+            .values_list("member_id", "instrument", "day", "total", "subscales")
+        )
+        for member_id, instrument, day, total, subscales in newest:
+            scope_code = logic.SCOPE_FOR_INSTRUMENT[instrument]
+            found[member_id].results[scope_code].append(RecentResult(instrument, day, total, subscales or {}))
+    record_many(
+        Event(
+            action=logic.SHARED_VIEW,
+            actor_id=viewer.pk,
+            subject_id=member_id,
+            object_ref=logic.scopes_ref(logic.ordered_scopes(data.shared)),
+        )
+        for member_id, data in found.items()
+        if data.shared
+    )
+    return found

@@ -80,24 +80,3 @@ urlpatterns: list[URLPattern] = [
     path("alerts/asked/<int:alert_id>/", team_alert, name="alert"),
     path("alerts/asked/<int:alert_id>/answer/", team_alert_answer, name="alert_answer"),
 ]
-
-
-# --- TEMPORARY STUBS (issue 15, alerts helper): the merger removes this block ------------------------------
-# The staff and member menus (circles/menus.py) name pages other helpers build in parallel. On this branch
-# alone they do not exist, and every page that draws the header would fail to reverse them; these stand in
-# until the branches land together. Delete `TEMPORARY_STUBS` and its use below when merging.
-
-
-@login_required
-def _stub(request, **kwargs):
-    raise Http404
-
-
-TEMPORARY_STUBS: list[URLPattern] = [
-    path("", _stub, name="caseload"),
-    path("messages/", _stub, name="messages"),
-    path("sessions/", _stub, name="sessions"),
-    path("organizations/", _stub, name="organization_list"),
-    path("my-care/", _stub, name="my_care"),
-]
-urlpatterns += TEMPORARY_STUBS

@@ -1,0 +1,447 @@
+"""The caseload's ranking by need, as a pure function over plain values (docs/care.md, "The caseload and
+its ranking").
+
+Each member of a caseload arrives as `MemberSignals`: one value per signal, or `NOT_SHARED` when the
+member's consent to the organization does not cover it. What is not shared never counts, and is never
+read as zero: it is named as "not shared" on the caseload instead. `rank` turns the signals into named
+components with documented weights, plain-language reasons with stable codes, and a total order: open
+safety signals and open alerts always first, then the score, then a deterministic tie-break.
+
+No ORM and no I/O here; circles/care/caseload.py loads the values through the disclosure layer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final, Literal
+
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from circles.alerts.logic import THRESHOLD_BY_FIELD
+from circles.network import logic as network
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+class _NotShared(enum.Enum):
+    """The one value of a signal the member's consent does not cover."""
+
+    NOT_SHARED = "not_shared"
+
+
+NOT_SHARED: Final = _NotShared.NOT_SHARED
+NotShared = Literal[_NotShared.NOT_SHARED]
+
+
+# --- Components, their weights and thresholds ---------------------------------------------------------
+#
+# A component adds its weight to the score when its threshold is met. Weights order the need a counselor
+# should see first; they are Circles' own clinical judgement (docs/care.md gives the reasoning and the
+# published sources behind each threshold), chosen so that one clear sign outranks several soft ones.
+
+SAFETY = "safety"  # a safety signal (PHQ-9 item 9, C-SSRS screen, "I need help now") not yet followed up
+ALERT = "alert"  # an open alert of the member's that reached the care team
+PHQ9_CHANGE = "phq9_change"  # PHQ-9 reliably worse
+GAD7_CHANGE = "gad7_change"  # GAD-7 reliably worse
+RETURN_TO_USE = "return_to_use"
+CRAVING = "craving"
+MOOD_FALLING = "mood_falling"
+NO_CHECKIN = "no_checkin"
+PILLAR_PREFIX = "no_contact_"
+NO_CONTACT_PEER = PILLAR_PREFIX + network.PEER
+NO_CONTACT_FAMILY_FRIENDS = PILLAR_PREFIX + network.FAMILY_FRIENDS
+NO_CONTACT_PROFESSIONAL = PILLAR_PREFIX + network.PROFESSIONAL
+MISSED_SESSIONS = "missed_sessions"
+BAM_RISK = "bam_risk"
+
+# What each reason code is called in the caseload's filter, in the order reasons are shown.
+REASON_LABELS: dict[str, StrOrPromise] = {
+    SAFETY: _("Safety answer not yet followed up"),
+    ALERT: _("Open alert"),
+    PHQ9_CHANGE: _("Depression (PHQ-9) reliably worse"),
+    GAD7_CHANGE: _("Anxiety (GAD-7) reliably worse"),
+    RETURN_TO_USE: _("Return to use"),
+    CRAVING: _("Strong craving"),
+    MOOD_FALLING: _("Mood falling"),
+    NO_CHECKIN: _("No recent check-in"),
+    NO_CONTACT_PEER: _("No contact with peers"),
+    NO_CONTACT_FAMILY_FRIENDS: _("No contact with family or friends"),
+    NO_CONTACT_PROFESSIONAL: _("No contact with professionals"),
+    MISSED_SESSIONS: _("Missed sessions"),
+    BAM_RISK: _("Recovery check-up (BAM): risk above protection"),
+}
+REASON_CODES = tuple(REASON_LABELS)
+URGENT_CODES = frozenset({SAFETY, ALERT})
+
+SAFETY_WEIGHT = 100  # and the member ranks first whatever the rest
+ALERT_WEIGHT = 80
+PHQ9_CHANGE_WEIGHT = 30
+GAD7_CHANGE_WEIGHT = 20
+RETURN_TO_USE_WEIGHT = 25
+RETURN_TO_USE_EXTRA_DAY = 5  # per further day of use in the window …
+RETURN_TO_USE_CAP = 45  # … up to this
+CRAVING_WEIGHT = 15
+CRAVING_EXTRA_DAY = 3
+CRAVING_CAP = 27
+MOOD_FALLING_WEIGHT = 10
+NO_CHECKIN_WEIGHT = 10
+NO_CHECKIN_EXTRA_DAY = 1
+NO_CHECKIN_CAP = 30
+PILLAR_WEIGHT = 5  # per pillar gone quiet
+MISSED_SESSION_WEIGHT = 8  # per missed session …
+MISSED_SESSIONS_CAP = 32  # … up to this
+BAM_RISK_WEIGHT = 10
+
+# Reliable change (Jacobson & Truax 1991): the smallest rise in a total that measurement error alone
+# would produce less than 5 % of the time, 1.96 × SD × √(2(1 − r)). For the PHQ-9 and GAD-7 the
+# published values, with the test–retest reliability and standard deviation of the instruments'
+# validation samples, are 6 and 4 points (McMillan, Gilbody & Richards 2010 for the PHQ-9; the NHS
+# Talking Therapies manual for both). circles/checkins has no reliable-change figures of its own yet.
+RELIABLE_CHANGE = {"phq9": 6, "gad7": 4}
+
+RETURN_TO_USE_DAYS = 30  # a use in this many days ranks
+CRAVING_LEVEL = THRESHOLD_BY_FIELD["craving_level"].default  # the craving alert's default level (7)
+CRAVING_WINDOW_DAYS = 7
+CRAVING_MIN_DAYS = THRESHOLD_BY_FIELD["craving_days"].default  # 3 of the last 7 days, not necessarily running
+MOOD_WINDOW_DAYS = 7  # the last week's average mood against the week before
+MOOD_FALL = 2.0  # points on the 0–10 scale
+MOOD_MIN_CHECKINS = 3  # each week needs this many check-ins for an average to mean anything
+NO_CHECKIN_DAYS = 7  # a week without a check-in ranks
+PILLAR_QUIET_DAYS = 21  # three weeks without contact in a pillar ranks
+MISSED_SESSION_DAYS = 60  # missed sessions in this many days count
+BAM_DAYS = 60  # a BAM older than this says nothing about now (the BAM asks about the last 30 days)
+
+
+@dataclass(frozen=True)
+class Result:
+    """One questionnaire total and the day it was completed on."""
+
+    day: dt.date
+    total: float
+
+
+@dataclass(frozen=True)
+class BamResult:
+    day: dt.date
+    risk: int  # BAM risk subscale (items 1, 2, 3, 8, 11, 15), 0–24
+    protective: int  # BAM protective subscale (items 9, 10, 12, 13, 14, 16), 0–24
+
+
+@dataclass(frozen=True)
+class DayRatings:
+    day: dt.date
+    mood: int
+    craving: int
+
+
+@dataclass(frozen=True)
+class MemberSignals:
+    """What the ranking reads of one member; every consented signal as a value, the rest NOT_SHARED.
+
+    Days are the member's own days (check-ins, questionnaires) or, for moments (safety signals, contacts,
+    sessions), days in the viewer's timezone; `today` is the member's today.
+    """
+
+    key: int  # the enrolment's id: the last tie-break
+    name: str
+    today: dt.date
+    open_safety: tuple[dt.date, ...] | NotShared = ()  # days of safety signals with no follow-up
+    open_alerts: tuple[dt.date, ...] | NotShared = ()  # days open alerts started
+    phq9: tuple[Result, ...] | NotShared = ()  # oldest first, within a year
+    gad7: tuple[Result, ...] | NotShared = ()
+    use_days: tuple[dt.date, ...] | NotShared = ()  # days a return to use was recorded
+    ratings: tuple[DayRatings, ...] | NotShared = ()  # check-ins of the last 30 days
+    last_checkin: dt.date | None | NotShared = None
+    last_contact: Mapping[str, dt.date | None] | NotShared = field(default_factory=dict)  # pillar -> day
+    missed_sessions: tuple[dt.date, ...] = ()  # the care relationship's own: always known
+    bam: BamResult | None | NotShared = None  # the newest BAM
+    unread_messages: int = 0  # shown, not ranked
+
+
+# Which signals a reason code reads, for "not shared" notes: code -> (signal field, its name to staff).
+SIGNAL_NAMES: dict[str, StrOrPromise] = {
+    "open_safety": _("safety answers"),
+    "open_alerts": _("alerts"),
+    "phq9": _("PHQ-9"),
+    "gad7": _("GAD-7"),
+    "use_days": _("returns to use"),
+    "ratings": _("mood and craving"),
+    "last_checkin": _("check-ins"),
+    "last_contact": _("network contact"),
+    "bam": _("recovery check-up (BAM)"),
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str  # one of REASON_CODES: stable, for filtering
+    weight: int
+    text: str  # a plain, person-first sentence
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class Need:
+    """One member's place on the caseload: the score, the reasons (heaviest first) and what is not shared."""
+
+    signals: MemberSignals
+    score: int
+    urgent: bool  # an open safety signal or alert: ranks before everyone without one
+    reasons: tuple[Reason, ...]
+    not_shared: tuple[str, ...]  # SIGNAL_NAMES keys the consent does not cover
+
+    @property
+    def codes(self) -> frozenset[str]:
+        return frozenset(reason.code for reason in self.reasons)
+
+    @property
+    def not_shared_names(self) -> list[str]:
+        return [str(SIGNAL_NAMES[name]) for name in self.not_shared]
+
+    def sort_key(self) -> tuple:
+        oldest_open = min(_urgent_days(self.signals), default=dt.date.max)
+        return (not self.urgent, -self.score, oldest_open, self.signals.name.casefold(), self.signals.key)
+
+
+def _shared(value) -> bool:
+    return value is not NOT_SHARED
+
+
+def _urgent_days(signals: MemberSignals) -> list[dt.date]:
+    days: list[dt.date] = []
+    for value in (signals.open_safety, signals.open_alerts):
+        if _shared(value):
+            days.extend(value)  # type: ignore[arg-type]
+    return days
+
+
+def day_words(day: dt.date) -> str:
+    """A day as the caseload names it: "Nov 29"."""
+    return formats.date_format(day, "M j")
+
+
+def _safety(signals: MemberSignals) -> list[Reason]:
+    reasons = []
+    if _shared(signals.open_safety) and signals.open_safety:
+        days = sorted(signals.open_safety)  # type: ignore[arg-type]
+        if len(days) == 1:
+            text = str(_("Safety answer on %(day)s, not yet followed up") % {"day": day_words(days[0])})
+        else:
+            text = ngettext(
+                "%(count)d safety answer since %(day)s, not yet followed up",
+                "%(count)d safety answers since %(day)s, not yet followed up",
+                len(days),
+            ) % {"count": len(days), "day": day_words(days[0])}
+        reasons.append(Reason(SAFETY, SAFETY_WEIGHT, text, urgent=True))
+    if _shared(signals.open_alerts) and signals.open_alerts:
+        days = sorted(signals.open_alerts)  # type: ignore[arg-type]
+        text = ngettext(
+            "Open alert since %(day)s",
+            "%(count)d open alerts since %(day)s",
+            len(days),
+        ) % {"count": len(days), "day": day_words(days[0])}
+        reasons.append(Reason(ALERT, ALERT_WEIGHT, text, urgent=True))
+    return reasons
+
+
+def reliable_worsening(results: Sequence[Result], instrument: str) -> tuple[Result, Result] | None:
+    """(baseline, latest) when the latest total is reliably worse than the oldest one given (Jacobson &
+    Truax 1991, with the instrument's published threshold); None otherwise."""
+    if len(results) < 2:
+        return None
+    baseline, latest = results[0], results[-1]
+    if latest.total - baseline.total >= RELIABLE_CHANGE[instrument]:
+        return baseline, latest
+    return None
+
+
+def _change(signals: MemberSignals) -> list[Reason]:
+    reasons = []
+    for instrument, code, weight, name in (
+        ("phq9", PHQ9_CHANGE, PHQ9_CHANGE_WEIGHT, "PHQ-9"),
+        ("gad7", GAD7_CHANGE, GAD7_CHANGE_WEIGHT, "GAD-7"),
+    ):
+        results = getattr(signals, instrument)
+        if not _shared(results):
+            continue
+        change = reliable_worsening(results, instrument)
+        if change:
+            baseline, latest = change
+            text = _("%(name)s up %(points)s points since %(day)s") % {
+                "name": name,
+                "points": formats.number_format(round(latest.total - baseline.total, 1)),
+                "day": day_words(baseline.day),
+            }
+            reasons.append(Reason(code, weight, str(text)))
+    return reasons
+
+
+def _return_to_use(signals: MemberSignals) -> list[Reason]:
+    if not _shared(signals.use_days):
+        return []
+    days = sorted(
+        {day for day in signals.use_days if 0 <= (signals.today - day).days < RETURN_TO_USE_DAYS}  # type: ignore[union-attr]
+    )
+    if not days:
+        return []
+    weight = min(RETURN_TO_USE_CAP, RETURN_TO_USE_WEIGHT + RETURN_TO_USE_EXTRA_DAY * (len(days) - 1))
+    if len(days) == 1:
+        text = str(_("Return to use on %(day)s") % {"day": day_words(days[0])})
+    else:
+        text = _("Return to use on %(count)d days in the last %(window)d, most recently %(day)s") % {
+            "count": len(days),
+            "window": RETURN_TO_USE_DAYS,
+            "day": day_words(days[-1]),
+        }
+    return [Reason(RETURN_TO_USE, weight, str(text))]
+
+
+def _within(day: dt.date, today: dt.date, days: int, *, offset: int = 0) -> bool:
+    age = (today - day).days
+    return offset <= age < offset + days
+
+
+def _craving_and_mood(signals: MemberSignals) -> list[Reason]:
+    if not _shared(signals.ratings):
+        return []
+    ratings: tuple[DayRatings, ...] = signals.ratings  # type: ignore[assignment]
+    reasons = []
+    week = [r for r in ratings if _within(r.day, signals.today, CRAVING_WINDOW_DAYS)]
+    strong = sum(1 for r in week if r.craving >= CRAVING_LEVEL)
+    if strong >= CRAVING_MIN_DAYS:
+        weight = min(CRAVING_CAP, CRAVING_WEIGHT + CRAVING_EXTRA_DAY * (strong - CRAVING_MIN_DAYS))
+        text = _("Craving %(level)d or more on %(count)d of the last %(window)d days") % {
+            "level": CRAVING_LEVEL,
+            "count": strong,
+            "window": CRAVING_WINDOW_DAYS,
+        }
+        reasons.append(Reason(CRAVING, weight, str(text)))
+    this_week = [r.mood for r in ratings if _within(r.day, signals.today, MOOD_WINDOW_DAYS)]
+    last_week = [
+        r.mood for r in ratings if _within(r.day, signals.today, MOOD_WINDOW_DAYS, offset=MOOD_WINDOW_DAYS)
+    ]
+    if len(this_week) >= MOOD_MIN_CHECKINS and len(last_week) >= MOOD_MIN_CHECKINS:
+        now, before = sum(this_week) / len(this_week), sum(last_week) / len(last_week)
+        if before - now >= MOOD_FALL:
+            text = _("Mood falling: %(now)s on average this week, %(before)s the week before") % {
+                "now": formats.number_format(round(now, 1), 1),
+                "before": formats.number_format(round(before, 1), 1),
+            }
+            reasons.append(Reason(MOOD_FALLING, MOOD_FALLING_WEIGHT, str(text)))
+    return reasons
+
+
+def _last_checkin(signals: MemberSignals) -> dt.date | None | NotShared:
+    """The last check-in day, from the check-ins date if shared, else from the mood ratings if shared."""
+    if _shared(signals.last_checkin):
+        return signals.last_checkin  # type: ignore[return-value]
+    if _shared(signals.ratings):
+        return max((r.day for r in signals.ratings), default=None)  # type: ignore[union-attr]
+    return NOT_SHARED
+
+
+def _disengagement(signals: MemberSignals) -> list[Reason]:
+    reasons = []
+    last = _last_checkin(signals)
+    if _shared(last):
+        if last is None:
+            days = None
+        else:
+            days = (signals.today - last).days  # type: ignore[operator]
+        if days is None:  # none at all (or none in the 30 days of ratings): the most a gap can weigh
+            text = str(
+                _("No check-in yet")
+                if _shared(signals.last_checkin)
+                else _("No check-in in the last 30 days")
+            )
+            reasons.append(Reason(NO_CHECKIN, NO_CHECKIN_CAP, text))
+        elif days >= NO_CHECKIN_DAYS:
+            weight = min(NO_CHECKIN_CAP, NO_CHECKIN_WEIGHT + NO_CHECKIN_EXTRA_DAY * (days - NO_CHECKIN_DAYS))
+            text = ngettext("No check-in for %(days)d day", "No check-in for %(days)d days", days) % {
+                "days": days
+            }
+            reasons.append(Reason(NO_CHECKIN, weight, text))
+    if _shared(signals.last_contact):
+        contacts: Mapping[str, dt.date | None] = signals.last_contact  # type: ignore[assignment]
+        for pillar, code, words in (
+            (network.PEER, NO_CONTACT_PEER, _("any peer")),
+            (network.FAMILY_FRIENDS, NO_CONTACT_FAMILY_FRIENDS, _("family or friends")),
+            (network.PROFESSIONAL, NO_CONTACT_PROFESSIONAL, _("any professional")),
+        ):
+            last_contact = contacts.get(pillar)
+            if last_contact is None:
+                text = _("No contact with %(whom)s logged yet") % {"whom": words}
+            else:
+                quiet = (signals.today - last_contact).days
+                if quiet < PILLAR_QUIET_DAYS:
+                    continue
+                weeks = quiet // 7
+                text = ngettext(
+                    "No contact with %(whom)s for %(weeks)d week",
+                    "No contact with %(whom)s for %(weeks)d weeks",
+                    weeks,
+                ) % {"whom": words, "weeks": weeks}
+            reasons.append(Reason(code, PILLAR_WEIGHT, str(text)))
+    return reasons
+
+
+def _missed_sessions(signals: MemberSignals) -> list[Reason]:
+    missed = [day for day in signals.missed_sessions if _within(day, signals.today, MISSED_SESSION_DAYS)]
+    if not missed:
+        return []
+    text = ngettext(
+        "Missed %(count)d session in the last %(window)d days",
+        "Missed %(count)d sessions in the last %(window)d days",
+        len(missed),
+    ) % {"count": len(missed), "window": MISSED_SESSION_DAYS}
+    return [Reason(MISSED_SESSIONS, min(MISSED_SESSIONS_CAP, MISSED_SESSION_WEIGHT * len(missed)), text)]
+
+
+def _bam(signals: MemberSignals) -> list[Reason]:
+    bam = signals.bam
+    if not _shared(bam) or bam is None or not _within(bam.day, signals.today, BAM_DAYS):  # type: ignore[union-attr]
+        return []
+    if bam.risk <= bam.protective:  # type: ignore[union-attr]
+        return []
+    text = _(
+        "Recovery check-up on %(day)s: risk factors %(risk)d, above protective factors %(protective)d"
+    ) % {"day": day_words(bam.day), "risk": bam.risk, "protective": bam.protective}  # type: ignore[union-attr]
+    return [Reason(BAM_RISK, BAM_RISK_WEIGHT, str(text))]
+
+
+COMPONENTS = (_safety, _change, _return_to_use, _craving_and_mood, _disengagement, _missed_sessions, _bam)
+
+
+def not_shared(signals: MemberSignals) -> tuple[str, ...]:
+    """The signals the consent does not cover, in SIGNAL_NAMES order (check-ins count as shared when
+    either the check-in date or the mood ratings are)."""
+    missing = [name for name in SIGNAL_NAMES if getattr(signals, name) is NOT_SHARED]
+    if "last_checkin" in missing and _shared(signals.ratings):
+        missing.remove("last_checkin")
+    return tuple(missing)
+
+
+def assess(signals: MemberSignals) -> Need:
+    """One member's score, reasons (urgent first, then heaviest, then in the order of REASON_CODES)."""
+    reasons = [reason for component in COMPONENTS for reason in component(signals)]
+    order = {code: index for index, code in enumerate(REASON_CODES)}
+    reasons.sort(key=lambda r: (not r.urgent, -r.weight, order[r.code]))
+    return Need(
+        signals=signals,
+        score=sum(reason.weight for reason in reasons),
+        urgent=any(reason.urgent for reason in reasons),
+        reasons=tuple(reasons),
+        not_shared=not_shared(signals),
+    )
+
+
+def rank(members: Iterable[MemberSignals]) -> list[Need]:
+    """Everyone by need: open safety signals and alerts first (the oldest open one first among equal
+    scores), then by score, then by name and enrolment: a total order, the same every time."""
+    return sorted((assess(signals) for signals in members), key=Need.sort_key)
