@@ -393,6 +393,9 @@ def do_change_staff(
     membership.clinical_supervisor = clinical_supervisor
     membership.on_call = on_call
     membership.save(update_fields=["role", "clinical_supervisor", "on_call"])
+    if role not in CARE_ROLES:
+        # An administrator is never on a care team (docs/care.md): they leave every team, as on ending.
+        CareTeamMember.objects.filter(staff=membership).delete()
     do_grant_role(membership.user, role_kind_for(role))
     record("staff.change", acting_user, object_ref=f"staff:{membership.pk}")
     return membership
