@@ -1,11 +1,14 @@
 """Review of issue 15: holes found by attacking the care pages, each pinned by a test."""
 
+import json
+
 from django.urls import reverse
 
 from circles.audit.models import AuditEvent, Outcome
 from circles.care.access import care_team_accesses
 from circles.care.actions import do_change_staff
 from circles.care.models import CareTeamMember, StaffRole
+from circles.sharing.statement import ORGANIZATION_PURPOSE
 
 
 def test_a_care_team_member_made_administrator_reads_nothing_of_the_member(
@@ -31,3 +34,35 @@ def test_a_care_team_member_made_administrator_reads_nothing_of_the_member(
         assert AuditEvent.objects.filter(actor_id=casey.pk, outcome=Outcome.DENIED).count() > before
     assert care_team_accesses(casey) == []
     assert not CareTeamMember.objects.filter(staff=harbor.counselor).exists()
+
+
+def test_the_api_does_not_invite_anyone_onto_an_organization_tie(enrolment, riley, client_for):
+    """An organization joins a circle by enrolment only; its tie is never linked to a person's account
+    (the page refuses; so does the API), so nobody could stand in the care team's place."""
+    from circles.sharing.models import Invitation
+
+    client = client_for(riley)
+    response = client.post(
+        f"/api/v1/ties/{enrolment.tie_id}/invitations",
+        data=json.dumps({"email": "someone@example.org"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert not Invitation.objects.filter(tie=enrolment.tie).exists()
+
+
+def test_a_consent_to_an_organization_through_the_api_states_the_organizations_purpose(
+    enrolment, riley, client_for
+):
+    client = client_for(riley)
+    response = client.put(
+        f"/api/v1/ties/{enrolment.tie_id}/consent",
+        data=json.dumps(
+            {"scopes": ["checked_in"], "purpose": "Anything else", "signature_name": riley.display_name}
+        ),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    consent = enrolment.tie.consents.get(superseded_at__isnull=True)
+    assert consent.purpose == str(ORGANIZATION_PURPOSE)
+    assert consent.scopes == ["checked_in"]
