@@ -121,6 +121,7 @@ def access_enrolment(user, enrolment_id: int, *, scope: str | None = None, write
             staff__ended_at__isnull=True,
             staff__role__in=CARE_ROLES,  # an administrator reads no member's data, even left on a team
         )
+        .exclude(enrolment__member=user)  # staff enrolled where they work are cared for, not carers
         .select_related(
             "staff__organization", "enrolment__member", "enrolment__tie__member", "enrolment__program"
         )
@@ -150,7 +151,7 @@ def care_team_accesses(user, *, organization_id: int | None = None) -> list[Care
         staff__user=user,
         staff__ended_at__isnull=True,
         staff__role__in=CARE_ROLES,
-    )
+    ).exclude(enrolment__member=user)
     if organization_id is not None:
         teams = teams.filter(staff__organization_id=organization_id)
     teams_list = list(

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from django.urls import reverse
 
 from circles.audit.models import AuditEvent, Outcome
@@ -66,3 +67,27 @@ def test_a_consent_to_an_organization_through_the_api_states_the_organizations_p
     consent = enrolment.tie.consents.get(superseded_at__isnull=True)
     assert consent.purpose == str(ORGANIZATION_PURPOSE)
     assert consent.scopes == ["checked_in"]
+
+
+def test_staff_enrolled_with_their_own_organization_are_not_on_their_own_care_team(
+    harbor, casey, jamie, olivia, client_for
+):
+    """A counselor who is also a person in recovery may enrol where they work. Their colleagues care for
+    them; they never read their own record as staff: a clinical supervisor would read the private process
+    notes about them, which 45 CFR 164.524(a)(1)(i) keeps from the person they are about."""
+    from django.core.exceptions import ValidationError
+
+    from circles.care.actions import do_add_staff, do_add_to_care_team, do_write_note
+    from circles.care.tests.factories import enrol
+
+    supervisor = do_add_staff(
+        harbor.organization, jamie, role=StaffRole.THERAPIST, clinical_supervisor=True, acting_user=olivia
+    )
+    enrolment = enrol(jamie, harbor, primary=supervisor)  # the invitation named them primary
+    do_add_to_care_team(enrolment, harbor.counselor, acting_user=olivia)
+    do_write_note(enrolment, kind="process", body="Hypothesis", acting_user=casey)
+    assert client_for(jamie).get(reverse("care:notes", args=[enrolment.pk])).status_code == 404
+    assert care_team_accesses(jamie) == []
+    with pytest.raises(ValidationError):
+        do_add_to_care_team(enrolment, supervisor, acting_user=olivia)
+    assert not CareTeamMember.objects.filter(enrolment=enrolment, staff=supervisor).exists()
