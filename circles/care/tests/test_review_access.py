@@ -91,3 +91,16 @@ def test_staff_enrolled_with_their_own_organization_are_not_on_their_own_care_te
     with pytest.raises(ValidationError):
         do_add_to_care_team(enrolment, supervisor, acting_user=olivia)
     assert not CareTeamMember.objects.filter(enrolment=enrolment, staff=supervisor).exists()
+
+
+def test_a_message_or_note_of_invisible_characters_only_is_refused(enrolment, casey, client_for):
+    """Zero-width spaces look empty: such a message would send the whole care team a notice of nothing."""
+    from circles.care.models import ClinicalNote, Message
+
+    client = client_for(casey)
+    blank = "\u200b\u2060\ufeff \u200d"
+    response = client.post(reverse("care:enrolment_messages", args=[enrolment.pk]), {"body": blank})
+    assert response.status_code == 400
+    response = client.post(reverse("care:notes", args=[enrolment.pk]), {"kind": "progress", "body": blank})
+    assert response.status_code == 400
+    assert not Message.objects.exists() and not ClinicalNote.objects.exists()
