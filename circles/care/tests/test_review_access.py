@@ -104,3 +104,21 @@ def test_a_message_or_note_of_invisible_characters_only_is_refused(enrolment, ca
     response = client.post(reverse("care:notes", args=[enrolment.pk]), {"kind": "progress", "body": blank})
     assert response.status_code == 400
     assert not Message.objects.exists() and not ClinicalNote.objects.exists()
+
+
+def test_a_care_team_row_of_another_enrolment_is_refused_on_record(
+    harbor, enrolment, casey, sam, olivia, client_for
+):
+    """/care/enrolments/<mine>/team/<a row of someone else's team>/remove/: 404 and a refused row, and
+    the other member's care team is untouched."""
+    from circles.care.tests.factories import enrol
+
+    other = enrol(sam, harbor)
+    row = other.care_team.get()
+    client = client_for(casey)
+    for action in ("care:care_team_remove", "care:care_team_primary"):
+        before = AuditEvent.objects.filter(actor_id=casey.pk, outcome=Outcome.DENIED).count()
+        response = client.post(reverse(action, args=[enrolment.pk, row.pk]))
+        assert response.status_code == 404
+        assert AuditEvent.objects.filter(actor_id=casey.pk, outcome=Outcome.DENIED).count() > before
+    assert other.care_team.filter(pk=row.pk).exists()
