@@ -122,3 +122,32 @@ def test_a_care_team_row_of_another_enrolment_is_refused_on_record(
         assert response.status_code == 404
         assert AuditEvent.objects.filter(actor_id=casey.pk, outcome=Outcome.DENIED).count() > before
     assert other.care_team.filter(pk=row.pk).exists()
+
+
+def test_the_members_access_history_says_what_the_care_team_did_in_plain_words(
+    enrolment, casey, riley, client_for
+):
+    """Every care action recorded about the member reads as words in their access history, never as an
+    audit code ("care.note.view")."""
+    from circles.audit.models import AuditEvent as Row
+    from circles.sharing.views import describe_event
+
+    client = client_for(casey)
+    client.get(reverse("care:notes", args=[enrolment.pk]))
+    client.post(reverse("care:notes", args=[enrolment.pk]), {"kind": "progress", "body": "Plan"})
+    client.get(reverse("care:enrolment_messages", args=[enrolment.pk]))
+    client.post(reverse("care:enrolment_messages", args=[enrolment.pk]), {"body": "Hello"})
+    codes = {
+        "care.alerts.view",
+        "care.follow_up.create",
+        "care.session.create",
+        "care.session.change",
+        "care.session.cancel",
+        "care.session.attendance",
+        "session.view",
+        "session.change",
+    } | set(Row.objects.filter(subject=riley, actor=casey).values_list("action", flat=True))
+    for code in codes:
+        assert describe_event(Row(action=code, object_ref="")) != code, code
+    page = client_for(riley).get(reverse("sharing:access_history")).content.decode()
+    assert "care.note" not in page and "care.message" not in page
