@@ -21,6 +21,7 @@ from circles.audit.models import Outcome
 from circles.audit.trail import Event as AuditEvent
 from circles.audit.trail import record, record_many, refuse
 from circles.care.models import (
+    CARE_ROLES,
     Appointment,
     CareTeamMember,
     ClinicalNote,
@@ -118,7 +119,9 @@ def access_enrolment(user, enrolment_id: int, *, scope: str | None = None, write
             enrolment__status=EnrolmentStatus.ACTIVE,
             staff__user=user,
             staff__ended_at__isnull=True,
+            staff__role__in=CARE_ROLES,  # an administrator reads no member's data, even left on a team
         )
+        .exclude(enrolment__member=user)  # staff enrolled where they work are cared for, not carers
         .select_related(
             "staff__organization", "enrolment__member", "enrolment__tie__member", "enrolment__program"
         )
@@ -147,7 +150,8 @@ def care_team_accesses(user, *, organization_id: int | None = None) -> list[Care
         enrolment__tie__isnull=False,
         staff__user=user,
         staff__ended_at__isnull=True,
-    )
+        staff__role__in=CARE_ROLES,
+    ).exclude(enrolment__member=user)
     if organization_id is not None:
         teams = teams.filter(staff__organization_id=organization_id)
     teams_list = list(

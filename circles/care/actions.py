@@ -158,6 +158,7 @@ def do_enrol_member(
         primary_staff is not None
         and primary_staff.is_current
         and primary_staff.organization_id == organization.pk
+        and primary_staff.user_id != member.pk  # staff enrolled where they work: colleagues care for them
     ):
         CareTeamMember.objects.create(enrolment=enrolment, staff=primary_staff, is_primary=True)
     record("enrolment.start", acting_user, subject=member, object_ref=f"enrolment:{enrolment.pk}")
@@ -393,6 +394,9 @@ def do_change_staff(
     membership.clinical_supervisor = clinical_supervisor
     membership.on_call = on_call
     membership.save(update_fields=["role", "clinical_supervisor", "on_call"])
+    if role not in CARE_ROLES:
+        # An administrator is never on a care team (docs/care.md): they leave every team, as on ending.
+        CareTeamMember.objects.filter(staff=membership).delete()
     do_grant_role(membership.user, role_kind_for(role))
     record("staff.change", acting_user, object_ref=f"staff:{membership.pk}")
     return membership
@@ -698,6 +702,8 @@ def do_add_to_care_team(enrolment: Enrolment, staff: StaffMembership, *, acting_
         or staff.role not in CARE_ROLES
     ):
         raise ValidationError({"staff": _("Choose a member of staff who cares for members here.")})
+    if staff.user_id == enrolment.member_id:
+        raise ValidationError({"staff": _("Nobody is on their own care team: choose a colleague.")})
     if enrolment.care_team.filter(staff=staff).exists():
         raise ValidationError({"staff": _("They are already on the care team.")})
     row = CareTeamMember.objects.create(

@@ -20,6 +20,7 @@ from circles.care.models import (
     SessionMode,
     StaffInvitation,
     StaffMembership,
+    shows_text,
 )
 from circles.checkins.forms import ImportQuestionnaireForm
 from circles.sharing.forms import ConsentForm
@@ -311,7 +312,7 @@ class MessageForm(forms.ModelForm):
 
     def clean_body(self):
         body = (self.cleaned_data.get("body") or "").strip()
-        if not body:
+        if not shows_text(body):
             raise forms.ValidationError(_("Write a message first."))
         return body
 

@@ -7,6 +7,7 @@ organization through a tie in the professional pillar, and the member's consent 
 """
 
 import secrets
+import unicodedata
 
 from django.conf import settings
 from django.core import signing
@@ -399,6 +400,13 @@ class NoteKind(models.TextChoices):
     PROCESS = "process", _("Private process note (you and the clinical supervisor only)")
 
 
+def shows_text(text: str) -> bool:
+    """Whether the text shows anything: zero-width and other format characters alone look empty."""
+    return any(
+        not char.isspace() and unicodedata.category(char) not in {"Cf", "Cc", "Zl", "Zp"} for char in text
+    )
+
+
 class ClinicalNote(models.Model):
     """A note staff write about an enrolled member, encrypted at rest and never part of any supporter's
     disclosure. Progress notes are the member's to read and export; process notes stay with their author
@@ -429,7 +437,7 @@ class ClinicalNote(models.Model):
     def clean(self):
         super().clean()
         self.body = (self.body or "").strip()
-        if not self.body:
+        if not shows_text(self.body):
             raise ValidationError({"body": _("Write the note before saving it.")})
         if self.corrects is not None and (
             self.corrects.enrolment_id != self.enrolment_id or self.corrects.kind != self.kind

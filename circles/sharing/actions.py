@@ -38,7 +38,7 @@ from circles.sharing.models import (
     RecipientKind,
     new_nonce,
 )
-from circles.sharing.statement import consent_statement, expiry_event_text
+from circles.sharing.statement import ORGANIZATION_PURPOSE, consent_statement, expiry_event_text
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,15 @@ def _limit_invitation_sends(acting_user, email: str) -> None:
 @transaction.atomic
 def do_invite_supporter(tie: Tie, email: str, *, origin: str, acting_user) -> Invitation:
     """A new invitation for the tie (any earlier pending one is cancelled), emailed at once."""
+    if to_organization(tie):
+        # Its care team reads through circles/care; no account is ever linked to an organization's tie.
+        raise ValidationError(
+            {
+                "tie": _(
+                    "An organization is not invited here: it joined your circle when you enrolled with it."
+                )
+            }
+        )
     _limit_invitation_sends(acting_user, email)
     now = timezone.now()
     _cancel_pending(tie, acting_user=acting_user)
@@ -255,6 +264,10 @@ def do_grant_consent(
         )
     if tie.status == TieStatus.ENDED:
         raise ValidationError({"tie": _("This tie has ended. Resume it first to share with them.")})
+    if to_organization(tie):
+        purpose = str(
+            ORGANIZATION_PURPOSE
+        )  # whatever a caller passes: the enrolment's purpose (docs/care.md)
     member = tie.member
     previous = _current_consent(tie)
     consent = _new_record(

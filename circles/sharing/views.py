@@ -346,6 +346,18 @@ def describe_event(event: AuditEvent) -> str:
         "care_team.remove": _("Took someone off your care team"),
         "care_team.primary": _("Changed who is primary on your care team"),
         "care_team.change": _("Your care team (to change it)"),
+        "care.note.view": _("Clinical notes about you"),
+        "care.note.create": _("Wrote a clinical note about you"),
+        "care.message.view": _("Your messages with your care team"),
+        "care.message.send": _("Sent you a message"),
+        "care.alerts.view": _("Your safety signals, in the care team's alerts"),
+        "care.follow_up.create": _("Followed up a safety signal of yours"),
+        "care.session.create": _("Scheduled a session with you"),
+        "care.session.change": _("Changed a session with you"),
+        "care.session.cancel": _("Cancelled a session with you"),
+        "care.session.attendance": _("Recorded whether you came to a session"),
+        "session.view": _("One of your sessions"),
+        "session.change": _("One of your sessions (to change it)"),
     }.get(event.action, event.action)
 
 

@@ -12,15 +12,18 @@ from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from circles.audit.trail import refuse
 from circles.care import actions
 from circles.care.access import (
+    CARE_TEAM_CHANGE,
     access_care_team,
     access_enrolment_invitation,
     access_organization,
@@ -372,17 +375,24 @@ def care_team_add(request, enrolment_id: int):
     return _team_page(request, enrolment, membership, form)
 
 
-def _team_row(enrolment, row_id: int) -> CareTeamMember:
-    return get_object_or_404(
-        CareTeamMember.objects.select_related("staff__user"), pk=row_id, enrolment=enrolment
-    )
+def _team_row(request, enrolment, row_id: int) -> CareTeamMember:
+    """A row of this enrolment's care team; a row of another one is refused on record."""
+    if not 0 < row_id < 2**63:
+        raise Http404
+    row = CareTeamMember.objects.select_related("staff__user").filter(pk=row_id, enrolment=enrolment).first()
+    if row is None:
+        owner = (
+            CareTeamMember.objects.filter(pk=row_id).values_list("enrolment__member_id", flat=True).first()
+        )
+        raise refuse(request.user, CARE_TEAM_CHANGE, f"care_team_member:{row_id}", owner)
+    return row
 
 
 @login_required
 @require_POST
 def care_team_remove(request, enrolment_id: int, row_id: int):
     enrolment, _membership = access_care_team(request.user, enrolment_id)
-    row = _team_row(enrolment, row_id)
+    row = _team_row(request, enrolment, row_id)
     try:
         actions.do_remove_from_care_team(row, acting_user=request.user)
     except ValidationError as refused:
@@ -401,7 +411,7 @@ def care_team_remove(request, enrolment_id: int, row_id: int):
 @require_POST
 def care_team_primary(request, enrolment_id: int, row_id: int):
     enrolment, _membership = access_care_team(request.user, enrolment_id)
-    row = actions.do_make_primary(_team_row(enrolment, row_id), acting_user=request.user)
+    row = actions.do_make_primary(_team_row(request, enrolment, row_id), acting_user=request.user)
     messages.success(request, _("%(name)s is now primary.") % {"name": row.staff.user.display_name})
     return redirect("care:care_team", enrolment_id=enrolment.pk)
 
