@@ -104,6 +104,8 @@ def test_withholding_a_signal_that_says_nothing_changes_no_one_s_place(members, 
     hidden = dataclasses.replace(member, **{field: NOT_SHARED})
     if field == "ratings" and member.last_checkin is NOT_SHARED:
         return  # the ratings then stand in for the check-in date, which is a signal of its own
+    if field == "last_checkin" and member.ratings is not NOT_SHARED:
+        return  # hidden, the check-in date is read from the shared ratings instead: not "nothing"
     order = [n.signals.key for n in logic.rank([*members, shown])]
     assert order == [n.signals.key for n in logic.rank([*members, hidden])]
 
