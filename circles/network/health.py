@@ -56,11 +56,13 @@ def weekly_contact(
     return weeks
 
 
-def load_network(member) -> NetworkView:
+def load_network(member, *, leave_out: frozenset[str] = frozenset()) -> NetworkView:
     """Everything the network page and the health API show, in five queries whatever the size.
 
     The latest contact per tie and the weeks come from the contact rollup (circles/network/rollup.py);
     the last 28 days' count per tie is counted from the log, to the day, over those 28 days only.
+    `leave_out`: relationships whose ties (and their commitments) are not shown — for someone else's
+    view of the map (circles/sharing/access.py).
     """
     zone = user_zone(member)
     today = local_today(member)
@@ -73,6 +75,9 @@ def load_network(member) -> NetworkView:
         rollup.recount_ties(stale)
         ties = list(Tie.objects.filter(member=member))
     commitments = list(Commitment.objects.filter(member=member).select_related("tie"))
+    if leave_out:
+        ties = [tie for tie in ties if tie.relationship not in leave_out]
+        commitments = [c for c in commitments if c.tie.relationship not in leave_out]
     # The last 28 days' count per tie: bounded by 28 days of contact (the (member, occurred_at) index).
     recent = dict(
         Interaction.objects.filter(member=member, occurred_at__gte=window_start)

@@ -27,7 +27,7 @@ from circles.lib.contact_links import ContactLink
 from circles.lib.time import local_today
 from circles.network.health import load_network
 from circles.network.logic import PILLARS
-from circles.network.models import Tie, TieStatus
+from circles.network.models import Relationship, Tie, TieStatus
 from circles.sharing import logic
 from circles.sharing.actions import to_organization
 from circles.sharing.models import Consent, Invitation, ReachDetails, ReachWay, RecipientKind
@@ -267,7 +267,12 @@ def access_shared_map(viewer, disclosure: Disclosure):
     if not disclosure.allows(logic.NETWORK_MAP):
         raise _refuse(viewer, member_id, logic.scopes_ref([logic.NETWORK_MAP]), logic.SHARED_VIEW)
     record(logic.SHARED_VIEW, viewer, subject=member_id, object_ref=logic.scopes_ref([logic.NETWORK_MAP]))
-    return load_network(disclosure.member)
+    # An organization the member is enrolled with names where they are treated (42 CFR Part 2 protects
+    # that very fact): enrolling puts it in their circle, but only its own care team sees it on the map.
+    leave_out = (
+        frozenset() if to_organization(disclosure.tie) else frozenset({Relationship.CARE_ORGANIZATION})
+    )
+    return load_network(disclosure.member, leave_out=leave_out)
 
 
 # What the trajectory (circles/checkins/trajectory.py) draws, and the scopes each part needs.
