@@ -140,6 +140,15 @@ def access_enrolment(user, enrolment_id: int, *, scope: str | None = None, write
     return CareAccess(enrolment=enrolment, staff=team.staff, disclosure=disclosure)
 
 
+def shares_with_care_team(enrolment: Enrolment) -> bool:
+    """Whether the member's consent to the organization is live now: while it is not, its care team
+    reads nothing of theirs, messages included, so the member is not offered to write."""
+    if not enrolment.is_active or enrolment.tie is None:
+        return False
+    disclosure = organization_disclosures([enrolment.tie]).get(enrolment.tie.pk)
+    return disclosure is not None and disclosure.consent is not None
+
+
 def care_team_accesses(user, *, organization_id: int | None = None) -> list[CareAccess]:
     """Every active enrolment the viewer is on the care team of, whose consent is live now: the caseload's
     members. A fixed number of queries (two) whatever the caseload's size."""

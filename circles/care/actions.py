@@ -23,6 +23,7 @@ from circles.alerts.outbox import staff_name
 from circles.audit.models import Outcome
 from circles.audit.trail import record
 from circles.care import threads
+from circles.care.access import shares_with_care_team
 from circles.care.models import (
     CARE_ROLES,
     STAFF_INVITATION_SALT,
@@ -892,6 +893,14 @@ def do_send_message(
         if not enrolment.is_active:
             raise ValidationError(
                 _("This enrolment has ended: the thread stays here to read, but not to send.")
+            )
+        if not shares_with_care_team(enrolment):
+            raise ValidationError(
+                _(
+                    "You are not sharing anything with %(name)s now, so its care team cannot read "
+                    "messages. Choose what they see under Sharing to write to them again."
+                )
+                % {"name": enrolment.organization.name}
             )
         ratelimit.limit("care-message-send", [f"user:{acting_user.pk}"], MEMBER_MESSAGE_RATE)
     message = Message(

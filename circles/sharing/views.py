@@ -339,6 +339,7 @@ def describe_event(event: AuditEvent) -> str:
         "alert.change": _("One of your alerts (to change it)"),
         # An organization's care team (circles/care; docs/care.md).
         "enrolment.view": _("Your enrolment with an organization"),
+        "enrolment.list": _("Your enrolment, in the organization's list of the people enrolled"),
         "enrolment.change": _("Your enrolment with an organization (to change it)"),
         "enrolment.start": _("Enrolled you with an organization"),
         "enrolment.end": _("Ended your enrolment with an organization"),

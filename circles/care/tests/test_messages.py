@@ -16,6 +16,7 @@ from circles.care.actions import MEMBER_MESSAGE_RATE, do_end_enrolment, do_mark_
 from circles.care.models import Message, ThreadRead
 from circles.care.tests.factories import enrol
 from circles.care.threads import unread_counts
+from circles.sharing.actions import do_revoke_consent
 
 NOW = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
 SECRET = "I drank on Saturday and I am scared"
@@ -204,3 +205,15 @@ def test_the_inbox_is_bounded(harbor, casey, client_for, django_user_model):
             assert client.get("/care/messages/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_after_stop_sharing_the_member_is_told_the_care_team_cannot_read_and_cannot_send(
+    enrolment, riley, client_for
+):
+    do_revoke_consent(enrolment.tie, acting_user=riley)
+    client = client_for(riley)
+    page = client.get(f"/care/my-care/{enrolment.pk}/messages/").content.decode()
+    assert "cannot read messages" in page and 'type="submit"' not in page.split("</header>")[-1]
+    response = client.post(f"/care/my-care/{enrolment.pk}/messages/", {"body": "Are you there?"})
+    assert response.status_code == 400
+    assert not Message.objects.filter(enrolment=enrolment).exists()

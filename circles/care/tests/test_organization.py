@@ -206,3 +206,17 @@ def test_a_supporters_consent_is_not_the_organizations(harbor, olivia, riley, sa
     )
     assert response.status_code == 404
     assert AuditEvent.objects.filter(action="consent.view", actor=olivia, outcome=Outcome.DENIED).exists()
+
+
+def test_the_members_list_is_in_each_member_s_access_history(enrolment, olivia, riley, client_for):
+    from circles.audit.models import AuditEvent
+
+    assert (
+        client_for(olivia).get(f"/care/organizations/{enrolment.organization_id}/members/").status_code == 200
+    )
+    assert AuditEvent.objects.filter(
+        action="enrolment.list",
+        actor_id=olivia.pk,
+        subject_id=riley.pk,
+        object_ref=f"enrolment:{enrolment.pk}",
+    ).exists()

@@ -10,7 +10,12 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 
 from circles.audit.trail import record
-from circles.care.access import access_enrolment, access_own_enrolment, care_team_accesses
+from circles.care.access import (
+    access_enrolment,
+    access_own_enrolment,
+    care_team_accesses,
+    shares_with_care_team,
+)
 from circles.care.actions import do_mark_thread_read, do_send_message
 from circles.care.forms import MessageForm
 from circles.care.models import Enrolment, Message
@@ -67,11 +72,10 @@ def my_messages(request, enrolment_id: int):
     """The member's thread with their care team at one organization; readable after the enrolment ends,
     open to new messages only while it is active."""
     enrolment = access_own_enrolment(request.user, enrolment_id)
+    can_send = shares_with_care_team(enrolment)
     if request.method == "POST":
-        return _send(
-            request, enrolment, from_member=True, can_send=enrolment.is_active, again="care:my_messages"
-        )
-    return _thread(request, enrolment, MessageForm(), from_member=True, can_send=enrolment.is_active)
+        return _send(request, enrolment, from_member=True, can_send=can_send, again="care:my_messages")
+    return _thread(request, enrolment, MessageForm(), from_member=True, can_send=can_send)
 
 
 @login_required

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from circles.audit.models import Outcome
-from circles.audit.trail import record
+from circles.audit.trail import Event, record, record_many
 from circles.care import actions
 from circles.care.access import (
     access_organization,
@@ -327,6 +327,17 @@ def organization_members(request, organization_id: int):
         .select_related("member", "program")
         .prefetch_related(Prefetch("care_team", queryset=primaries, to_attr="primaries"))
         .order_by("member__display_name", "id")
+    )
+    # Who is enrolled at a treatment centre is itself protected: each member sees this read in their
+    # access history (one insert for the whole list).
+    record_many(
+        Event(
+            action="enrolment.list",
+            actor_id=request.user.pk,
+            subject_id=enrolment.member_id,
+            object_ref=f"enrolment:{enrolment.pk}",
+        )
+        for enrolment in enrolments
     )
     context = {"organization": membership.organization, "enrolments": enrolments}
     return render(request, "care/organization/members.html", context)
