@@ -8,9 +8,7 @@ import logging
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -52,7 +50,6 @@ from circles.checkins.actions import import_for_audience
 from circles.checkins.definitions import import_reference
 from circles.checkins.models import QuestionnaireDefinition, SafetySignal
 from circles.lib import ratelimit
-from circles.lib.client import address_group, current_client_address
 from circles.network.actions import do_add_tie, do_change_tie_status
 from circles.network.models import (
     Circle,
@@ -65,7 +62,7 @@ from circles.network.models import (
     Tie,
     TieStatus,
 )
-from circles.sharing.actions import do_grant_consent
+from circles.sharing.actions import do_grant_consent, email_after_commit, limit_invitation_sends
 from circles.sharing.statement import ORGANIZATION_PURPOSE
 
 log = logging.getLogger(__name__)
@@ -201,30 +198,11 @@ def _send_staff_invitation(invitation: StaffInvitation, origin: str) -> None:
         "link": link,
         "days": settings.INVITATION_EXPIRY_DAYS,
     }
-    subject = render_to_string("care/organization/email/staff_invitation_subject.txt", context).strip()
-    body = render_to_string("care/organization/email/staff_invitation.txt", context)
-    address = invitation.email
-
-    def send() -> None:
-        try:
-            send_mail(subject, body, None, [address])
-        except Exception:  # a mail server that is down must not turn a saved invitation into an error page
-            log.exception("A staff invitation email could not be sent; the administrator can send it again")
-
-    transaction.on_commit(send)
-
-
-def _limit_staff_invitation_sends(acting_user, email: str) -> None:
-    """Per administrator, per invited address and per client address, only so many an hour (the same
-    limit as supporters' invitations), so Circles cannot be used to flood an inbox."""
-    ratelimit.limit(
-        "staff-invitation-send",
-        [
-            f"user:{acting_user.pk}",
-            f"email:{email.strip().lower()}",
-            f"client:{address_group(current_client_address())}",
-        ],
-        settings.RATE_LIMIT_INVITATION_SEND,
+    email_after_commit(
+        "care/organization/email/staff_invitation",
+        context,
+        invitation.email,
+        failure="A staff invitation email could not be sent; the administrator can send it again",
     )
 
 
@@ -240,7 +218,7 @@ def do_invite_staff(
 ) -> StaffInvitation:
     """An emailed single-use link that makes whoever accepts it staff of the organization in `role`.
     An earlier pending invitation to the same address is cancelled (its link stops working)."""
-    _limit_staff_invitation_sends(acting_user, email)
+    limit_invitation_sends(acting_user, email, bucket="staff-invitation-send")
     now = timezone.now()
     for earlier in StaffInvitation.objects.filter(
         organization=organization, email__iexact=email, accepted_at__isnull=True, cancelled_at__isnull=True
@@ -265,7 +243,7 @@ def do_invite_staff(
 @transaction.atomic
 def do_resend_staff_invitation(invitation: StaffInvitation, *, origin: str, acting_user) -> StaffInvitation:
     """A fresh link with a fresh expiry; the link in earlier emails stops working."""
-    _limit_staff_invitation_sends(acting_user, invitation.email)
+    limit_invitation_sends(acting_user, invitation.email, bucket="staff-invitation-send")
     now = timezone.now()
     invitation.nonce = new_nonce()
     invitation.expires_at = now + staff_invitation_lifetime()
@@ -511,30 +489,11 @@ def _send_enrolment_invitation(invitation: EnrolmentInvitation, origin: str) -> 
         "link": link,
         "days": settings.INVITATION_EXPIRY_DAYS,
     }
-    subject = render_to_string("care/enrolment/email/invitation_subject.txt", context).strip()
-    body = render_to_string("care/enrolment/email/invitation.txt", context)
-    address = invitation.email
-
-    def send() -> None:
-        try:
-            send_mail(subject, body, None, [address])
-        except Exception:  # a mail server that is down must not turn a saved invitation into an error page
-            log.exception("An enrolment invitation email could not be sent; staff can send it again")
-
-    transaction.on_commit(send)
-
-
-def _limit_enrolment_sends(acting_user, email: str) -> None:
-    """Like supporters' invitations (sharing.actions._limit_invitation_sends): so many an hour per staff
-    member, per invited address and per client address (RATE_LIMIT_INVITATION_SEND)."""
-    ratelimit.limit(
-        "invitation-send",
-        [
-            f"user:{acting_user.pk}",
-            f"email:{email.strip().lower()}",
-            f"client:{address_group(current_client_address())}",
-        ],
-        settings.RATE_LIMIT_INVITATION_SEND,
+    email_after_commit(
+        "care/enrolment/email/invitation",
+        context,
+        invitation.email,
+        failure="An enrolment invitation email could not be sent; staff can send it again",
     )
 
 
@@ -559,7 +518,7 @@ def do_invite_to_enrol(
     ):
         raise ValidationError({"primary_staff": _("Choose a member of staff who cares for members here.")})
     if email:
-        _limit_enrolment_sends(acting_user, email)
+        limit_invitation_sends(acting_user, email)
     now = timezone.now()
     invitation = EnrolmentInvitation(
         organization=organization,
@@ -588,7 +547,7 @@ def do_resend_enrolment_invitation(
     if invitation.accepted_at is not None:
         raise ValidationError(_("This invitation was already accepted."))
     if invitation.email:
-        _limit_enrolment_sends(acting_user, invitation.email)
+        limit_invitation_sends(acting_user, invitation.email)
     now = timezone.now()
     invitation.nonce = new_nonce()
     invitation.expires_at = now + enrolment_invitation_lifetime()

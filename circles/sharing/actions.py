@@ -12,7 +12,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circles.accounts.actions import do_grant_role
@@ -47,6 +47,22 @@ def invitation_lifetime() -> dt.timedelta:
     return dt.timedelta(days=settings.INVITATION_EXPIRY_DAYS)
 
 
+def email_after_commit(template: str, context: dict, address: str, *, failure: str) -> None:
+    """Emails `<template>_subject.txt` and `<template>.txt`, rendered now in the current language, once
+    the transaction commits: a rolled-back invitation is never mailed, and a mail server that is down
+    is logged (`failure`: what the sender can do), never turned into an error page."""
+    subject = render_to_string(f"{template}_subject.txt", context).strip()
+    body = render_to_string(f"{template}.txt", context)
+
+    def send() -> None:
+        try:
+            send_mail(subject, body, None, [address])
+        except Exception:
+            log.exception(failure)
+
+    transaction.on_commit(send)
+
+
 def _send_invitation(invitation: Invitation, origin: str) -> None:
     link = origin.rstrip("/") + reverse("sharing:accept", kwargs={"token": invitation.token})
     context = {
@@ -56,28 +72,19 @@ def _send_invitation(invitation: Invitation, origin: str) -> None:
         "expires_at": invitation.expires_at,
         "days": settings.INVITATION_EXPIRY_DAYS,
     }
-    with translation.override(translation.get_language()):
-        subject = render_to_string("sharing/email/invitation_subject.txt", context).strip()
-        body = render_to_string("sharing/email/invitation.txt", context)
-    address = invitation.email
-
-    def send() -> None:
-        try:
-            send_mail(subject, body, None, [address])
-        except Exception:  # a mail server that is down must not turn a saved invitation into an error page
-            log.exception(
-                "The invitation email to a supporter could not be sent; the member can send it again"
-            )
-
-    # After commit, so a rolled-back invitation is never mailed.
-    transaction.on_commit(send)
+    email_after_commit(
+        "sharing/email/invitation",
+        context,
+        invitation.email,
+        failure="The invitation email to a supporter could not be sent; the member can send it again",
+    )
 
 
-def _limit_invitation_sends(acting_user, email: str) -> None:
-    """An invitation is an email to someone else: per member, per invited address and per client address,
+def limit_invitation_sends(acting_user, email: str, *, bucket: str = "invitation-send") -> None:
+    """An invitation is an email to someone else: per sender, per invited address and per client address,
     only so many an hour (RATE_LIMIT_INVITATION_SEND), so Circles cannot be used to flood an inbox."""
     ratelimit.limit(
-        "invitation-send",
+        bucket,
         [
             f"user:{acting_user.pk}",
             f"email:{email.strip().lower()}",
@@ -99,7 +106,7 @@ def do_invite_supporter(tie: Tie, email: str, *, origin: str, acting_user) -> In
                 )
             }
         )
-    _limit_invitation_sends(acting_user, email)
+    limit_invitation_sends(acting_user, email)
     now = timezone.now()
     _cancel_pending(tie, acting_user=acting_user)
     invitation = Invitation.objects.create(
@@ -113,7 +120,7 @@ def do_invite_supporter(tie: Tie, email: str, *, origin: str, acting_user) -> In
 @transaction.atomic
 def do_resend_invitation(invitation: Invitation, *, origin: str, acting_user) -> Invitation:
     """Sends a fresh link with a fresh expiry; the link in earlier emails stops working."""
-    _limit_invitation_sends(acting_user, invitation.email)
+    limit_invitation_sends(acting_user, invitation.email)
     now = timezone.now()
     _cancel_pending(invitation.tie, acting_user=acting_user, keep=invitation)
     invitation.nonce = new_nonce()
