@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.http import Http404
 
 from circles.alerts import logic as alert_logic
@@ -163,11 +163,16 @@ def care_team_accesses(user, *, organization_id: int | None = None) -> list[Care
     ).exclude(enrolment__member=user)
     if organization_id is not None:
         teams = teams.filter(staff__organization_id=organization_id)
+    # The enrolment's tie is its member's own tie: join the member once and give the tie the same object,
+    # rather than building every member twice (a tie of anyone else would be no access at all).
     teams_list = list(
-        teams.select_related(
-            "staff__organization", "enrolment__member", "enrolment__tie__member", "enrolment__program"
+        teams.filter(enrolment__tie__member_id=F("enrolment__member_id")).select_related(
+            "staff__organization", "enrolment__member", "enrolment__tie", "enrolment__program"
         )
     )
+    for team in teams_list:
+        if team.enrolment.tie is not None:
+            team.enrolment.tie.member = team.enrolment.member
     disclosures = organization_disclosures([team.enrolment.tie for team in teams_list if team.enrolment.tie])
     accesses = []
     for team in teams_list:

@@ -101,8 +101,11 @@ def _day(moment: dt.datetime, zone) -> dt.date:
 def _results(signals: CaseloadSignals | None, scope: str, instrument: str):
     if signals is None or scope not in signals.results:
         return logic.NOT_SHARED
-    newest_first = [r for r in signals.results[scope] if r.instrument == instrument]
-    return tuple(logic.Result(day=r.day, total=r.total or 0) for r in reversed(newest_first))
+    return tuple(
+        logic.Result(day=r.day, total=r.total or 0)
+        for r in reversed(signals.results[scope])
+        if r.instrument == instrument
+    )
 
 
 def _bam(signals: CaseloadSignals | None):

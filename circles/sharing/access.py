@@ -14,7 +14,7 @@ import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import F, Max, Q, Window
+from django.db.models import F, Max, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 
@@ -160,11 +160,14 @@ def access_shared_data(
         return {data.disclosure.member.pk for code in codes for data in wanted.get(code, [])}
 
     if checked := members(logic.CHECKED_IN):
+        # One index seek per member on (member, day), newest first, rather than aggregating every
+        # check-in of every member: a year of daily check-ins is hundreds of rows each.
+        newest_day = CheckIn.objects.filter(member_id=OuterRef("pk")).order_by("-day").values("day")[:1]
         last_days = (
-            CheckIn.objects.filter(member_id__in=checked)
-            .values("member_id")
-            .annotate(last=Max("day"))
-            .values_list("member_id", "last")
+            User.objects.filter(pk__in=checked)
+            .annotate(last=Subquery(newest_day))
+            .filter(last__isnull=False)
+            .values_list("pk", "last")
         )
         for member_id, last in last_days:
             shared[member_id].last_checkin = last
@@ -384,11 +387,14 @@ def access_caseload_signals(
         return {member_id for member_id, data in found.items() if code in data.shared}
 
     if checked := members(logic.CHECKED_IN):
+        # One index seek per member on (member, day), newest first, rather than aggregating every
+        # check-in of every member: a year of daily check-ins is hundreds of rows each.
+        newest_day = CheckIn.objects.filter(member_id=OuterRef("pk")).order_by("-day").values("day")[:1]
         last_days = (
-            CheckIn.objects.filter(member_id__in=checked)
-            .values("member_id")
-            .annotate(last=Max("day"))
-            .values_list("member_id", "last")
+            User.objects.filter(pk__in=checked)
+            .annotate(last=Subquery(newest_day))
+            .filter(last__isnull=False)
+            .values_list("pk", "last")
         )
         for member_id, last in last_days:
             found[member_id].last_checkin = last
