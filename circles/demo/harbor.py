@@ -352,11 +352,15 @@ def _scale_answers(code: str, total: int, *, safety: int = 0) -> dict[str, int |
 
 
 def _level_answers(code: str, level: float, rng: random.Random) -> dict[str, int | bool]:
-    """Answers about `level` of the way up each item's options."""
+    """Answers about `level` of the way up each item's options, where higher means worse: the BAM's
+    protective items (where a higher answer is better) are answered the other way round, so a member
+    doing well has few risk factors and many protective ones, as in life."""
     answers: dict[str, int | bool] = {}
+    protective = checkin_logic.BAM_SUBSCALES["protective"] if code == "bam" else ()
     for item in checkin_logic.INSTRUMENTS[code].structure.enabled({}):
         values = sorted(item.values)
-        position = _clamp(level * (len(values) - 1) + rng.uniform(-0.5, 0.5), 0, len(values) - 1)
+        item_level = 1 - level if item.link_id in protective else level
+        position = _clamp(item_level * (len(values) - 1) + rng.uniform(-0.5, 0.5), 0, len(values) - 1)
         answers[item.link_id] = values[position]
     return answers
 
