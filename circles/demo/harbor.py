@@ -571,7 +571,7 @@ def _session(
             kind="therapy_session",
             occurred_at=starts_at,
             duration_minutes=50,
-            quality=InteractionQuality.NEUTRAL,  # as recording attendance does: staff say who came, not how it went
+            quality=InteractionQuality.NEUTRAL,  # as recording attendance does: who came, not how it went
         )
     return appointment, contact
 

@@ -223,7 +223,7 @@ def test_the_members_list_is_in_each_member_s_access_history(enrolment, olivia, 
 
 
 @pytest.mark.parametrize("route", ["care:staff_invite", "care:program_add"])
-def test_reloading_a_form_page_after_an_error_goes_back_to_the_organization(harbor, olivia, client_for, route):
+def test_reloading_a_form_after_an_error_goes_back_to_the_organization(harbor, olivia, client_for, route):
     """A rejected form answers 400 at the form's address; reloading it (GET) must not be an empty 405."""
     client = client_for(olivia)
     url = reverse(route, args=[harbor.organization.pk])
