@@ -331,3 +331,11 @@ class FollowUpForm(forms.ModelForm):
                 "The care team reads it; it is stored encrypted."
             )
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The issue asks for "acknowledge and a follow-up note": no acknowledgement without one.
+        self.fields["note"].required = True
+        self.fields["note"].error_messages["required"] = _(
+            "Write what you did or will do before acknowledging: the care team reads it later."
+        )

@@ -56,7 +56,6 @@ NO_CHECKIN = "no_checkin"
 PILLAR_PREFIX = "no_contact_"
 NO_CONTACT_PEER = PILLAR_PREFIX + network.PEER
 NO_CONTACT_FAMILY_FRIENDS = PILLAR_PREFIX + network.FAMILY_FRIENDS
-NO_CONTACT_PROFESSIONAL = PILLAR_PREFIX + network.PROFESSIONAL
 MISSED_SESSIONS = "missed_sessions"
 BAM_RISK = "bam_risk"
 
@@ -72,7 +71,6 @@ REASON_LABELS: dict[str, StrOrPromise] = {
     NO_CHECKIN: _("No recent check-in"),
     NO_CONTACT_PEER: _("No contact with peers"),
     NO_CONTACT_FAMILY_FRIENDS: _("No contact with family or friends"),
-    NO_CONTACT_PROFESSIONAL: _("No contact with professionals"),
     MISSED_SESSIONS: _("Missed sessions"),
     BAM_RISK: _("Recovery check-up (BAM): risk above protection"),
 }
@@ -97,6 +95,7 @@ PILLAR_WEIGHT = 5  # per pillar gone quiet
 MISSED_SESSION_WEIGHT = 8  # per missed session …
 MISSED_SESSIONS_CAP = 32  # … up to this
 BAM_RISK_WEIGHT = 10
+BAM_RISK_LEVEL = 12  # the risk subscale's midpoint: its six items average 2 of 0–4 or more
 
 # Reliable change (Jacobson & Truax 1991): the smallest rise in a total that measurement error alone
 # would produce less than 5 % of the time, 1.96 × SD × √(2(1 − r)). For the PHQ-9 and GAD-7 the
@@ -161,6 +160,7 @@ class MemberSignals:
     last_contact: Mapping[str, dt.date | None] | NotShared = field(default_factory=dict)  # pillar -> day
     missed_sessions: tuple[dt.date, ...] = ()  # the care relationship's own: always known
     bam: BamResult | None | NotShared = None  # the newest BAM
+    enrolled_on: dt.date | None = None  # the enrolment's first day (member's days); None: long enough ago
     unread_messages: int = 0  # shown, not ranked
 
 
@@ -261,6 +261,12 @@ def reliable_worsening(results: Sequence[Result], instrument: str) -> tuple[Resu
     return None
 
 
+def points_words(points: float) -> str:
+    """A change in a total as the caseload says it: "6", or "6.5" only when it has a fraction."""
+    points = round(points, 1)
+    return formats.number_format(int(points) if points == int(points) else points)
+
+
 def _change(signals: MemberSignals) -> list[Reason]:
     reasons = []
     for instrument, code, weight, name in (
@@ -275,7 +281,7 @@ def _change(signals: MemberSignals) -> list[Reason]:
             baseline, latest = change
             text = _("%(name)s up %(points)s points since %(day)s") % {
                 "name": name,
-                "points": formats.number_format(round(latest.total - baseline.total, 1)),
+                "points": points_words(latest.total - baseline.total),
                 "day": day_words(baseline.day),
             }
             reasons.append(Reason(code, weight, str(text)))
@@ -350,11 +356,17 @@ def _disengagement(signals: MemberSignals) -> list[Reason]:
     reasons = []
     last = _last_checkin(signals)
     if _shared(last):
-        if last is None:
-            days = None
-        else:
-            days = (signals.today - last).days  # type: ignore[operator]
-        if days is None:  # none at all (or none in the 30 days of ratings): the most a gap can weigh
+        days = None if last is None else (signals.today - last).days  # type: ignore[operator]
+        if days is None and signals.enrolled_on is not None and _shared(signals.last_checkin):
+            # No check-in ever: the gap counts from the enrolment, so a member enrolled this week has
+            # not gone quiet yet, and one enrolled long ago weighs as much as any long gap.
+            enrolled = (signals.today - signals.enrolled_on).days
+            if enrolled >= NO_CHECKIN_DAYS:
+                weight = min(
+                    NO_CHECKIN_CAP, NO_CHECKIN_WEIGHT + NO_CHECKIN_EXTRA_DAY * (enrolled - NO_CHECKIN_DAYS)
+                )
+                reasons.append(Reason(NO_CHECKIN, weight, str(_("No check-in yet"))))
+        elif days is None:  # none at all (or none in the 30 days of ratings): the most a gap can weigh
             text = str(
                 _("No check-in yet")
                 if _shared(signals.last_checkin)
@@ -367,12 +379,18 @@ def _disengagement(signals: MemberSignals) -> list[Reason]:
                 "days": days
             }
             reasons.append(Reason(NO_CHECKIN, weight, text))
+    return reasons + _pillars(signals)
+
+
+def _pillars(signals: MemberSignals) -> list[Reason]:
+    """Peers and family & friends gone quiet. The professional pillar is left out: on a care team's
+    caseload the care team is in it, and its own sessions count as missed sessions instead."""
+    reasons = []
     if _shared(signals.last_contact):
         contacts: Mapping[str, dt.date | None] = signals.last_contact  # type: ignore[assignment]
         for pillar, code, words in (
             (network.PEER, NO_CONTACT_PEER, _("any peer")),
             (network.FAMILY_FRIENDS, NO_CONTACT_FAMILY_FRIENDS, _("family or friends")),
-            (network.PROFESSIONAL, NO_CONTACT_PROFESSIONAL, _("any professional")),
         ):
             last_contact = contacts.get(pillar)
             if last_contact is None:
@@ -407,7 +425,7 @@ def _bam(signals: MemberSignals) -> list[Reason]:
     bam = signals.bam
     if not _shared(bam) or bam is None or not _within(bam.day, signals.today, BAM_DAYS):  # type: ignore[union-attr]
         return []
-    if bam.risk <= bam.protective:  # type: ignore[union-attr]
+    if bam.risk < BAM_RISK_LEVEL or bam.risk <= bam.protective:  # type: ignore[union-attr]
         return []
     text = _(
         "Recovery check-up on %(day)s: risk factors %(risk)d, above protective factors %(protective)d"

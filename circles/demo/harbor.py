@@ -41,7 +41,7 @@ from circles.checkins.definitions import builtin_definition
 from circles.checkins.models import Assessment, CheckIn, QuestionnaireDefinition, SafetySignal
 from circles.lib.time import local_today, user_zone
 from circles.network.actions import do_add_tie
-from circles.network.models import Interaction, Tie, TieStatusChange
+from circles.network.models import Interaction, InteractionQuality, Tie, TieStatusChange
 from circles.sharing import logic as sharing_logic
 from circles.sharing.models import Consent
 
@@ -96,6 +96,8 @@ class DemoMember:
     safety_total: int = 15  # that PHQ-9's total
     enrolled_days_ago: int = 40
 
+
+STAFF_SINCE_DAYS = 400  # Harbor's staff joined over a year before today, well before any enrolment
 
 ET, CT, MT, AZ, PT, AK, HI = (
     "America/New_York",
@@ -352,11 +354,15 @@ def _scale_answers(code: str, total: int, *, safety: int = 0) -> dict[str, int |
 
 
 def _level_answers(code: str, level: float, rng: random.Random) -> dict[str, int | bool]:
-    """Answers about `level` of the way up each item's options."""
+    """Answers about `level` of the way up each item's options, where higher means worse: the BAM's
+    protective items (where a higher answer is better) are answered the other way round, so a member
+    doing well has few risk factors and many protective ones, as in life."""
     answers: dict[str, int | bool] = {}
+    protective = checkin_logic.BAM_SUBSCALES["protective"] if code == "bam" else ()
     for item in checkin_logic.INSTRUMENTS[code].structure.enabled({}):
         values = sorted(item.values)
-        position = _clamp(level * (len(values) - 1) + rng.uniform(-0.5, 0.5), 0, len(values) - 1)
+        item_level = 1 - level if item.link_id in protective else level
+        position = _clamp(item_level * (len(values) - 1) + rng.uniform(-0.5, 0.5), 0, len(values) - 1)
         answers[item.link_id] = values[position]
     return answers
 
@@ -565,6 +571,7 @@ def _session(
             kind="therapy_session",
             occurred_at=starts_at,
             duration_minutes=50,
+            quality=InteractionQuality.NEUTRAL,  # as recording attendance does: who came, not how it went
         )
     return appointment, contact
 
@@ -634,22 +641,26 @@ def _riley_care(riley: User, enrolment: Enrolment, casey: StaffMembership, drew:
             ),
         ]
     )
-    thread = [
+    # Weekdays named from the sessions' own dates, so the words match the calendar on any day the demo runs.
+    last_session = (today - dt.timedelta(days=4)).strftime("%A")
+    thread = [  # (sender, from the member, days ago, hour, body), in the order they were sent
         (
             casey.user,
             False,
             6,
-            "Hi Riley, a reminder that we moved Thursday's session to 10:00. See you then.",
+            13,
+            f"Hi Riley, a reminder that we moved {last_session}'s session to 10:00. See you then.",
         ),
-        (riley, True, 6, "Thanks Casey, 10:00 works."),
+        (riley, True, 6, 18, "Thanks Casey, 10:00 works."),
         (
             casey.user,
             False,
             3,
-            "Good work on Thursday. Your next session is by video; the link will come by email.",
+            13,
+            f"Good work on {last_session}. Your next session is by video; the link will come by email.",
         ),
-        (riley, True, 2, "Got it. Is it OK if I bring up the wedding again?"),
-        (casey.user, False, 2, "Of course. Bring whatever is on your mind."),
+        (riley, True, 2, 9, "Got it. Is it OK if I bring up the wedding again?"),
+        (casey.user, False, 2, 13, "Of course. Bring whatever is on your mind."),
     ]
     messages = [
         Message(
@@ -658,9 +669,9 @@ def _riley_care(riley: User, enrolment: Enrolment, casey: StaffMembership, drew:
             sender_name=sender.display_name,
             from_member=from_member,
             body=body,
-            sent_at=_at(today - dt.timedelta(days=days_ago), 9 if from_member else 13, 0, zone),
+            sent_at=_at(today - dt.timedelta(days=days_ago), hour, 0, zone),
         )
-        for sender, from_member, days_ago, body in thread
+        for sender, from_member, days_ago, hour, body in thread
     ]
     Message.objects.bulk_create(messages)
     last = messages[-1].sent_at
@@ -689,6 +700,11 @@ def build_harbor(staff_users: dict[str, User], riley: User, password_hash: str) 
         ),
         "drew": do_add_staff(organization, drew_user, role=StaffRole.PEER_SPECIALIST, acting_user=olivia),
     }
+    # Harbor and its staff were there long before the demo's enrolments (the longest is weeks old).
+    founded = timezone.now() - dt.timedelta(days=STAFF_SINCE_DAYS)
+    Organization.objects.filter(pk=organization.pk).update(created_at=founded)
+    StaffMembership.objects.filter(organization=organization).update(joined_at=founded)
+    Program.objects.filter(organization=organization).update(created_at=founded)
     riley_enrolment = _enrol(
         riley, CASELOAD_SCOPES, programs[OUTPATIENT], [staff["casey"], staff["drew"]], days_ago=25
     )

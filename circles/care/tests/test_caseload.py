@@ -118,10 +118,7 @@ def test_pillar_contact_comes_from_the_network_when_the_map_is_shared(harbor, en
     make_interaction(riley, friend, days_ago=2)
     checkins(riley, [0])
     need = row_for(load_caseload(casey), enrolment).need
-    assert [r.text for r in need.reasons] == [
-        "No contact with any peer for 3 weeks",
-        "No contact with any professional logged yet",
-    ]
+    assert [r.text for r in need.reasons] == ["No contact with any peer for 3 weeks"]
 
 
 def test_missed_sessions_and_unread_messages(harbor, enrolment, riley, casey):

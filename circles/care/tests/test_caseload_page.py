@@ -1,7 +1,10 @@
 """The caseload page, /care/: the ranked list with reasons in plain words, its filters, a clear page for
 someone with no staff membership, and bounded queries whatever the caseload's size."""
 
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from circles.care.models import Message
@@ -87,3 +90,14 @@ def test_the_page_s_queries_do_not_grow_with_the_caseload(
     assert "51 to 65 shown" not in page and "Page 1 of 2" in page
     last = client.get(URL, {"page": 2, "reason": ""}).content.decode()
     assert last.count("<tr>") == 1 + 15 and "51 to 65 shown" in last
+
+
+def test_on_a_phone_the_why_now_list_takes_the_cards_width(harbor, enrolment, casey, client_for):
+    """At 320 px a stacked cell's 7.5rem label column left the reasons a ~110 px column, a line below
+    their label: the "Why now" cell is a wide one, its label above the list (circles.css, care: fixb)."""
+    page = client_for(casey).get(reverse("care:caseload")).content.decode()
+    assert 'data-label="Why now" class="stack-wide"' in page
+    css = (Path(settings.BASE_DIR) / "circles/static/circles/circles.css").read_text()
+    rules = css[css.index("/* --- care: fixb --- */") :]
+    assert "td.stack-wide { padding-left: 0; text-indent: 0; }" in rules
+    assert "td.stack-wide::before { display: block;" in rules

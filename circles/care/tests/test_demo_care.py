@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from circles.accounts.models import Role, User
 from circles.care.access import access_enrolment, care_team_accesses
+from circles.care.caseload import load_caseload
 from circles.care.models import (
     Appointment,
     Attendance,
@@ -25,7 +26,7 @@ from circles.care.models import (
 )
 from circles.checkins.models import Assessment, CheckIn, SafetySignal
 from circles.demo.harbor import CASELOAD_SCOPES, HARBOR, MEMBERS, OUTPATIENT, RESIDENCE, demo_member_email
-from circles.lib.time import local_today
+from circles.lib.time import local_today, user_zone
 from circles.sharing import logic as sharing
 from circles.sharing.access import organization_disclosures
 from circles.sharing.models import RecipientKind
@@ -133,3 +134,27 @@ def test_the_members_needs_differ_the_way_their_descriptions_say(demo):
     assert not ThreadRead.objects.filter(enrolment__member=member["omar"], user=casey).exists()
     # Several timezones, so "today" and session times are each member's own.
     assert len({user.timezone for user in member.values()}) >= 5
+
+
+def test_the_demo_hangs_together_dates_words_and_order(demo):
+    riley, casey = demo["riley"], demo["casey"]
+    enrolment = Enrolment.objects.get(member=riley)
+    # Riley's thread: each answer comes after what it answers, and weekday words match the sessions' days.
+    thread = list(Message.objects.filter(enrolment=enrolment).order_by("sent_at", "id"))
+    bodies = [message.body for message in thread]
+    assert bodies.index("Thanks Casey, 10:00 works.") == 1 and "reminder" in bodies[0]
+    attended = Appointment.objects.filter(enrolment=enrolment, attendance=Attendance.ATTENDED)
+    zone = user_zone(riley)
+    weekdays = {session.starts_at.astimezone(zone).strftime("%A") for session in attended}
+    named = {word for body in bodies for word in body.replace("'s", " ").split() if word.endswith("day")}
+    assert named and named <= weekdays
+    # Staff joined Harbor before anyone was enrolled with it.
+    first_enrolment = Enrolment.objects.order_by("started_at").first().started_at
+    assert all(s.joined_at < first_enrolment for s in StaffMembership.objects.all())
+    # An attended session's contact says what recording attendance says: neutral.
+    assert {session.interaction.quality for session in attended} == {"neutral"}
+    # Members "doing well" have no BAM reason on the caseload.
+    rows = {row.need.signals.name: row for row in load_caseload(casey).rows}
+    for name, row in rows.items():
+        if name.split()[0] in {"Mei", "Nia", "Carlos", "Priya"}:
+            assert "bam_risk" not in row.need.codes, name

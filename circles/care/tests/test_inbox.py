@@ -144,3 +144,20 @@ def test_the_inbox_makes_the_same_number_of_queries_whatever_the_caseload(harbor
     small = inbox_queries(client, 2)
     add_to_caseload(harbor, 2, 10)
     assert inbox_queries(client, 12) == small
+
+
+def test_a_signal_is_not_acknowledged_without_a_follow_up_note(riley, casey, enrolment, client_for):
+    pressed = do_ask_for_help(riley, acting_user=riley)
+    client = client_for(casey)
+    for blank in ("", "   "):
+        response = client.post(f"/care/alerts/{enrolment.pk}/{pressed.pk}/", {"note": blank})
+        assert response.status_code == 400
+        assert "Write what you did or will do" in response.content.decode()
+    assert not SafetyFollowUp.objects.exists()
+
+
+def test_the_follow_up_page_links_to_the_members_record_and_messages(riley, casey, enrolment, client_for):
+    pressed = do_ask_for_help(riley, acting_user=riley)
+    page = client_for(casey).get(f"/care/alerts/{enrolment.pk}/{pressed.pk}/").content.decode()
+    assert f'href="/care/enrolments/{enrolment.pk}/"' in page
+    assert f'href="/care/enrolments/{enrolment.pk}/messages/"' in page

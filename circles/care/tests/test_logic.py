@@ -87,6 +87,13 @@ def test_reliable_change_counts_from_the_published_threshold(instrument, code, r
         assert texts(need) == [f"{name} up {rise} points since Oct 14"]
 
 
+def test_a_change_in_whole_points_reads_without_decimals_and_a_fraction_keeps_one():
+    whole = (Result(dt.date(2026, 10, 14), 4.0), Result(days_ago(2), 10.0))
+    assert texts(logic.assess(member(phq9=whole))) == ["PHQ-9 up 6 points since Oct 14"]
+    half = (Result(dt.date(2026, 10, 14), 4.0), Result(days_ago(2), 8.5))
+    assert texts(logic.assess(member(gad7=half))) == ["GAD-7 up 4.5 points since Oct 14"]
+
+
 def test_reliable_change_reads_the_oldest_score_as_baseline_and_improvement_does_not_rank():
     assert logic.reliable_worsening([Result(days_ago(10), 12)], "phq9") is None
     improving = (Result(days_ago(60), 20), Result(days_ago(1), 8))
@@ -142,6 +149,19 @@ def test_no_check_in_for_a_week_or_more():
     assert texts(never) == ["No check-in yet"] and never.score == logic.NO_CHECKIN_CAP
 
 
+def test_no_check_in_yet_counts_from_the_enrolment_day():
+    assert logic.assess(member(last_checkin=None, enrolled_on=days_ago(0))).reasons == ()
+    assert logic.assess(member(last_checkin=None, enrolled_on=days_ago(6))).reasons == ()
+    week = logic.assess(member(last_checkin=None, enrolled_on=days_ago(7)))
+    assert texts(week) == ["No check-in yet"] and week.score == logic.NO_CHECKIN_WEIGHT
+    long_ago = logic.assess(member(last_checkin=None, enrolled_on=days_ago(300)))
+    assert long_ago.score == logic.NO_CHECKIN_CAP
+    # A check-in, however recent the enrolment, is measured from the check-in as before.
+    assert texts(logic.assess(member(last_checkin=days_ago(8), enrolled_on=days_ago(9)))) == [
+        "No check-in for 8 days"
+    ]
+
+
 def test_without_the_check_in_date_the_mood_ratings_say_when_the_last_check_in_was():
     need = logic.assess(member(last_checkin=NOT_SHARED, ratings=ratings({9: 3})))
     assert texts(need) == ["No check-in for 9 days"] and need.not_shared == ()
@@ -152,11 +172,9 @@ def test_without_the_check_in_date_the_mood_ratings_say_when_the_last_check_in_w
 def test_no_contact_with_a_pillar_for_three_weeks():
     contact = {"peer": days_ago(21), "family_friends": days_ago(20), "professional": None}
     need = logic.assess(member(last_contact=contact))
-    assert texts(need) == [
-        "No contact with any peer for 3 weeks",
-        "No contact with any professional logged yet",
-    ]
-    assert need.score == 2 * logic.PILLAR_WEIGHT
+    # The professional pillar never counts: the care team's own sessions are the missed sessions.
+    assert texts(need) == ["No contact with any peer for 3 weeks"]
+    assert need.score == logic.PILLAR_WEIGHT
 
 
 def test_missed_sessions_in_the_last_60_days():
@@ -170,6 +188,14 @@ def test_bam_risk_above_protective_factors_when_recent():
     assert logic.assess(member(bam=BamResult(days_ago(5), risk=12, protective=12))).reasons == ()
     need = logic.assess(member(bam=BamResult(days_ago(5), risk=13, protective=9)))
     assert texts(need) == ["Recovery check-up on Nov 26: risk factors 13, above protective factors 9"]
+    edge = logic.assess(member(bam=BamResult(days_ago(5), risk=12, protective=11)))
+    assert logic.BAM_RISK in edge.codes
+
+
+def test_bam_low_risk_never_ranks_even_above_low_protection():
+    """Risk 7 of 24 with protection 5 is a quiet month with little support, not a risk to call about."""
+    assert logic.assess(member(bam=BamResult(days_ago(5), risk=7, protective=5))).reasons == ()
+    assert logic.assess(member(bam=BamResult(days_ago(5), risk=11, protective=0))).reasons == ()
     assert logic.assess(member(bam=BamResult(days_ago(60), risk=20, protective=0))).reasons == ()
 
 

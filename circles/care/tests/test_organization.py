@@ -220,3 +220,26 @@ def test_the_members_list_is_in_each_member_s_access_history(enrolment, olivia, 
         subject_id=riley.pk,
         object_ref=f"enrolment:{enrolment.pk}",
     ).exists()
+
+
+@pytest.mark.parametrize("route", ["care:staff_invite", "care:program_add"])
+def test_reloading_a_form_after_an_error_goes_back_to_the_organization(harbor, olivia, client_for, route):
+    """A rejected form answers 400 at the form's address; reloading it (GET) must not be an empty 405."""
+    client = client_for(olivia)
+    url = reverse(route, args=[harbor.organization.pk])
+    rejected = client.post(url, {"email": "not an email", "name": ""})
+    assert rejected.status_code == 400
+    page = rejected.content.decode()
+    # The error is named at the top of the page, with a link to the form it is about.
+    anchor = "invite-staff" if route == "care:staff_invite" else "add-program"
+    assert page.index(f'href="#{anchor}"') < page.index('id="staff-caption"')
+    assert f'id="{anchor}"' in page
+    reload = client.get(url)
+    assert reload.status_code == 302
+    assert reload["Location"] == reverse("care:organization", args=[harbor.organization.pk])
+    assert client.put(url).status_code == 405
+
+
+def test_a_form_address_is_not_found_for_someone_not_administering(harbor, casey, client_for):
+    url = reverse("care:staff_invite", args=[harbor.organization.pk])
+    assert client_for(casey).get(url).status_code == 404

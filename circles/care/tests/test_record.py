@@ -53,7 +53,10 @@ def test_the_care_team_sees_everything_the_consent_shares(harbor, riley, casey, 
     assert "PHQ-9" in page and "GAD-7" in page
     assert "Marguerite" in page  # the network map's table
     assert "Each pillar" in page
-    assert "Not shared by" not in page
+    # Only questionnaire families outside the consent are named as not shared (none of its parts).
+    results = page[page.index('id="results-heading"') : page.index('id="network-heading"')]
+    assert "Not shared by" not in page.replace(results, "")
+    assert "Depression questionnaires (PHQ-9, PHQ-2)" in results
     assert "Casey" in page and "primary" in page  # the care team
     assert reverse("care:notes", args=[enrolment.pk]) in page
     # Every part was read through the sharing loaders, and each read recorded.
@@ -143,3 +146,21 @@ def test_the_record_queries_do_not_grow(harbor, riley, casey, client_for):
     small = count()
     grow(2, 28)
     assert count() == small
+
+
+def test_a_questionnaire_family_not_shared_is_named_not_dropped(harbor, riley, casey, client_for):
+    rileys_days(riley)
+    complete(riley, "bam", answers_at("bam", 2))
+    shared = [sharing.MOOD, sharing.RESULTS + "depression", sharing.RESULTS + "recovery_monitor"]
+    enrolment = enrol(riley, harbor, scopes=shared)
+    page = client_for(casey).get(record_url(enrolment)).content.decode()
+    results = page[page.index('id="results-heading"') : page.index('id="trajectory-heading"')]
+    trajectory = page[page.index('id="trajectory-heading"') : page.index('id="network-heading"')]
+    for section in (results, trajectory):
+        assert "Anxiety questionnaires (GAD-7, GAD-2)" in section
+        assert "GAD-7 " not in section.replace("(GAD-7, GAD-2)", "")  # no anxiety result is shown
+    assert results.count("Not shared by Riley") == len(sharing.RESULT_SCOPES) - 2
+    assert trajectory.count("Scores: not shared by Riley") == len(sharing.RESULT_SCOPES) - 2
+    # The BAM has no total: its line gives the subscales, as the member's own results do.
+    bam_line = next(line for line in results.splitlines() if ": BAM" in line)
+    assert "Risk" in bam_line or "risk" in bam_line, bam_line

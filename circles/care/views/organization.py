@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from circles.audit.models import Outcome
 from circles.audit.trail import Event, record, record_many
@@ -126,10 +126,17 @@ def organization(request, organization_id: int):
     return _organization_page(request, access_organization(request.user, organization_id))
 
 
+# A form posted to its own address answers 400 there when rejected; reloading that address (GET) goes
+# back to the organization's page rather than an empty 405.
+_POST_OR_RELOAD = require_http_methods(["GET", "HEAD", "POST"])
+
+
 @login_required
-@require_POST
+@_POST_OR_RELOAD
 def program_add(request, organization_id: int):
     membership = access_organization(request.user, organization_id, admin=True)
+    if request.method != "POST":
+        return redirect("care:organization", organization_id=membership.organization_id)
     form = ProgramForm(request.POST, organization=membership.organization)
     if not form.is_valid():
         return _organization_page(request, membership, program_form=form)
@@ -158,9 +165,11 @@ def program_active(request, organization_id: int, program_id: int):
 
 
 @login_required
-@require_POST
+@_POST_OR_RELOAD
 def staff_invite(request, organization_id: int):
     membership = access_organization(request.user, organization_id, admin=True)
+    if request.method != "POST":
+        return redirect("care:organization", organization_id=membership.organization_id)
     form = StaffInvitationForm(request.POST, organization=membership.organization)
     if not form.is_valid():
         return _organization_page(request, membership, invite_form=form)

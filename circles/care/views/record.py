@@ -46,8 +46,22 @@ def _trajectory(viewer, disclosure) -> dict | None:
         "screens": next((s for s in data.instruments if s.instrument.code == "cssrs"), None),
         "contact_svg": checkin_drawing.contact_chart(data.weeks, axis) if data.weeks else "",
         "results_shared": any(scope.code in disclosure.scopes for scope in sharing.RESULT_SCOPES),
+        # Every questionnaire family the member could share, so one not shared is named, never dropped.
+        "results_not_shared": [
+            str(scope.label) for scope in sharing.RESULT_SCOPES if scope.code not in disclosure.scopes
+        ],
         "contact_shared": disclosure.allows(sharing.NETWORK_MAP),
     }
+
+
+def _result_families(disclosure, shared_groups) -> list[tuple[str, object]]:
+    """(label, the shared ResultGroup or None) for every questionnaire family, in the order of
+    sharing.RESULT_SCOPES; `present` gives the shared groups in that same order."""
+    groups = iter(shared_groups)
+    return [
+        (str(scope.label), next(groups) if scope.code in disclosure.scopes else None)
+        for scope in sharing.RESULT_SCOPES
+    ]
 
 
 @login_required
@@ -77,6 +91,7 @@ def record(request, enrolment_id: int):
         "trajectory": _trajectory(request.user, disclosure),
         "mood_shared": disclosure.allows(sharing.MOOD) or disclosure.allows(sharing.CHECKED_IN),
         "results_shared": person.results is not None,
+        "result_families": _result_families(disclosure, person.results or []),
         "care_team": list(
             CareTeamMember.objects.filter(enrolment=enrolment, staff__ended_at__isnull=True).select_related(
                 "staff__user"
