@@ -229,6 +229,7 @@ def load_caseload(viewer) -> Caseload:
                 last_contact=last_contact,
                 missed_sessions=tuple(missed[enrolment.pk]),
                 bam=_bam(seen),
+                enrolled_on=_day(enrolment.started_at, user_zone(access.member)),
                 unread_messages=unread.get(enrolment.pk, 0),
             )
         )
