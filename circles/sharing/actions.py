@@ -286,7 +286,7 @@ def do_grant_consent(
         purpose=purpose,
         expires_on=expires_on,
         expires_at=logic.expiry_moment(expires_on, user_zone(member)),
-        expiry_event=expiry_event_text(tie.display_name),
+        expiry_event=expiry_event_text(tie.display_name, to_organization(tie)),
         statement=consent_statement(
             member_name=signature_name,
             recipient=tie.display_name,
