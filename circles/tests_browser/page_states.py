@@ -412,7 +412,8 @@ def sharing_pages_of_a_member(page, seen, demo_riley):
 
     page.goto(f"/sharing/consents/{consent.pk}/")
     page.emulate_media(media="print")
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Consent record {consent.pk}")
+    heading = f"Consent to {consent.recipient_name}, signed"
+    expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
     expect(page.locator(".site-header")).to_be_hidden()
     expect(page.locator(".site-footer")).to_be_hidden()
     expect(page.locator(".no-print")).to_be_hidden()
