@@ -37,6 +37,7 @@ def test_a_member_gets_the_member_menu_and_no_switch():
         "People",
         "Contact log",
         "Commitments",
+        "My care",
         "Alerts",
         "Sharing",
         "Settings",
