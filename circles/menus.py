@@ -72,7 +72,8 @@ class Entry:
 
 
 SETTINGS = Entry("accounts:settings", _("Settings"))
-# A member enrolled with an organization: their care team, consent and messages (circles/care).
+# The organizations a member is enrolled with: their care team, consent and messages (circles/care). Every
+# member has it: a person not enrolled yet joins from there with the code their care team gave them.
 MY_CARE = Entry("care:my_care", _("My care"))
 # Staff who administer an organization: its programs, staff, enrolled members and consent records.
 ORGANIZATION = Entry("care:organization_list", _("Organization"), inline=True)
@@ -88,6 +89,7 @@ MENUS: dict[str, tuple[Entry, ...]] = {
         Entry("network:tie_list", _("People")),
         Entry("network:interaction_list", _("Contact log")),
         Entry("network:commitment_list", _("Commitments")),
+        MY_CARE,
         Entry("alerts:overview", _("Alerts"), current_on=("alerts:*",), not_on=SUPPORTER_PAGES),
         Entry("sharing:overview", _("Sharing"), current_on=("sharing:*",), not_on=SUPPORTER_PAGES),
         SETTINGS,
@@ -184,9 +186,6 @@ def _entries(involvement: Involvement, mode: str) -> tuple[Entry, ...]:
     entries = MENUS[mode]
     if mode == SUPPORTER and involvement.supports_only:
         entries = (*entries[:-1], START_OWN_CIRCLE, entries[-1])
-    if mode == MEMBER and involvement.in_care:
-        alerts = [entry.url_name for entry in entries].index("alerts:overview")
-        entries = (*entries[:alerts], MY_CARE, *entries[alerts:])
     if mode == PROFESSIONAL:
         if not _cares_for_members(involvement):  # an administrator only: their organization
             entries = (entries[-1],)

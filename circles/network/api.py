@@ -25,7 +25,7 @@ from circles.network.actions import (
     do_update_interaction,
     do_update_tie,
 )
-from circles.network.forms import CARE_ORGANIZATION_BY_ENROLMENT
+from circles.network.forms import CARE_ORGANIZATION_BY_ENROLMENT, CARE_ORGANIZATION_FOLLOWS_ENROLMENT
 from circles.network.health import NetworkView, load_adherence
 from circles.network.models import (
     LOGGED_KINDS,
@@ -324,9 +324,16 @@ def update_tie(request, tie_id: int, payload: TiePatch):
     return do_update_tie(tie, acting_user=request.auth)
 
 
+def _refuse_care_organization(tie: Tie) -> None:
+    """An organization's tie follows the enrolment (circles/care): leaving the program ends it."""
+    if tie.is_care_organization:
+        raise ValidationError({"status": [str(CARE_ORGANIZATION_FOLLOWS_ENROLMENT)]})
+
+
 @router.post("/ties/{tie_id}/status", response=TieOut, summary="Pause, resume or end a tie (history is kept)")
 def change_tie_status(request, tie_id: int, payload: TieStatusIn):
     tie = access_tie(request.auth, tie_id, write=True)
+    _refuse_care_organization(tie)
     return do_change_tie_status(tie, payload.status, note=payload.note, acting_user=request.auth)
 
 
@@ -345,7 +352,9 @@ def tie_history(request, tie_id: int):
 
 @router.delete("/ties/{tie_id}", response={204: None}, summary="Delete a tie added by mistake, with its log")
 def delete_tie(request, tie_id: int):
-    do_delete_tie(access_tie(request.auth, tie_id, write=True), acting_user=request.auth)
+    tie = access_tie(request.auth, tie_id, write=True)
+    _refuse_care_organization(tie)
+    do_delete_tie(tie, acting_user=request.auth)
     return Status(204, None)
 
 

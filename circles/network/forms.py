@@ -27,6 +27,15 @@ CARE_ORGANIZATION_BY_ENROLMENT = _(
     "Choose another relationship."
 )
 
+# An organization's tie is paused, resumed or ended only with its enrolment: leaving the program on My care
+# ends both (circles/care). Neither the tie page nor the API changes its status or deletes it.
+CARE_ORGANIZATION_FOLLOWS_ENROLMENT = _(
+    "This organization is in your circle while you are enrolled with it. To leave the program, go to My care."
+)
+
+# Questions about a person that make no sense of an organization: its tie form leaves them out.
+PERSON_ONLY_FIELDS = ("substance_use", "stance", "strain_flags", "boundaries")
+
 
 class TieForm(forms.ModelForm):
     support_kinds = forms.MultipleChoiceField(
@@ -86,6 +95,8 @@ class TieForm(forms.ModelForm):
             # Made by enrolling (circles/care): it stays an organization; leaving ends it (My care).
             relationship.disabled = True
             relationship.help_text = _("Set by your enrolment. To leave the program, go to My care.")
+            for name in PERSON_ONLY_FIELDS:
+                del self.fields[name]
         else:
             relationship.choices = [
                 choice for choice in relationship.choices if choice[0] != Relationship.CARE_ORGANIZATION

@@ -297,6 +297,11 @@ class Tie(models.Model):
             raise ValidationError({"phone": _("Use digits, spaces and + - ( ) only.")})
 
     @property
+    def is_care_organization(self) -> bool:
+        """An organization the member is enrolled with (circles/care): its status follows the enrolment."""
+        return self.relationship == Relationship.CARE_ORGANIZATION
+
+    @property
     def support_labels(self) -> list[str]:
         return [str(SupportKind(kind).label) for kind in self.support_kinds if kind in SupportKind.values]
 

@@ -26,7 +26,13 @@ from circles.network.actions import (
     do_update_interaction,
     do_update_tie,
 )
-from circles.network.forms import CommitmentForm, InteractionForm, TieForm, TieStatusForm
+from circles.network.forms import (
+    CARE_ORGANIZATION_FOLLOWS_ENROLMENT,
+    CommitmentForm,
+    InteractionForm,
+    TieForm,
+    TieStatusForm,
+)
 from circles.network.models import Interaction, Tie
 
 CONTACTS_PER_PAGE = 50
@@ -54,7 +60,7 @@ def tie_create(request):
     return form_page(request, "network/tie_form.html", {"form": form})
 
 
-def _tie_page(request, tie: Tie, status_form: TieStatusForm | None = None):
+def _tie_page(request, tie: Tie, status_form: TieStatusForm | None = None, status: int = 200):
     context = {
         "tie": tie,
         "history": tie.status_changes.all(),
@@ -64,7 +70,8 @@ def _tie_page(request, tie: Tie, status_form: TieStatusForm | None = None):
         "commitments": tie.commitments.all(),
         "status_form": status_form or TieStatusForm(initial={"status": tie.status}),
     }
-    status = 400 if status_form is not None else 200
+    if status_form is not None:
+        status = 400
     return render(request, "network/tie_detail.html", context, status=status)
 
 
@@ -89,6 +96,9 @@ def tie_edit(request, tie_id: int):
 def tie_status(request, tie_id: int):
     tie = access_tie(request.user, tie_id, write=True)
     form = TieStatusForm(request.POST)
+    if tie.is_care_organization:  # it follows the enrolment: leaving the program on My care ends it
+        form.is_valid()
+        form.add_error(None, CARE_ORGANIZATION_FOLLOWS_ENROLMENT)
     if not form.is_valid():
         return _tie_page(request, tie, status_form=form)
     do_change_tie_status(
@@ -105,6 +115,9 @@ def tie_status(request, tie_id: int):
 @login_required
 def tie_delete(request, tie_id: int):
     tie = access_tie(request.user, tie_id, write=True)
+    if tie.is_care_organization:  # it follows the enrolment: leaving the program on My care ends it
+        messages.error(request, CARE_ORGANIZATION_FOLLOWS_ENROLMENT)
+        return _tie_page(request, tie, status=400)
     if request.method == "POST":
         do_delete_tie(tie, acting_user=request.user)
         messages.success(request, _("%(name)s was removed from your circle.") % {"name": tie.display_name})

@@ -269,6 +269,8 @@ def do_grant_consent(
         raise ValidationError(
             {"tie": _("Invite them first: you choose what they see once they have joined.")}
         )
+    if tie.status == TieStatus.ENDED and to_organization(tie):  # it cannot be resumed: a new enrolment is
+        raise ValidationError({"tie": _("You have left this program: nothing is shared with it any more.")})
     if tie.status == TieStatus.ENDED:
         raise ValidationError({"tie": _("This tie has ended. Resume it first to share with them.")})
     if to_organization(tie):
@@ -284,7 +286,7 @@ def do_grant_consent(
         purpose=purpose,
         expires_on=expires_on,
         expires_at=logic.expiry_moment(expires_on, user_zone(member)),
-        expiry_event=expiry_event_text(tie.display_name),
+        expiry_event=expiry_event_text(tie.display_name, to_organization(tie)),
         statement=consent_statement(
             member_name=signature_name,
             recipient=tie.display_name,

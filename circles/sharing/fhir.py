@@ -68,10 +68,11 @@ def consent_resource(consent: Consent) -> dict:
         "purpose": [{"system": ACT_REASON, "code": "PATRQT", "display": "patient requested"}],
     }
     if consent.scopes:
+        to_organization = consent.recipient_kind == "organization"
         provision["code"] = [
             {
                 "coding": [{"system": "urn:circles:sharing-scope", "code": code}],
-                "text": str(logic.SCOPE_BY_CODE[code].description),
+                "text": str(logic.SCOPE_BY_CODE[code].description_for(to_organization)),
             }
             for code in consent.scopes
             if code in logic.SCOPE_BY_CODE

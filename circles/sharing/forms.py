@@ -1,5 +1,7 @@
 """Forms for inviting a supporter, granting consent and sending encouragement."""
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +56,14 @@ class ConsentForm(forms.Form):
             # A consent to an organization (circles/care) states a fixed purpose; it is not asked.
             del self.fields["purpose"]
             self.fields["scopes"].label = _("What their care team may see")
+            scopes = cast(forms.MultipleChoiceField, self.fields["scopes"])
+            scopes.choices = [(scope.code, scope.label_for(True)) for scope in logic.SCOPES]
+        if self.initial.get("scopes"):
+            # A change of a consent in force: what it shares now is ticked.
+            self.fields["scopes"].help_text = _(
+                "What you share now is ticked. Untick what they should no longer see; choosing nothing "
+                "stops all sharing."
+            )
 
     def clean_expires_on(self):
         day = self.cleaned_data.get("expires_on")

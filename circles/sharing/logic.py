@@ -42,6 +42,15 @@ class Scope:
     label: StrOrPromise  # what the member ticks
     description: StrOrPromise  # the information, as the consent record describes it
     instruments: tuple[str, ...] = ()  # for results.* scopes: the instrument codes in the family
+    # Where the words name a person, the ones used when the recipient is an organization's care team.
+    organization_label: StrOrPromise | None = None
+    organization_description: StrOrPromise | None = None
+
+    def label_for(self, to_organization: bool) -> StrOrPromise:
+        return (self.organization_label if to_organization else None) or self.label
+
+    def description_for(self, to_organization: bool) -> StrOrPromise:
+        return (self.organization_description if to_organization else None) or self.description
 
 
 SCOPES: tuple[Scope, ...] = (
@@ -118,6 +127,10 @@ SCOPES: tuple[Scope, ...] = (
         STRUGGLES,
         _("What I'm struggling with, when I address it to this person"),
         _("what I wrote I am struggling with in the last 30 days, when I chose this person to see it"),
+        organization_label=_("What I'm struggling with, when I address it to my care team"),
+        organization_description=_(
+            "what I wrote I am struggling with in the last 30 days, when I chose my care team to see it"
+        ),
     ),
     Scope(
         PLAN,
@@ -136,6 +149,11 @@ SCOPES: tuple[Scope, ...] = (
             "that I could use support now, when an alert of mine reaches this person on my crisis ladder, "
             "with any message I add when I ask for support, and who else has answered"
         ),
+        organization_label=_("Ask my care team for support when I could use it (my crisis ladder)"),
+        organization_description=_(
+            "that I could use support now, when an alert of mine reaches my care team on my crisis ladder, "
+            "with any message I add when I ask for support, and who else has answered"
+        ),
     ),
     Scope(
         REACH,
@@ -143,6 +161,10 @@ SCOPES: tuple[Scope, ...] = (
         _(
             "the phone number I entered in Circles, my email address, and whether I prefer a call, a text "
             "or an email, shown to this person as buttons to call, text or email me"
+        ),
+        organization_description=_(
+            "the phone number I entered in Circles, my email address, and whether I prefer a call, a text "
+            "or an email, shown to my care team as buttons to call, text or email me"
         ),
     ),
 )

@@ -192,7 +192,12 @@ class Consent(models.Model):
 
     @property
     def scope_labels(self) -> list[str]:
-        return [str(logic.SCOPE_BY_CODE[code].label) for code in self.scopes if code in logic.SCOPE_BY_CODE]
+        to_organization = self.recipient_kind == RecipientKind.ORGANIZATION
+        return [
+            str(logic.SCOPE_BY_CODE[code].label_for(to_organization))
+            for code in self.scopes
+            if code in logic.SCOPE_BY_CODE
+        ]
 
 
 class ReachWay(models.TextChoices):

@@ -33,8 +33,19 @@ RIGHT_TO_REVOKE = gettext_lazy(
     "do not depend on signing it."
 )
 
+# The same for a consent to an organization the member is enrolled with, in the first person like the
+# rest of its statement: its care team is not a person on the Sharing page, and leaving the program ends it.
+ORGANIZATION_RIGHT_TO_REVOKE = gettext_lazy(
+    "I may revoke this consent at any time: I choose “Stop sharing” for the organization on my Sharing "
+    "page in Circles, change what I share there, or leave the program on My care. It takes effect "
+    "immediately, on my care team's next request; only what they already saw cannot be taken back. My "
+    "care and my use of Circles do not depend on signing it."
+)
 
-def expiry_event_text(recipient: str) -> str:
+
+def expiry_event_text(recipient: str, to_organization: bool = False) -> str:
+    if to_organization:
+        return _("when I leave the program or revoke it")
     return _("when you revoke it, or when you end %(name)s's place in your circle in Circles") % {
         "name": recipient
     }
@@ -62,14 +73,15 @@ def consent_statement(
             "recipient": recipient,
             "relationship": relationship,
         }
-    items = "\n".join(f"- {logic.SCOPE_BY_CODE[code].description}" for code in scopes)
+    items = "\n".join(f"- {logic.SCOPE_BY_CODE[code].description_for(to_organization)}" for code in scopes)
+    event = expiry_event_text(recipient, to_organization)
     if expires_on:
         ends = _("This consent ends on %(date)s, or earlier %(event)s.") % {
             "date": date_format(expires_on, "DATE_FORMAT"),
-            "event": expiry_event_text(recipient),
+            "event": event,
         }
     else:
-        ends = _("This consent ends %(event)s.") % {"event": expiry_event_text(recipient)}
+        ends = _("This consent ends %(event)s.") % {"event": event}
     return "\n\n".join(
         [
             (
@@ -95,7 +107,7 @@ def consent_statement(
             items,
             _("Purpose: %(purpose)s") % {"purpose": purpose},
             ends,
-            str(RIGHT_TO_REVOKE),
+            str(ORGANIZATION_RIGHT_TO_REVOKE if to_organization else RIGHT_TO_REVOKE),
             _(
                 "They will see each disclosure with a notice that they may not share it further. I "
                 "understand that a person who is not bound by the federal confidentiality rules could "

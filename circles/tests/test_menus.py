@@ -37,6 +37,7 @@ def test_a_member_gets_the_member_menu_and_no_switch():
         "People",
         "Contact log",
         "Commitments",
+        "My care",
         "Alerts",
         "Sharing",
         "Settings",
@@ -248,11 +249,12 @@ def test_staff_who_are_also_members_or_supporters_get_the_switch():
     assert "Start my own circle" in labels(menus.build_menu(supporter, "supporter", ""))
 
 
-def test_an_enrolled_member_finds_my_care():
+def test_every_member_finds_my_care():
+    # Enrolled or not: a person not enrolled yet enters the code their care team gave them from there.
     enrolled = Involvement(has_circle=True, supports=False, role_kinds=frozenset({"member"}), in_care=True)
-    names = labels(menus.build_menu(enrolled, None, ""))
-    assert names.index("My care") == names.index("Alerts") - 1
-    assert "My care" not in labels(menus.build_menu(MEMBER_ONLY, None, ""))
+    for member in (enrolled, MEMBER_ONLY):
+        names = labels(menus.build_menu(member, None, ""))
+        assert names.index("My care") == names.index("Alerts") - 1
 
 
 def test_involvement_knows_staff_and_enrolment_in_one_query(riley, casey, olivia, django_assert_num_queries):

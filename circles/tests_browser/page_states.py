@@ -330,7 +330,7 @@ def questionnaire_pages_through_the_safety_questions(page, seen, _db):
 def questionnaire_import_as_a_deployment_admin(page, seen, demo_operator):
     log_in(page, "olivia@example.org", PASSWORD)
     enter_code(page, current_code(User.objects.get(email="olivia@example.org")))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Olivia's circle")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your organizations")
     refused = page.goto("/checkins/questionnaires/import/")
     assert refused is not None and refused.status == 403
     seen.check("import, refused to an organization administrator")
@@ -374,7 +374,7 @@ def two_factor_pages(page, seen, demo_riley):
     seen.check("the code page, with a wrong code")
     with time_machine.travel(timezone.now() + dt.timedelta(seconds=35), tick=True):
         enter_code(page, current_code(olivia))
-        expect(page.get_by_role("heading", level=1)).to_have_text("Olivia's circle")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your organizations")
         seen.visit("/accounts/settings/two-factor/")
 
 
@@ -412,7 +412,8 @@ def sharing_pages_of_a_member(page, seen, demo_riley):
 
     page.goto(f"/sharing/consents/{consent.pk}/")
     page.emulate_media(media="print")
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Consent record {consent.pk}")
+    heading = f"Consent to {consent.recipient_name}, signed"
+    expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
     expect(page.locator(".site-header")).to_be_hidden()
     expect(page.locator(".site-footer")).to_be_hidden()
     expect(page.locator(".no-print")).to_be_hidden()

@@ -123,7 +123,7 @@ def test_olivia_invites_casey_who_enrols_a_person_whose_safety_answer_comes_firs
     expect(jordan.get_by_role("heading", level=1)).to_have_text("Join Harbor Recovery Center")
     expect(jordan.get_by_text("Treatment and care coordination")).to_be_visible()
     for scope in (
-        "Ask this person for support when I could use it (my crisis ladder)",
+        "Ask my care team for support when I could use it (my crisis ladder)",
         "Depression questionnaires (PHQ-9, PHQ-2)",
         "Safety screening (C-SSRS screener)",
     ):

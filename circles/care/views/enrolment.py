@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -125,7 +125,12 @@ def enrol_invitations(request, org_id: int):
 def enrol_invitation(request, invitation_id: int):
     """One invitation: its code, grouped to read aloud, and a page to print and hand over."""
     invitation, _membership = access_enrolment_invitation(request.user, invitation_id)
-    context = {"invitation": invitation, "code": grouped_code(invitation.code)}
+    context = {
+        "invitation": invitation,
+        "code": grouped_code(invitation.code),
+        # In full: the handout is read on paper, away from this site.
+        "join_address": request.build_absolute_uri(reverse("care:join")),
+    }
     return render(request, "care/enrolment/invitation.html", context)
 
 
