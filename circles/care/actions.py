@@ -42,7 +42,6 @@ from circles.care.models import (
     StaffRole,
     ThreadRead,
     new_enrolment_code,
-    new_nonce,
     read_signed_token,
 )
 from circles.care.wording import organization_audience
@@ -244,11 +243,7 @@ def do_invite_staff(
 def do_resend_staff_invitation(invitation: StaffInvitation, *, origin: str, acting_user) -> StaffInvitation:
     """A fresh link with a fresh expiry; the link in earlier emails stops working."""
     limit_invitation_sends(acting_user, invitation.email, bucket="staff-invitation-send")
-    now = timezone.now()
-    invitation.nonce = new_nonce()
-    invitation.expires_at = now + staff_invitation_lifetime()
-    invitation.cancelled_at = None
-    invitation.save(update_fields=["nonce", "expires_at", "cancelled_at"])
+    invitation.renew(staff_invitation_lifetime())
     record("staff_invitation.resend", acting_user, object_ref=f"staff_invitation:{invitation.pk}")
     _send_staff_invitation(invitation, origin)
     return invitation
@@ -256,9 +251,7 @@ def do_resend_staff_invitation(invitation: StaffInvitation, *, origin: str, acti
 
 @transaction.atomic
 def do_cancel_staff_invitation(invitation: StaffInvitation, *, acting_user) -> None:
-    if invitation.accepted_at is None and invitation.cancelled_at is None:
-        invitation.cancelled_at = timezone.now()
-        invitation.save(update_fields=["cancelled_at"])
+    if invitation.cancel():
         record("staff_invitation.cancel", acting_user, object_ref=f"staff_invitation:{invitation.pk}")
 
 
@@ -548,11 +541,7 @@ def do_resend_enrolment_invitation(
         raise ValidationError(_("This invitation was already accepted."))
     if invitation.email:
         limit_invitation_sends(acting_user, invitation.email)
-    now = timezone.now()
-    invitation.nonce = new_nonce()
-    invitation.expires_at = now + enrolment_invitation_lifetime()
-    invitation.cancelled_at = None
-    invitation.save(update_fields=["nonce", "expires_at", "cancelled_at"])
+    invitation.renew(enrolment_invitation_lifetime())
     record("invitation.resend", acting_user, object_ref=f"enrolment_invitation:{invitation.pk}")
     _send_enrolment_invitation(invitation, origin)
     return invitation
@@ -560,9 +549,7 @@ def do_resend_enrolment_invitation(
 
 @transaction.atomic
 def do_cancel_enrolment_invitation(invitation: EnrolmentInvitation, *, acting_user) -> None:
-    if invitation.accepted_at is None and invitation.cancelled_at is None:
-        invitation.cancelled_at = timezone.now()
-        invitation.save(update_fields=["cancelled_at"])
+    if invitation.cancel():
         record("invitation.cancel", acting_user, object_ref=f"enrolment_invitation:{invitation.pk}")
 
 

@@ -167,13 +167,13 @@ class StaffMembership(models.Model):
         return self.role == StaffRole.ADMINISTRATOR
 
 
-class StaffInvitation(models.Model):
-    """An emailed, single-use link that makes the person who accepts it staff of the organization."""
+class SignedInvitation(models.Model):
+    """What every invitation of the care app has: a single-use link carrying its id and a nonce, signed
+    with the SECRET_KEY under the subclass's `salt`; renewing makes a new nonce (older links stop
+    working) and a new expiry; it is pending until accepted, cancelled or expired."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="staff_invitations")
-    email = models.EmailField(_("their email address"))
-    role = models.CharField(_("role"), max_length=20, choices=StaffRole.choices)
-    clinical_supervisor = models.BooleanField(_("clinical supervisor"), default=False)
+    salt: str
+
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, editable=False, related_name="+"
     )
@@ -192,18 +192,48 @@ class StaffInvitation(models.Model):
     )
 
     class Meta:
+        abstract = True
         ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"Staff invitation {self.pk} to {self.organization}"
 
     @property
     def token(self) -> str:
-        return signing.dumps([self.pk, self.nonce], salt=STAFF_INVITATION_SALT, compress=False)
+        return signing.dumps([self.pk, self.nonce], salt=self.salt, compress=False)
 
     @property
     def is_pending(self) -> bool:
         return self.accepted_at is None and self.cancelled_at is None and timezone.now() < self.expires_at
+
+    def renew(self, lifetime) -> None:
+        """A fresh link (earlier ones stop working) and a fresh expiry; a cancelled one is open again."""
+        self.nonce = new_nonce()
+        self.expires_at = timezone.now() + lifetime
+        self.cancelled_at = None
+        self.save(update_fields=["nonce", "expires_at", "cancelled_at"])
+
+    def cancel(self) -> bool:
+        """Cancels it unless it was accepted or cancelled already; whether anything changed."""
+        if self.accepted_at is not None or self.cancelled_at is not None:
+            return False
+        self.cancelled_at = timezone.now()
+        self.save(update_fields=["cancelled_at"])
+        return True
+
+
+class StaffInvitation(SignedInvitation):
+    """An emailed, single-use link that makes the person who accepts it staff of the organization."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="staff_invitations")
+    email = models.EmailField(_("their email address"))
+    role = models.CharField(_("role"), max_length=20, choices=StaffRole.choices)
+    clinical_supervisor = models.BooleanField(_("clinical supervisor"), default=False)
+
+    salt = STAFF_INVITATION_SALT
+
+    class Meta(SignedInvitation.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"Staff invitation {self.pk} to {self.organization}"
 
 
 class EnrolmentStatus(models.TextChoices):
@@ -257,7 +287,7 @@ class Enrolment(models.Model):
         return self.status == EnrolmentStatus.ACTIVE
 
 
-class EnrolmentInvitation(models.Model):
+class EnrolmentInvitation(SignedInvitation):
     """An invitation to enrol: emailed as a signed link, or handed over as a short code, or both.
 
     Either way the person opens it signed in, reads what the organization asks to see, and signs the
@@ -270,41 +300,19 @@ class EnrolmentInvitation(models.Model):
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
     email = models.EmailField(_("their email address (optional)"), blank=True)
     code = models.CharField(max_length=16, unique=True, default=new_enrolment_code, editable=False)
-    nonce = models.CharField(max_length=32, default=new_nonce, editable=False)
     # The staff member who will be primary on the care team; the inviter unless they choose another.
     primary_staff = models.ForeignKey(StaffMembership, on_delete=models.SET_NULL, null=True, related_name="+")
-    invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, editable=False, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expires_at = models.DateTimeField(editable=False)
-    cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
-    accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
-    accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
     enrolment = models.ForeignKey(
         Enrolment, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
     )
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    salt = ENROLMENT_INVITATION_SALT
+
+    class Meta(SignedInvitation.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"Enrolment invitation {self.pk} to {self.organization}"
-
-    @property
-    def token(self) -> str:
-        return signing.dumps([self.pk, self.nonce], salt=ENROLMENT_INVITATION_SALT, compress=False)
-
-    @property
-    def is_pending(self) -> bool:
-        return self.accepted_at is None and self.cancelled_at is None and timezone.now() < self.expires_at
 
 
 class CareTeamMember(models.Model):
