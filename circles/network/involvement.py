@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef
 
 from circles.accounts.models import Role, User
-from circles.network.models import Relationship, Tie, TieStatus
+from circles.network.models import Tie, TieStatus
 
 
 @dataclass(frozen=True)
@@ -19,8 +19,6 @@ class Involvement:
     has_circle: bool  # at least one tie of their own, ended ones included (their history is theirs)
     supports: bool  # linked as the supporter of someone's current tie
     role_kinds: frozenset[str]
-    # Enrolled with an organization: a current tie of their own that stands for it (circles/care makes it).
-    in_care: bool = False
 
     @property
     def supports_only(self) -> bool:
@@ -55,14 +53,9 @@ def load_involvement(user) -> Involvement:
         .annotate(
             has_circle=Exists(Tie.objects.filter(member=OuterRef("pk"))),
             supports=Exists(Tie.objects.filter(supporter=OuterRef("pk")).exclude(status=TieStatus.ENDED)),
-            in_care=Exists(
-                Tie.objects.filter(
-                    member=OuterRef("pk"), relationship=Relationship.CARE_ORGANIZATION
-                ).exclude(status=TieStatus.ENDED)
-            ),
             **roles,
         )
-        .values("has_circle", "supports", "in_care", *roles)
+        .values("has_circle", "supports", *roles)
         .first()
     )
     if row is None:
@@ -71,5 +64,4 @@ def load_involvement(user) -> Involvement:
         has_circle=row["has_circle"],
         supports=row["supports"],
         role_kinds=frozenset(kind for kind in Role.Kind.values if row[f"role_{kind}"]),
-        in_care=row["in_care"],
     )

@@ -6,7 +6,7 @@ import pytest
 
 from circles import menus
 from circles.accounts.tests.test_account_security import log_in
-from circles.care.actions import do_add_staff, do_end_enrolment
+from circles.care.actions import do_add_staff
 from circles.care.models import StaffRole
 from circles.care.tests.factories import enrol, make_organization
 from circles.network.involvement import Involvement, load_involvement
@@ -251,22 +251,19 @@ def test_staff_who_are_also_members_or_supporters_get_the_switch():
 
 def test_every_member_finds_my_care():
     # Enrolled or not: a person not enrolled yet enters the code their care team gave them from there.
-    enrolled = Involvement(has_circle=True, supports=False, role_kinds=frozenset({"member"}), in_care=True)
-    for member in (enrolled, MEMBER_ONLY):
+    for member in (MEMBER_ONLY,):
         names = labels(menus.build_menu(member, None, ""))
         assert names.index("My care") == names.index("Alerts") - 1
 
 
-def test_involvement_knows_staff_and_enrolment_in_one_query(riley, casey, olivia, django_assert_num_queries):
+def test_involvement_knows_staff_in_one_query(riley, casey, olivia, django_assert_num_queries):
     harbor = make_organization(olivia, casey)
-    enrolment = enrol(riley, harbor)
+    enrol(riley, harbor)
     with django_assert_num_queries(1):
         seen = load_involvement(riley)
-    assert seen.in_care and not seen.is_staff_member
+    assert not seen.is_staff_member
     assert load_involvement(casey).is_staff_member and not load_involvement(casey).is_org_admin
     assert load_involvement(olivia).is_org_admin
-    do_end_enrolment(enrolment, acting_user=riley)
-    assert not load_involvement(riley).in_care
 
 
 def test_home_leads_staff_to_their_work(riley, casey, olivia, client_for):
