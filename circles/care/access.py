@@ -35,7 +35,12 @@ from circles.care.models import (
     StaffRole,
 )
 from circles.checkins.models import SafetySignal
-from circles.sharing.access import Disclosure, organization_disclosures
+from circles.sharing.access import (
+    Disclosure,
+    OrganizationShare,
+    organization_disclosures,
+    organization_shares,
+)
 from circles.sharing.logic import ALERTS, RESULTS
 from circles.sharing.models import Consent, RecipientKind
 
@@ -149,11 +154,8 @@ def shares_with_care_team(enrolment: Enrolment) -> bool:
     return disclosure is not None and disclosure.consent is not None
 
 
-def care_team_accesses(user, *, organization_id: int | None = None) -> list[CareAccess]:
-    """Every active enrolment the viewer is on the care team of, whose consent is live now: the caseload's
-    members. A fixed number of queries (two) whatever the caseload's size."""
-    if not user.is_authenticated:
-        return []
+def _care_teams(user, *, organization_id: int | None = None, enrolment_ids=None):
+    """The viewer's places on care teams of active enrolments, through a current care-role membership."""
     teams = CareTeamMember.objects.filter(
         enrolment__status=EnrolmentStatus.ACTIVE,
         enrolment__tie__isnull=False,
@@ -163,10 +165,20 @@ def care_team_accesses(user, *, organization_id: int | None = None) -> list[Care
     ).exclude(enrolment__member=user)
     if organization_id is not None:
         teams = teams.filter(staff__organization_id=organization_id)
-    # The enrolment's tie is its member's own tie: join the member once and give the tie the same object,
-    # rather than building every member twice (a tie of anyone else would be no access at all).
+    if enrolment_ids is not None:
+        teams = teams.filter(enrolment_id__in=enrolment_ids)
+    # The enrolment's tie is its member's own tie (a tie of anyone else would be no access at all).
+    return teams.filter(enrolment__tie__member_id=F("enrolment__member_id"))
+
+
+def care_team_accesses(user, *, organization_id: int | None = None, enrolment_ids=None) -> list[CareAccess]:
+    """Every active enrolment the viewer is on the care team of (of those `enrolment_ids`, if given), whose
+    consent is live now: the caseload's members. A fixed number of queries (two) whatever their number."""
+    if not user.is_authenticated:
+        return []
+    # Join the member once and give the tie the same object, rather than building every member twice.
     teams_list = list(
-        teams.filter(enrolment__tie__member_id=F("enrolment__member_id")).select_related(
+        _care_teams(user, organization_id=organization_id, enrolment_ids=enrolment_ids).select_related(
             "staff__organization", "enrolment__member", "enrolment__tie", "enrolment__program"
         )
     )
@@ -180,6 +192,63 @@ def care_team_accesses(user, *, organization_id: int | None = None) -> list[Care
         if disclosure is not None and disclosure.consent is not None:
             accesses.append(CareAccess(enrolment=team.enrolment, staff=team.staff, disclosure=disclosure))
     return accesses
+
+
+@dataclass(frozen=True)
+class CaseloadEntry:
+    """One member of the viewer's caseload as the ranking needs them, without the objects behind them:
+    care_team_accesses for the same enrolment gives the full access."""
+
+    enrolment_id: int
+    name: str  # the member's display name
+    started_at: dt.datetime  # the enrolment's
+    share: OrganizationShare  # what the member's live consent to the organization shares now
+
+    @property
+    def member_id(self) -> int:
+        return self.share.member_id
+
+
+def care_team_entries(user) -> list[CaseloadEntry]:
+    """Every member care_team_accesses(user) gives, as light entries. Two queries, few objects, whatever
+    the caseload's size."""
+    if not user.is_authenticated:
+        return []
+    return _entries(_care_teams(user).values("enrolment_id"))
+
+
+def care_team_enrolment_ids(user):
+    """The enrolments care_team_entries(user) draws from, as a subquery: a superset of the caseload (the
+    consent is checked there, in Python), so a caseload's own reads of hundreds of rows need not send
+    hundreds of ids back to the database. Use it only to narrow what is then matched to entries."""
+    return CareTeamMember.objects.filter(
+        staff__user=user,
+        staff__ended_at__isnull=True,
+        staff__role__in=CARE_ROLES,
+        enrolment__status=EnrolmentStatus.ACTIVE,
+    ).values("enrolment_id")
+
+
+def consenting_enrolments(enrolment_ids) -> list[CaseloadEntry]:
+    """The active enrolments among these whose member's consent to the organization is live now, as
+    caseload entries, for keeping their caseload facts current (circles/care/caseload.py); no person is
+    shown anything here. Two queries."""
+    return _entries(enrolment_ids)
+
+
+def _entries(enrolment_ids) -> list[CaseloadEntry]:
+    rows = {
+        enrolment_id: (tie_id, name, started_at)
+        for enrolment_id, tie_id, name, started_at in Enrolment.objects.filter(
+            pk__in=enrolment_ids, status=EnrolmentStatus.ACTIVE, tie__member_id=F("member_id")
+        ).values_list("id", "tie_id", "member__display_name", "started_at")
+    }
+    shares = organization_shares(Enrolment.objects.filter(pk__in=enrolment_ids).values("tie_id"))
+    return [
+        CaseloadEntry(enrolment_id, name, started_at, shares[tie_id])
+        for enrolment_id, (tie_id, name, started_at) in rows.items()
+        if tie_id in shares
+    ]
 
 
 def access_own_enrolment(member, enrolment_id: int) -> Enrolment:

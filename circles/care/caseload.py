@@ -1,32 +1,49 @@
 """Loads a staff member's caseload and ranks it (circles/care/logic.py), in a fixed number of queries
-whatever its size.
+whatever its size, and fast at hundreds of members (bench/caseload.py).
 
-Everything about a member's own life is read through circles/sharing/access.py
-(`access_caseload_signals`), only as far as their consent to the organization reaches, and every read is
-audited there. Sessions, safety follow-ups and
-messages belong to the care relationship itself and are read here. Alerts are read here too (the alerts
-app sits above sharing), only for members whose consent includes alerts, and only alerts that reached
-the organization's tie (the member put their care team on their crisis ladder); the alerts scope is in
-the audit row access_caseload_signals writes for that member in the same request.
+Everything about a member's own life is read through circles/sharing/access.py (`collect_caseload_signals`),
+only as far as their consent to the organization reaches right now. What changes slowly (check-ins, mood and
+craving, days of use, scores, contact in each pillar) is kept per enrolment as `CaseloadFacts` and read again
+when it is older than FACTS_MAX_AGE, when the consent's scopes change, or at once when the member has checked
+in, completed a questionnaire or changed a tie since, so a request reads one small row per member instead of a
+year of everyone's history. Safety signals are read on every request. Sessions, safety follow-ups and messages
+belong to the care relationship itself and are read here; so are alerts (the alerts app sits above sharing),
+only for members whose consent includes alerts, and only alerts that reached the organization's tie (the
+member put their care team on their crisis ladder).
+
+The ranking covers the whole caseload; each member whose reasons a person is shown gets one audit row
+with the scopes they were ranked by (`record_caseload_views`), the way a supporter's page is audited.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from circles.alerts.models import OPEN_STATUSES, Alert
 from circles.care import logic
-from circles.care.access import CareAccess, care_team_accesses
+from circles.care.access import (
+    CaseloadEntry,
+    care_team_enrolment_ids,
+    care_team_entries,
+    consenting_enrolments,
+)
 from circles.care.models import (
     CARE_ROLES,
     Appointment,
     Attendance,
     CareTeamMember,
+    CaseloadFacts,
+    Enrolment,
+    EnrolmentStatus,
     Message,
     SafetyFollowUp,
     StaffMembership,
@@ -34,7 +51,13 @@ from circles.care.models import (
 )
 from circles.lib.time import user_zone
 from circles.sharing import logic as sharing
-from circles.sharing.access import CaseloadSignals, access_caseload_signals
+from circles.sharing.access import (
+    CaseloadSignals,
+    RecentResult,
+    caseload_changes_since,
+    collect_caseload_signals,
+    record_caseload_views,
+)
 
 DEPRESSION, ANXIETY, RECOVERY_MONITOR = (
     sharing.RESULTS + "depression",
@@ -54,22 +77,34 @@ RANKING_SCOPES = frozenset(
         RECOVERY_MONITOR,
     }
 )
+# What CaseloadFacts keeps: all of the above but safety signals, which are read on every request.
+STORED_SCOPES = RANKING_SCOPES - {sharing.ALERTS}
+# The instruments the ranking reads (logic.py): only their results are kept.
+RANKED_INSTRUMENTS = frozenset({"phq9", "gad7", "bam"})
 # The mood and craving the ranking compares: this week and the week before.
 MOOD_DAYS = 2 * logic.MOOD_WINDOW_DAYS
+# Kept facts older than this are read again. A check-in, a questionnaire or a change to a tie since
+# they were read makes them out of date at once; what is left to this (a contact logged, a check-in
+# deleted) ranks on weeks, not hours. The worker reads
+# them again before they reach it (refresh_caseload_facts), so a request seldom has to.
+FACTS_MAX_AGE = dt.timedelta(hours=1)
+# A change saved just before facts were read may commit just after: count it as newer than them.
+CHANGE_MARGIN = dt.timedelta(minutes=1)
+FACTS_REFRESH_AFTER = dt.timedelta(minutes=45)
 
 
 @dataclass(frozen=True)
 class CaseloadRow:
-    """One member on the caseload: their access (enrolment, program), care team, and need."""
+    """One member on the caseload: their enrolment (member, program, organization), care team, and need."""
 
-    access: CareAccess
+    enrolment: Enrolment
     need: logic.Need
     primary: StaffMembership | None
     team: tuple[StaffMembership, ...]
 
     @property
-    def enrolment(self):
-        return self.access.enrolment
+    def member(self):
+        return self.enrolment.member
 
     @property
     def unread_messages(self) -> int:
@@ -78,28 +113,29 @@ class CaseloadRow:
 
 @dataclass(frozen=True)
 class Caseload:
-    rows: list[CaseloadRow]  # ranked
-    staff_choices: list[StaffMembership]  # care-role staff of the viewer's organizations, for the filter
+    rows: list[CaseloadRow]  # the page shown, ranked
+    page: Page  # of the filtered ranking
+    shown: int  # members matching the filters
+    total: int  # members on the caseload
 
-    def filtered(self, *, staff_id: int | None = None, reason: str | None = None) -> list[CaseloadRow]:
-        """The rows whose care team includes that staff membership, and that have that reason code.
 
-        Filtering by staff only ever narrows the viewer's own caseload: a colleague's members the viewer
-        is not on the care team of are never shown."""
-        rows = self.rows
-        if staff_id is not None:
-            rows = [row for row in rows if any(staff.pk == staff_id for staff in row.team)]
-        if reason:
-            rows = [row for row in rows if reason in row.need.codes]
-        return rows
+def staff_choices(viewer) -> list[StaffMembership]:
+    """Care-role staff of the viewer's organizations, for the caseload's filter. One query."""
+    own_organizations = StaffMembership.objects.current().filter(user=viewer).values("organization_id")
+    return list(
+        StaffMembership.objects.current()
+        .filter(organization_id__in=own_organizations, role__in=CARE_ROLES)
+        .select_related("user", "organization")
+        .order_by("user__display_name", "id")
+    )
 
 
 def _day(moment: dt.datetime, zone) -> dt.date:
     return moment.astimezone(zone).date()
 
 
-def _results(signals: CaseloadSignals | None, scope: str, instrument: str):
-    if signals is None or scope not in signals.results:
+def _results(signals: CaseloadSignals, scope: str, instrument: str):
+    if scope not in signals.results:
         return logic.NOT_SHARED
     return tuple(
         logic.Result(day=r.day, total=r.total or 0)
@@ -108,8 +144,8 @@ def _results(signals: CaseloadSignals | None, scope: str, instrument: str):
     )
 
 
-def _bam(signals: CaseloadSignals | None):
-    if signals is None or RECOVERY_MONITOR not in signals.results:
+def _bam(signals: CaseloadSignals):
+    if RECOVERY_MONITOR not in signals.results:
         return logic.NOT_SHARED
     for result in signals.results[RECOVERY_MONITOR]:  # newest first
         if result.instrument == "bam":
@@ -121,53 +157,279 @@ def _bam(signals: CaseloadSignals | None):
     return None
 
 
-def load_caseload(viewer) -> Caseload:
-    """The viewer's caseload, ranked by need. A fixed number of queries whatever its size."""
-    zone = user_zone(viewer)
-    accesses = care_team_accesses(viewer)
-    own_organizations = StaffMembership.objects.current().filter(user=viewer).values("organization_id")
-    staff_choices = list(
-        StaffMembership.objects.current()
-        .filter(organization_id__in=own_organizations, role__in=CARE_ROLES)
-        .select_related("user", "organization")
-        .order_by("user__display_name", "id")
-    )
-    if not accesses:
-        return Caseload(rows=[], staff_choices=staff_choices)
-    enrolment_ids = [access.enrolment.pk for access in accesses]
-    by_member = {access.member.pk: access for access in accesses}
-    disclosures = [access.disclosure for access in accesses]
+# --- The kept facts ---
 
-    since = {access.member.pk: access.enrolment.started_at for access in accesses}
-    found = access_caseload_signals(
-        viewer,
-        disclosures,
-        scopes=RANKING_SCOPES,
-        signals_since=since,
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value is not None else None
+
+
+def _moment(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value is not None else None
+
+
+def facts_to_json(signals: CaseloadSignals) -> dict:
+    """What CaseloadFacts keeps of a member's signals: dates as ISO text, subscales only for the BAM."""
+    return {
+        "last_checkin": _iso(signals.last_checkin),
+        "ratings": None
+        if signals.ratings is None
+        else [[day.isoformat(), mood, craving] for day, mood, craving in signals.ratings],
+        "use_days": None if signals.use_days is None else [day.isoformat() for day in signals.use_days],
+        "last_contact": None
+        if signals.last_contact is None
+        else {pillar: _iso(moment) for pillar, moment in signals.last_contact.items()},
+        "results": {
+            scope: [
+                [r.instrument, r.day.isoformat(), r.total, r.subscales if r.instrument == "bam" else {}]
+                for r in results
+            ]
+            for scope, results in signals.results.items()
+        },
+    }
+
+
+def facts_from_json(data: dict, *, today: dt.date, shared: frozenset[str]) -> CaseloadSignals:
+    """The signals facts_to_json kept, as of `today` (the member's today now)."""
+    ratings, use_days, last_contact = data["ratings"], data["use_days"], data["last_contact"]
+    return CaseloadSignals(
+        today=today,
+        last_checkin=_date(data["last_checkin"]),
+        ratings=None
+        if ratings is None
+        else [(dt.date.fromisoformat(day), mood, craving) for day, mood, craving in ratings],
+        use_days=None if use_days is None else [dt.date.fromisoformat(day) for day in use_days],
+        last_contact=None
+        if last_contact is None
+        else {pillar: _moment(moment) for pillar, moment in last_contact.items()},
+        results={
+            scope: [
+                RecentResult(instrument, dt.date.fromisoformat(day), total, subscales)
+                for instrument, day, total, subscales in results
+            ]
+            for scope, results in data["results"].items()
+        },
+        shared=shared,
+    )
+
+
+def _stored_scopes(entry: CaseloadEntry) -> frozenset[str]:
+    return frozenset(entry.share.scopes & STORED_SCOPES)
+
+
+def _scopes_key(scopes: frozenset[str]) -> str:
+    return sharing.scopes_ref(sharing.ordered_scopes(scopes))
+
+
+@dataclass(frozen=True)
+class Kept:
+    """One member's kept facts as the ranking reads them: the kept components' score and reason codes on
+    the member's day, and the signals themselves only when they were read in this request."""
+
+    score: int
+    codes: frozenset[str]
+    signals: CaseloadSignals | None = None
+
+
+def _member_signals(
+    entry: CaseloadEntry,
+    seen: CaseloadSignals,
+    *,
+    open_safety=(),
+    open_alerts=(),
+    missed=(),
+    unread: int = 0,
+) -> logic.MemberSignals:
+    """What logic.py ranks one member by: `seen` (their consented signals) with the care relationship's
+    own (missed sessions, unread messages) and the safety signals and alerts read in this request.
+    Contacts count in the member's days, so the kept score is the same whoever looks."""
+    zone = user_zone(entry.share)
+    last_contact: dict[str, dt.date | None] | logic.NotShared = (
+        {pillar: _day(moment, zone) if moment else None for pillar, moment in seen.last_contact.items()}
+        if seen.last_contact is not None
+        else logic.NOT_SHARED
+    )
+    return logic.MemberSignals(
+        key=entry.enrolment_id,
+        name=entry.name,
+        today=seen.today,
+        open_safety=open_safety,
+        open_alerts=open_alerts,
+        phq9=_results(seen, DEPRESSION, "phq9"),
+        gad7=_results(seen, ANXIETY, "gad7"),
+        use_days=tuple(seen.use_days) if seen.use_days is not None else logic.NOT_SHARED,
+        ratings=tuple(logic.DayRatings(day, mood, craving) for day, mood, craving in seen.ratings)
+        if seen.ratings is not None
+        else logic.NOT_SHARED,
+        last_checkin=seen.last_checkin if sharing.CHECKED_IN in seen.shared else logic.NOT_SHARED,
+        last_contact=last_contact,
+        missed_sessions=tuple(missed),
+        bam=_bam(seen),
+        enrolled_on=_day(entry.started_at, zone),
+        unread_messages=unread,
+    )
+
+
+def refresh_facts(entries: list[CaseloadEntry], now: dt.datetime) -> dict[int, Kept]:
+    """Reads the members' signals through their consent and keeps them with the kept components' score
+    and reasons on each member's today, by enrolment id. Six queries and one write, however many."""
+    if not entries:
+        return {}
+    found = collect_caseload_signals(
+        [entry.share for entry in entries],
+        scopes=STORED_SCOPES,
+        signals_since={},
         mood_days=MOOD_DAYS,
         use_days=logic.RETURN_TO_USE_DAYS,
+        instruments=RANKED_INSTRUMENTS,
     )
+    kept: dict[int, Kept] = {}
+    rows = []
+    for entry in entries:
+        signals = found[entry.member_id]
+        need = logic.assess(_member_signals(entry, signals), logic.KEPT_COMPONENTS)
+        kept[entry.enrolment_id] = Kept(need.score, need.codes, signals)
+        rows.append(
+            CaseloadFacts(
+                enrolment_id=entry.enrolment_id,
+                scopes=_scopes_key(signals.shared),
+                facts=facts_to_json(signals),
+                computed_at=now,
+                as_of=signals.today,
+                score=need.score,
+                codes=" ".join(sorted(need.codes)),
+            )
+        )
+    with transaction.atomic():
+        CaseloadFacts.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["enrolment"],
+            update_fields=["scopes", "facts", "computed_at", "as_of", "score", "codes"],
+        )
+    return kept
 
+
+def current_facts(entries: list[CaseloadEntry], now: dt.datetime, enrolment_ids=None) -> dict[int, Kept]:
+    """Each member's kept score and reasons by enrolment id, read again where they are missing, older
+    than FACTS_MAX_AGE, of another day than the member's today, read under other scopes than the
+    consent shares now, or older than the member's last check-in, questionnaire or change to a tie.
+    Two queries when all are current; the facts themselves are not read. `enrolment_ids`, a subquery of
+    the same enrolments or more, saves sending their ids."""
+    if enrolment_ids is None:
+        enrolment_ids = [entry.enrolment_id for entry in entries]
+    kept = {
+        enrolment_id: row
+        for enrolment_id, *row in CaseloadFacts.objects.filter(
+            enrolment_id__in=enrolment_ids, computed_at__gte=now - FACTS_MAX_AGE
+        ).values_list("enrolment_id", "scopes", "computed_at", "as_of", "score", "codes")
+    }
+    changed = (
+        caseload_changes_since(
+            Enrolment.objects.filter(pk__in=enrolment_ids).values("member_id"),
+            min(row[1] for row in kept.values()) - CHANGE_MARGIN,
+            instruments=RANKED_INSTRUMENTS,
+        )
+        if kept
+        else {}
+    )
+    current: dict[int, Kept] = {}
+    stale: list[CaseloadEntry] = []
+    for entry in entries:
+        row = kept.get(entry.enrolment_id)
+        if row is not None:
+            scopes, computed_at, as_of, score, codes = row
+            change = changed.get(entry.member_id)
+            if (
+                scopes == _scopes_key(_stored_scopes(entry))
+                and as_of == entry.share.today
+                and (change is None or change < computed_at - CHANGE_MARGIN)
+            ):
+                current[entry.enrolment_id] = Kept(score, frozenset(codes.split()))
+                continue
+        stale.append(entry)
+    current.update(refresh_facts(stale, now))
+    return current
+
+
+def _kept_signals(entries: list[CaseloadEntry], kept: dict[int, Kept]) -> dict[int, CaseloadSignals]:
+    """The signals behind the kept facts of these members (the page shown), by enrolment id: those read
+    in this request as they are, the others from their kept facts. One query at most."""
+    signals = {entry.enrolment_id: kept[entry.enrolment_id].signals for entry in entries}
+    missing = {entry.enrolment_id: entry for entry in entries if signals[entry.enrolment_id] is None}
+    if missing:
+        for enrolment_id, facts in CaseloadFacts.objects.filter(enrolment_id__in=list(missing)).values_list(
+            "enrolment_id", "facts"
+        ):
+            entry = missing[enrolment_id]
+            signals[enrolment_id] = facts_from_json(
+                facts, today=entry.share.today, shared=_stored_scopes(entry)
+            )
+    return signals  # type: ignore[return-value]
+
+
+# --- The caseload ---
+
+
+@dataclass
+class _Live:
+    """What the caseload reads on every request, by member or enrolment."""
+
+    safety: dict[int, CaseloadSignals]  # by member: their safety signals, if consented
+    followed_up: set[tuple[int, int]]  # (enrolment, signal)
+    open_alerts: dict[int, list[dt.date]]  # by member
+    missed: dict[int, list[dt.date]]  # by enrolment
+    unread: dict[int, int]  # by enrolment
+
+    def open_safety(self, entry: CaseloadEntry, zone):
+        seen = self.safety[entry.member_id]
+        if seen.safety_signals is None:
+            return logic.NOT_SHARED
+        return tuple(
+            _day(raised, zone)
+            for signal_id, raised in seen.safety_signals
+            if (entry.enrolment_id, signal_id) not in self.followed_up
+        )
+
+    def alerts(self, entry: CaseloadEntry):
+        if sharing.ALERTS not in self.safety[entry.member_id].shared:
+            return logic.NOT_SHARED
+        return tuple(self.open_alerts[entry.member_id])
+
+
+def _read_live(viewer, entries: list[CaseloadEntry], enrolment_ids, now: dt.datetime, zone) -> _Live:
+    safety = collect_caseload_signals(
+        [entry.share for entry in entries],
+        scopes=frozenset({sharing.ALERTS}),
+        signals_since={entry.member_id: entry.started_at for entry in entries},
+    )
     followed_up = set(
         SafetyFollowUp.objects.filter(enrolment_id__in=enrolment_ids).values_list("enrolment_id", "signal_id")
     )
-    alert_members = {m for m, access in by_member.items() if access.allows(sharing.ALERTS)}
+    tie_of = {entry.member_id: entry.share.tie_id for entry in entries}
+    alert_members = {entry.member_id for entry in entries if sharing.ALERTS in entry.share.scopes}
     open_alerts: dict[int, list[dt.date]] = defaultdict(list)
     if alert_members:
-        tie_ids = [tie_id for m in alert_members if (tie_id := by_member[m].enrolment.tie_id) is not None]
+        enrolled = Enrolment.objects.filter(pk__in=enrolment_ids)
         alerts = (
             Alert.objects.filter(
-                member_id__in=alert_members, status__in=OPEN_STATUSES, notifications__tie_id__in=tie_ids
+                member_id__in=enrolled.values("member_id"),
+                status__in=OPEN_STATUSES,
+                notifications__tie_id__in=enrolled.values("tie_id"),
             )
             .values_list("id", "member_id", "created_at", "notifications__tie_id")
             .distinct()
         )
         counted: set[int] = set()
         for alert_id, member_id, created_at, tie_id in alerts:
-            if tie_id == by_member[member_id].enrolment.tie_id and alert_id not in counted:
+            # Only alerts of members whose consent includes alerts, that reached the organization's tie.
+            if member_id in alert_members and tie_id == tie_of[member_id] and alert_id not in counted:
                 counted.add(alert_id)
                 open_alerts[member_id].append(_day(created_at, zone))
-    now = timezone.now()
     missed: dict[int, list[dt.date]] = defaultdict(list)
     for enrolment_id, starts_at in Appointment.objects.filter(
         enrolment_id__in=enrolment_ids,
@@ -187,63 +449,136 @@ def load_caseload(viewer) -> Caseload:
         .order_by()
         .values_list("enrolment_id", "count")
     )
-    teams: dict[int, list[CareTeamMember]] = defaultdict(list)
-    for member in CareTeamMember.objects.filter(enrolment_id__in=enrolment_ids).select_related("staff__user"):
-        teams[member.enrolment_id].append(member)
+    return _Live(safety, followed_up, open_alerts, missed, unread)
 
-    signals = []
-    for member_id, access in by_member.items():
-        enrolment = access.enrolment
-        seen = found.get(member_id)
-        if seen is None:
+
+def _nothing(value) -> bool:
+    return value is logic.NOT_SHARED or not value
+
+
+def load_caseload(
+    viewer,
+    *,
+    staff_id: int | None = None,
+    reason: str | None = None,
+    page_number: int | str | None = None,
+    per_page: int | None = None,
+) -> Caseload:
+    """The viewer's caseload ranked by need; the rows of one page of it (all of it without `per_page`),
+    narrowed to members whose care team includes that staff membership and who have that reason code.
+
+    Filtering by staff only ever narrows the viewer's own caseload: a colleague's members the viewer is
+    not on the care team of are never shown. A fixed number of queries whatever the caseload's size.
+    Everyone is ranked from their standing (logic.Standing); only the page's members' reasons are put
+    into words, from their kept facts.
+    """
+    now = timezone.now()
+    zone = user_zone(viewer)
+    entries = care_team_entries(viewer)
+    if not entries:
+        return Caseload(rows=[], page=Paginator([], 1).get_page(1), shown=0, total=0)
+    enrolment_ids = care_team_enrolment_ids(viewer)
+    kept = current_facts(entries, now, enrolment_ids)
+    live = _read_live(viewer, entries, enrolment_ids, now, zone)
+    by_enrolment = {entry.enrolment_id: entry for entry in entries}
+
+    standings = []
+    for entry in entries:
+        facts = kept[entry.enrolment_id]
+        open_safety, open_alerts = live.open_safety(entry, zone), live.alerts(entry)
+        missed = live.missed.get(entry.enrolment_id, ())
+        if _nothing(open_safety) and _nothing(open_alerts) and not missed:  # the live part adds nothing
+            standings.append(logic.kept_standing(entry.enrolment_id, entry.name, facts.score, facts.codes))
             continue
-        if seen.safety_signals is not None:
-            open_safety: tuple[dt.date, ...] | logic.NotShared = tuple(
-                _day(raised, zone)
-                for signal_id, raised in seen.safety_signals
-                if (enrolment.pk, signal_id) not in followed_up
-            )
-        else:
-            open_safety = logic.NOT_SHARED
-        last_contact: dict[str, dt.date | None] | logic.NotShared = (
-            {pillar: _day(moment, zone) if moment else None for pillar, moment in seen.last_contact.items()}
-            if seen.last_contact is not None
-            else logic.NOT_SHARED
-        )
-        signals.append(
+        live_need = logic.assess(
             logic.MemberSignals(
-                key=enrolment.pk,
-                name=access.member.display_name,
-                today=seen.today,
+                key=entry.enrolment_id,
+                name=entry.name,
+                today=entry.share.today,
                 open_safety=open_safety,
-                open_alerts=tuple(open_alerts[member_id])
-                if sharing.ALERTS in seen.shared
-                else logic.NOT_SHARED,
-                phq9=_results(seen, DEPRESSION, "phq9"),
-                gad7=_results(seen, ANXIETY, "gad7"),
-                use_days=tuple(seen.use_days) if seen.use_days is not None else logic.NOT_SHARED,
-                ratings=tuple(logic.DayRatings(day, mood, craving) for day, mood, craving in seen.ratings)
-                if seen.ratings is not None
-                else logic.NOT_SHARED,
-                last_checkin=seen.last_checkin if sharing.CHECKED_IN in seen.shared else logic.NOT_SHARED,
-                last_contact=last_contact,
-                missed_sessions=tuple(missed[enrolment.pk]),
-                bam=_bam(seen),
-                enrolled_on=_day(enrolment.started_at, user_zone(access.member)),
-                unread_messages=unread.get(enrolment.pk, 0),
+                open_alerts=open_alerts,
+                missed_sessions=tuple(missed),
+            ),
+            logic.LIVE_COMPONENTS,
+        )
+        standings.append(logic.standing(live_need, facts.score, facts.codes))
+    standings.sort(key=logic.Standing.sort_key)
+    total = len(standings)
+    if staff_id is not None:
+        with_staff = set(
+            CareTeamMember.objects.filter(enrolment_id__in=enrolment_ids, staff_id=staff_id).values_list(
+                "enrolment_id", flat=True
             )
         )
-    by_enrolment = {access.enrolment.pk: access for access in accesses}
+        standings = [s for s in standings if s.key in with_staff]
+    if reason:
+        standings = [s for s in standings if reason in s.codes]
+    page = Paginator(standings, per_page or max(len(standings), 1)).get_page(page_number)
+    shown = [by_enrolment[s.key] for s in page.object_list]
+    signals = _kept_signals(shown, kept)
+    needs = [
+        logic.assess(
+            _member_signals(
+                entry,
+                _with_safety(signals[entry.enrolment_id], live.safety[entry.member_id]),
+                open_safety=live.open_safety(entry, zone),
+                open_alerts=live.alerts(entry),
+                missed=live.missed[entry.enrolment_id],
+                unread=live.unread.get(entry.enrolment_id, 0),
+            )
+        )
+        for entry in shown
+    ]
+    return Caseload(rows=_rows(viewer, needs, entries), page=page, shown=len(standings), total=total)
+
+
+def _with_safety(facts: CaseloadSignals, safety: CaseloadSignals) -> CaseloadSignals:
+    """The kept facts with the safety signals read now, and the scopes of both."""
+    return dataclasses.replace(
+        facts, safety_signals=safety.safety_signals, shared=facts.shared | safety.shared
+    )
+
+
+def _rows(viewer, needs: list[logic.Need], entries: list[CaseloadEntry]) -> list[CaseloadRow]:
+    """The page's rows with their care teams, and one audit row per member shown, with the scopes they
+    were ranked by. Access was checked for the whole caseload a moment ago (care_team_entries)."""
+    if not needs:
+        return []
+    shown = [need.signals.key for need in needs]
+    enrolments = Enrolment.objects.select_related("member", "program", "organization").in_bulk(shown)
+    teams: dict[int, list[CareTeamMember]] = defaultdict(list)
+    for member in CareTeamMember.objects.filter(enrolment_id__in=shown).select_related("staff__user"):
+        teams[member.enrolment_id].append(member)
     rows = []
-    for need in logic.rank(signals):
-        access = by_enrolment[need.signals.key]
-        team = teams[access.enrolment.pk]
+    for need in needs:
+        team = teams[need.signals.key]
         rows.append(
             CaseloadRow(
-                access=access,
+                enrolment=enrolments[need.signals.key],
                 need=need,
                 primary=next((m.staff for m in team if m.is_primary), None),
                 team=tuple(m.staff for m in team),
             )
         )
-    return Caseload(rows=rows, staff_choices=staff_choices)
+    scopes = {entry.enrolment_id: entry.share.scopes for entry in entries}
+    record_caseload_views(viewer, {row.member.pk: scopes[row.enrolment.pk] & RANKING_SCOPES for row in rows})
+    return rows
+
+
+REFRESH_CHUNK = 200  # enrolments read per chunk of the worker's job
+
+
+def refresh_caseload_facts(now: dt.datetime) -> Iterator[int]:
+    """The worker's job (circles/worker/jobs.py): reads the caseload facts that are missing or about to
+    grow too old, so a caseload seldom has to, and drops those of enrolments that ended. Yields the
+    number read after each chunk."""
+    CaseloadFacts.objects.exclude(enrolment__status=EnrolmentStatus.ACTIVE).delete()
+    due = list(
+        Enrolment.objects.filter(status=EnrolmentStatus.ACTIVE)
+        .filter(Q(caseload_facts__isnull=True) | Q(caseload_facts__computed_at__lt=now - FACTS_REFRESH_AFTER))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for start in range(0, len(due), REFRESH_CHUNK):
+        refreshed = refresh_facts(consenting_enrolments(due[start : start + REFRESH_CHUNK]), now)
+        yield len(refreshed)

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
 from django.utils import formats
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from circles.alerts.logic import THRESHOLD_BY_FIELD
 from circles.network import logic as network
@@ -143,8 +144,8 @@ class DayRatings:
 class MemberSignals:
     """What the ranking reads of one member; every consented signal as a value, the rest NOT_SHARED.
 
-    Days are the member's own days (check-ins, questionnaires) or, for moments (safety signals, contacts,
-    sessions), days in the viewer's timezone; `today` is the member's today.
+    Days are the member's own days (check-ins, questionnaires, contacts) or, for moments (safety
+    signals, alerts, sessions), days in the viewer's timezone; `today` is the member's today.
     """
 
     key: int  # the enrolment's id: the last tie-break
@@ -182,8 +183,14 @@ SIGNAL_NAMES: dict[str, StrOrPromise] = {
 class Reason:
     code: str  # one of REASON_CODES: stable, for filtering
     weight: int
-    text: str  # a plain, person-first sentence
+    # Says the reason in a plain, person-first sentence, in the language active when it is asked: only
+    # the reasons on the page shown are ever put into words, however many members are ranked.
+    say: Callable[[], str] = field(compare=False, repr=False)
     urgent: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.say()
 
 
 @dataclass(frozen=True)
@@ -204,9 +211,19 @@ class Need:
     def not_shared_names(self) -> list[str]:
         return [str(SIGNAL_NAMES[name]) for name in self.not_shared]
 
+    @property
+    def standing(self) -> Standing:
+        return Standing(
+            key=self.signals.key,
+            name=self.signals.name,
+            score=self.score,
+            urgent=self.urgent,
+            oldest_open=min(_urgent_days(self.signals), default=dt.date.max),
+            codes=self.codes,
+        )
+
     def sort_key(self) -> tuple:
-        oldest_open = min(_urgent_days(self.signals), default=dt.date.max)
-        return (not self.urgent, -self.score, oldest_open, self.signals.name.casefold(), self.signals.key)
+        return self.standing.sort_key()
 
 
 def _shared(value) -> bool:
@@ -230,24 +247,29 @@ def _safety(signals: MemberSignals) -> list[Reason]:
     reasons = []
     if _shared(signals.open_safety) and signals.open_safety:
         days = sorted(signals.open_safety)  # type: ignore[arg-type]
-        if len(days) == 1:
-            text = str(_("Safety answer on %(day)s, not yet followed up") % {"day": day_words(days[0])})
-        else:
-            text = ngettext(
-                "%(count)d safety answer since %(day)s, not yet followed up",
-                "%(count)d safety answers since %(day)s, not yet followed up",
-                len(days),
-            ) % {"count": len(days), "day": day_words(days[0])}
-        reasons.append(Reason(SAFETY, SAFETY_WEIGHT, text, urgent=True))
+        reasons.append(Reason(SAFETY, SAFETY_WEIGHT, functools.partial(_safety_words, days), urgent=True))
     if _shared(signals.open_alerts) and signals.open_alerts:
-        days = sorted(signals.open_alerts)  # type: ignore[arg-type]
-        text = ngettext(
-            "Open alert since %(day)s",
-            "%(count)d open alerts since %(day)s",
-            len(days),
-        ) % {"count": len(days), "day": day_words(days[0])}
-        reasons.append(Reason(ALERT, ALERT_WEIGHT, text, urgent=True))
+        alert_days = sorted(signals.open_alerts)  # type: ignore[arg-type]
+        reasons.append(Reason(ALERT, ALERT_WEIGHT, functools.partial(_alert_words, alert_days), urgent=True))
     return reasons
+
+
+def _safety_words(days: list[dt.date]) -> str:
+    if len(days) == 1:
+        return gettext("Safety answer on %(day)s, not yet followed up") % {"day": day_words(days[0])}
+    return ngettext(
+        "%(count)d safety answer since %(day)s, not yet followed up",
+        "%(count)d safety answers since %(day)s, not yet followed up",
+        len(days),
+    ) % {"count": len(days), "day": day_words(days[0])}
+
+
+def _alert_words(days: list[dt.date]) -> str:
+    return ngettext(
+        "Open alert since %(day)s",
+        "%(count)d open alerts since %(day)s",
+        len(days),
+    ) % {"count": len(days), "day": day_words(days[0])}
 
 
 def reliable_worsening(results: Sequence[Result], instrument: str) -> tuple[Result, Result] | None:
@@ -278,14 +300,16 @@ def _change(signals: MemberSignals) -> list[Reason]:
             continue
         change = reliable_worsening(results, instrument)
         if change:
-            baseline, latest = change
-            text = _("%(name)s up %(points)s points since %(day)s") % {
-                "name": name,
-                "points": points_words(latest.total - baseline.total),
-                "day": day_words(baseline.day),
-            }
-            reasons.append(Reason(code, weight, str(text)))
+            reasons.append(Reason(code, weight, functools.partial(_change_words, name, *change)))
     return reasons
+
+
+def _change_words(name: str, baseline: Result, latest: Result) -> str:
+    return gettext("%(name)s up %(points)s points since %(day)s") % {
+        "name": name,
+        "points": points_words(latest.total - baseline.total),
+        "day": day_words(baseline.day),
+    }
 
 
 def _return_to_use(signals: MemberSignals) -> list[Reason]:
@@ -297,15 +321,17 @@ def _return_to_use(signals: MemberSignals) -> list[Reason]:
     if not days:
         return []
     weight = min(RETURN_TO_USE_CAP, RETURN_TO_USE_WEIGHT + RETURN_TO_USE_EXTRA_DAY * (len(days) - 1))
+    return [Reason(RETURN_TO_USE, weight, functools.partial(_return_to_use_words, days))]
+
+
+def _return_to_use_words(days: list[dt.date]) -> str:
     if len(days) == 1:
-        text = str(_("Return to use on %(day)s") % {"day": day_words(days[0])})
-    else:
-        text = _("Return to use on %(count)d days in the last %(window)d, most recently %(day)s") % {
-            "count": len(days),
-            "window": RETURN_TO_USE_DAYS,
-            "day": day_words(days[-1]),
-        }
-    return [Reason(RETURN_TO_USE, weight, str(text))]
+        return gettext("Return to use on %(day)s") % {"day": day_words(days[0])}
+    return gettext("Return to use on %(count)d days in the last %(window)d, most recently %(day)s") % {
+        "count": len(days),
+        "window": RETURN_TO_USE_DAYS,
+        "day": day_words(days[-1]),
+    }
 
 
 def _within(day: dt.date, today: dt.date, days: int, *, offset: int = 0) -> bool:
@@ -322,12 +348,7 @@ def _craving_and_mood(signals: MemberSignals) -> list[Reason]:
     strong = sum(1 for r in week if r.craving >= CRAVING_LEVEL)
     if strong >= CRAVING_MIN_DAYS:
         weight = min(CRAVING_CAP, CRAVING_WEIGHT + CRAVING_EXTRA_DAY * (strong - CRAVING_MIN_DAYS))
-        text = _("Craving %(level)d or more on %(count)d of the last %(window)d days") % {
-            "level": CRAVING_LEVEL,
-            "count": strong,
-            "window": CRAVING_WINDOW_DAYS,
-        }
-        reasons.append(Reason(CRAVING, weight, str(text)))
+        reasons.append(Reason(CRAVING, weight, functools.partial(_craving_words, strong)))
     this_week = [r.mood for r in ratings if _within(r.day, signals.today, MOOD_WINDOW_DAYS)]
     last_week = [
         r.mood for r in ratings if _within(r.day, signals.today, MOOD_WINDOW_DAYS, offset=MOOD_WINDOW_DAYS)
@@ -335,12 +356,25 @@ def _craving_and_mood(signals: MemberSignals) -> list[Reason]:
     if len(this_week) >= MOOD_MIN_CHECKINS and len(last_week) >= MOOD_MIN_CHECKINS:
         now, before = sum(this_week) / len(this_week), sum(last_week) / len(last_week)
         if before - now >= MOOD_FALL:
-            text = _("Mood falling: %(now)s on average this week, %(before)s the week before") % {
-                "now": formats.number_format(round(now, 1), 1),
-                "before": formats.number_format(round(before, 1), 1),
-            }
-            reasons.append(Reason(MOOD_FALLING, MOOD_FALLING_WEIGHT, str(text)))
+            reasons.append(
+                Reason(MOOD_FALLING, MOOD_FALLING_WEIGHT, functools.partial(_mood_words, now, before))
+            )
     return reasons
+
+
+def _craving_words(strong: int) -> str:
+    return gettext("Craving %(level)d or more on %(count)d of the last %(window)d days") % {
+        "level": CRAVING_LEVEL,
+        "count": strong,
+        "window": CRAVING_WINDOW_DAYS,
+    }
+
+
+def _mood_words(now: float, before: float) -> str:
+    return gettext("Mood falling: %(now)s on average this week, %(before)s the week before") % {
+        "now": formats.number_format(round(now, 1), 1),
+        "before": formats.number_format(round(before, 1), 1),
+    }
 
 
 def _last_checkin(signals: MemberSignals) -> dt.date | None | NotShared:
@@ -365,20 +399,13 @@ def _disengagement(signals: MemberSignals) -> list[Reason]:
                 weight = min(
                     NO_CHECKIN_CAP, NO_CHECKIN_WEIGHT + NO_CHECKIN_EXTRA_DAY * (enrolled - NO_CHECKIN_DAYS)
                 )
-                reasons.append(Reason(NO_CHECKIN, weight, str(_("No check-in yet"))))
+                reasons.append(Reason(NO_CHECKIN, weight, _no_checkin_yet))
         elif days is None:  # none at all (or none in the 30 days of ratings): the most a gap can weigh
-            text = str(
-                _("No check-in yet")
-                if _shared(signals.last_checkin)
-                else _("No check-in in the last 30 days")
-            )
-            reasons.append(Reason(NO_CHECKIN, NO_CHECKIN_CAP, text))
+            say = _no_checkin_yet if _shared(signals.last_checkin) else _no_checkin_in_30_days
+            reasons.append(Reason(NO_CHECKIN, NO_CHECKIN_CAP, say))
         elif days >= NO_CHECKIN_DAYS:
             weight = min(NO_CHECKIN_CAP, NO_CHECKIN_WEIGHT + NO_CHECKIN_EXTRA_DAY * (days - NO_CHECKIN_DAYS))
-            text = ngettext("No check-in for %(days)d day", "No check-in for %(days)d days", days) % {
-                "days": days
-            }
-            reasons.append(Reason(NO_CHECKIN, weight, text))
+            reasons.append(Reason(NO_CHECKIN, weight, functools.partial(_no_checkin_words, days)))
     return reasons + _pillars(signals)
 
 
@@ -394,31 +421,52 @@ def _pillars(signals: MemberSignals) -> list[Reason]:
         ):
             last_contact = contacts.get(pillar)
             if last_contact is None:
-                text = _("No contact with %(whom)s logged yet") % {"whom": words}
-            else:
-                quiet = (signals.today - last_contact).days
-                if quiet < PILLAR_QUIET_DAYS:
-                    continue
-                weeks = quiet // 7
-                text = ngettext(
-                    "No contact with %(whom)s for %(weeks)d week",
-                    "No contact with %(whom)s for %(weeks)d weeks",
-                    weeks,
-                ) % {"whom": words, "weeks": weeks}
-            reasons.append(Reason(code, PILLAR_WEIGHT, str(text)))
+                reasons.append(Reason(code, PILLAR_WEIGHT, functools.partial(_quiet_words, words, None)))
+                continue
+            quiet = (signals.today - last_contact).days
+            if quiet >= PILLAR_QUIET_DAYS:
+                reasons.append(
+                    Reason(code, PILLAR_WEIGHT, functools.partial(_quiet_words, words, quiet // 7))
+                )
     return reasons
+
+
+def _no_checkin_yet() -> str:
+    return gettext("No check-in yet")
+
+
+def _no_checkin_in_30_days() -> str:
+    return gettext("No check-in in the last 30 days")
+
+
+def _no_checkin_words(days: int) -> str:
+    return ngettext("No check-in for %(days)d day", "No check-in for %(days)d days", days) % {"days": days}
+
+
+def _quiet_words(whom: StrOrPromise, weeks: int | None) -> str:
+    if weeks is None:
+        return gettext("No contact with %(whom)s logged yet") % {"whom": whom}
+    return ngettext(
+        "No contact with %(whom)s for %(weeks)d week",
+        "No contact with %(whom)s for %(weeks)d weeks",
+        weeks,
+    ) % {"whom": whom, "weeks": weeks}
 
 
 def _missed_sessions(signals: MemberSignals) -> list[Reason]:
     missed = [day for day in signals.missed_sessions if _within(day, signals.today, MISSED_SESSION_DAYS)]
     if not missed:
         return []
-    text = ngettext(
+    weight = min(MISSED_SESSIONS_CAP, MISSED_SESSION_WEIGHT * len(missed))
+    return [Reason(MISSED_SESSIONS, weight, functools.partial(_missed_words, len(missed)))]
+
+
+def _missed_words(count: int) -> str:
+    return ngettext(
         "Missed %(count)d session in the last %(window)d days",
         "Missed %(count)d sessions in the last %(window)d days",
-        len(missed),
-    ) % {"count": len(missed), "window": MISSED_SESSION_DAYS}
-    return [Reason(MISSED_SESSIONS, min(MISSED_SESSIONS_CAP, MISSED_SESSION_WEIGHT * len(missed)), text)]
+        count,
+    ) % {"count": count, "window": MISSED_SESSION_DAYS}
 
 
 def _bam(signals: MemberSignals) -> list[Reason]:
@@ -427,13 +475,22 @@ def _bam(signals: MemberSignals) -> list[Reason]:
         return []
     if bam.risk < BAM_RISK_LEVEL or bam.risk <= bam.protective:  # type: ignore[union-attr]
         return []
-    text = _(
+    return [Reason(BAM_RISK, BAM_RISK_WEIGHT, functools.partial(_bam_words, bam))]
+
+
+def _bam_words(bam: BamResult) -> str:
+    return gettext(
         "Recovery check-up on %(day)s: risk factors %(risk)d, above protective factors %(protective)d"
-    ) % {"day": day_words(bam.day), "risk": bam.risk, "protective": bam.protective}  # type: ignore[union-attr]
-    return [Reason(BAM_RISK, BAM_RISK_WEIGHT, str(text))]
+    ) % {"day": day_words(bam.day), "risk": bam.risk, "protective": bam.protective}
 
 
 COMPONENTS = (_safety, _change, _return_to_use, _craving_and_mood, _disengagement, _missed_sessions, _bam)
+# The components that read only what the member's consent shares (check-ins, scores, contact), which the
+# caseload keeps per member for a day (circles/care/caseload.py), and those read on every request (safety
+# signals and alerts, which must show at once, and the care relationship's own sessions). Components
+# add up, so the two parts' scores and reasons together are exactly assess(signals)'s.
+KEPT_COMPONENTS = (_change, _return_to_use, _craving_and_mood, _disengagement, _bam)
+LIVE_COMPONENTS = (_safety, _missed_sessions)
 
 
 def not_shared(signals: MemberSignals) -> tuple[str, ...]:
@@ -445,9 +502,10 @@ def not_shared(signals: MemberSignals) -> tuple[str, ...]:
     return tuple(missing)
 
 
-def assess(signals: MemberSignals) -> Need:
-    """One member's score, reasons (urgent first, then heaviest, then in the order of REASON_CODES)."""
-    reasons = [reason for component in COMPONENTS for reason in component(signals)]
+def assess(signals: MemberSignals, components=COMPONENTS) -> Need:
+    """One member's score, reasons (urgent first, then heaviest, then in the order of REASON_CODES); of
+    only some of the components, when given."""
+    reasons = [reason for component in components for reason in component(signals)]
     order = {code: index for index, code in enumerate(REASON_CODES)}
     reasons.sort(key=lambda r: (not r.urgent, -r.weight, order[r.code]))
     return Need(
@@ -457,6 +515,42 @@ def assess(signals: MemberSignals) -> Need:
         reasons=tuple(reasons),
         not_shared=not_shared(signals),
     )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One member's place in the ranking, without the words: what a caseload of hundreds sorts and
+    filters, putting into words only the reasons of the members on the page shown."""
+
+    key: int
+    name: str
+    score: int
+    urgent: bool
+    oldest_open: dt.date  # the oldest open safety signal or alert; date.max without one
+    codes: frozenset[str]
+
+    def sort_key(self) -> tuple:
+        return (not self.urgent, -self.score, self.oldest_open, self.name.casefold(), self.key)
+
+
+def standing(live: Need, kept_score: int, kept_codes: frozenset[str]) -> Standing:
+    """A member's standing from the live components' assessment (LIVE_COMPONENTS) and the score and
+    reason codes of the kept ones (KEPT_COMPONENTS), both for the same member on the same day: the
+    same place as assess(signals).standing would give."""
+    return Standing(
+        key=live.signals.key,
+        name=live.signals.name,
+        score=live.score + kept_score,
+        urgent=live.urgent,
+        oldest_open=min(_urgent_days(live.signals), default=dt.date.max),
+        codes=live.codes | kept_codes,
+    )
+
+
+def kept_standing(key: int, name: str, kept_score: int, kept_codes: frozenset[str]) -> Standing:
+    """standing() for a member the live components have nothing to say about (no open safety signal
+    or alert, no missed session): their kept score and codes alone."""
+    return Standing(key, name, kept_score, False, dt.date.max, kept_codes)
 
 
 def rank(members: Iterable[MemberSignals]) -> list[Need]:

@@ -507,3 +507,31 @@ class SafetyFollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"Follow-up of signal {self.signal_id} by enrolment {self.enrolment_id}"
+
+
+class CaseloadFacts(models.Model):
+    """What the caseload last read of one enrolled member through their consent (circles/care/caseload.py):
+    their check-in days, mood and craving, days of use, newest scores and latest contact in each pillar, as
+    circles/sharing/access.py `collect_caseload_signals` returns them, so that a caseload of hundreds ranks
+    from one small row each instead of reading a year of everyone's history on every request. A copy, never
+    the source: it is read again when it is older than CASELOAD_FACTS_MAX_AGE, when the consent's scopes
+    differ from `scopes`, and at once when the member has checked in, completed a questionnaire or changed a
+    tie since `computed_at` (sharing.access.caseload_changes_since). Safety signals, alerts, sessions and
+    messages are never kept here: the caseload reads them on every request. Who is shown a member's reasons is
+    audited when they are shown.
+    """
+
+    enrolment = models.OneToOneField(
+        Enrolment, on_delete=models.CASCADE, primary_key=True, related_name="caseload_facts"
+    )
+    scopes = models.CharField(max_length=400)  # the consented scopes read, as sharing.logic.scopes_ref
+    facts = models.JSONField()
+    computed_at = models.DateTimeField(db_index=True)
+    # The kept components' score and reason codes (care.logic.KEPT_COMPONENTS) on the member's day
+    # `as_of`: what the caseload sorts and filters by without reading `facts`, while that is today.
+    as_of = models.DateField()
+    score = models.PositiveIntegerField()
+    codes = models.CharField(max_length=400, blank=True)  # space-separated
+
+    def __str__(self) -> str:
+        return f"Caseload facts of enrolment {self.enrolment_id} at {self.computed_at}"

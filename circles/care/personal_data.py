@@ -13,6 +13,7 @@ from circles.care.fhir import care_entries
 from circles.care.models import (
     Appointment,
     CareTeamMember,
+    CaseloadFacts,
     ClinicalNote,
     Enrolment,
     EnrolmentInvitation,
@@ -100,6 +101,12 @@ def fhir_entries(user) -> list[dict]:
     return care_entries(user)
 
 
+def caseload_facts(user) -> list[Row]:
+    """What each organization's caseload last read of the person through their consent (a copy)."""
+    facts = CaseloadFacts.objects.filter(enrolment__member=user).order_by("enrolment_id")
+    return [row(f, ["enrolment_id", "scopes", "facts", "computed_at"]) for f in facts]
+
+
 def erase(user) -> None:
     """Invitations name the person's email address, and would outlive the account."""
     StaffInvitation.objects.filter(Q(accepted_by=user) | Q(email__iexact=user.email)).delete()
@@ -115,6 +122,7 @@ PERSONAL_DATA = PersonalData(
         Message: care_messages,
         ThreadRead: thread_reads,
         SafetyFollowUp: safety_follow_ups,
+        CaseloadFacts: caseload_facts,
         StaffMembership: staff_memberships,
         EnrolmentInvitation: enrolment_invitations,
         StaffInvitation: staff_invitations,

@@ -52,6 +52,8 @@ class CheckIn(models.Model):
     class Meta:
         ordering = ["-day"]
         constraints = [models.UniqueConstraint(fields=["member", "day"], name="one_checkin_per_day")]
+        # What changed since a moment, per member: how a caseload knows its kept facts are out of date.
+        indexes = [models.Index(fields=["member", "updated_at"], name="checkin_member_updated")]
 
     def __str__(self) -> str:
         return f"{self.member} on {self.day}"

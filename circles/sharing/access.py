@@ -329,6 +329,42 @@ def access_invitation(user, invitation_id: int, write: bool = False) -> Invitati
 
 
 @dataclass(frozen=True)
+class OrganizationShare:
+    """What one member's live consent to an organization shares now, without the objects behind it: the
+    caseload ranks hundreds of members at a time and needs no more. Made only here, like a Disclosure."""
+
+    member_id: int
+    tie_id: int
+    timezone: str  # the member's, for their today
+    scopes: frozenset[str]
+
+    @property
+    def today(self) -> dt.date:
+        return local_today(self)  # reads .timezone, as it does of an account
+
+    @classmethod
+    def of(cls, disclosure: Disclosure) -> OrganizationShare:
+        member = disclosure.member
+        return cls(member.pk, disclosure.tie.pk, member.timezone, disclosure.scopes)
+
+
+def organization_shares(tie_ids) -> dict[int, OrganizationShare]:
+    """By tie id, what each organization tie's live consent shares now (no entry: nothing). One query,
+    the rule organization_disclosures applies; only circles/care/access.py calls it, for a care team."""
+    rows = (
+        Consent.objects.live()
+        .filter(tie_id__in=tie_ids, recipient_kind=RecipientKind.ORGANIZATION)
+        .filter(tie__relationship=Relationship.CARE_ORGANIZATION)
+        .exclude(tie__status=TieStatus.ENDED)
+        .values_list("tie_id", "tie__member_id", "tie__member__timezone", "scopes")
+    )
+    return {
+        tie_id: OrganizationShare(member_id, tie_id, zone, frozenset(scopes))
+        for tie_id, member_id, zone, scopes in rows
+    }
+
+
+@dataclass(frozen=True)
 class RecentResult:
     instrument: str
     day: dt.date
@@ -341,7 +377,6 @@ class CaseloadSignals:
     """For one member, what a care team's caseload ranks by; each value None when it was not asked for
     or the member's consent does not cover it."""
 
-    disclosure: Disclosure
     today: dt.date  # the member's
     last_checkin: dt.date | None = None  # checked_in (None there too: never checked in)
     ratings: list[tuple[dt.date, int, int]] | None = None  # mood: (day, mood, craving), oldest first
@@ -354,34 +389,34 @@ class CaseloadSignals:
     shared: frozenset[str] = frozenset()  # the scopes read
 
 
-def access_caseload_signals(
-    viewer,
-    disclosures: list[Disclosure],
+def collect_caseload_signals(
+    shares: list[OrganizationShare],
     *,
     scopes: frozenset[str],
     signals_since: dict[int, dt.datetime],
     mood_days: int = 14,
     use_days: int = 30,
+    instruments: frozenset[str] | None = None,
 ) -> dict[int, CaseloadSignals]:
     """By member id, for the `scopes` each member's consent covers: the last check-in day (checked_in),
     mood and craving of the last `mood_days` days (mood), days of use in the last `use_days` (returns to
     use), safety signals raised since `signals_since[member id]` (alerts), the latest contact in each
-    pillar of the network (network_map) and the newest results of the results.* scopes.
+    pillar of the network (network_map) and the newest results of the results.* scopes (only of
+    `instruments`, when given).
 
     Reads only the windows a caseload ranks by, where access_shared_data reads what a supporter's page
     shows: results are cut to the newest few per instrument by the database (a window function), so a
     caseload of hundreds of members with years of history stays one small read each. Six queries however
-    many members, and one audit row per member read (the scopes read), in one insert.
+    many members. It writes no audit row: the care app ranks from what this returns (and keeps it as the
+    enrolment's caseload facts), and `record_caseload_views` records each member whose reasons a person
+    is then shown, with the scopes read, as access_shared_data does for a supporter's page.
     """
     found: dict[int, CaseloadSignals] = {}
-    for disclosure in disclosures:
-        if disclosure.consent is None:
-            continue
-        member_id = disclosure.member.pk
-        shared = frozenset(disclosure.scopes & scopes)
-        if logic.ALERTS in shared and member_id not in signals_since:
+    for share in shares:
+        shared = frozenset(share.scopes & scopes)
+        if logic.ALERTS in shared and share.member_id not in signals_since:
             shared -= {logic.ALERTS}
-        found[member_id] = CaseloadSignals(disclosure, local_today(disclosure.member), shared=shared)
+        found[share.member_id] = CaseloadSignals(share.today, shared=shared)
 
     def members(code: str) -> set[int]:
         return {member_id for member_id, data in found.items() if code in data.shared}
@@ -449,7 +484,9 @@ def access_caseload_signals(
     wanted: list[Q] = []
     for family in logic.RESULT_SCOPES:
         if family_members := members(family.code):
-            wanted.append(Q(member_id__in=family_members, instrument__in=family.instruments))
+            asked = [code for code in family.instruments if instruments is None or code in instruments]
+            if asked:
+                wanted.append(Q(member_id__in=family_members, instrument__in=asked))
             for member_id in family_members:
                 found[member_id].results[family.code] = []
     if wanted:
@@ -471,14 +508,50 @@ def access_caseload_signals(
         for member_id, instrument, day, total, subscales in newest:
             scope_code = logic.SCOPE_FOR_INSTRUMENT[instrument]
             found[member_id].results[scope_code].append(RecentResult(instrument, day, total, subscales or {}))
+    return found
+
+
+def caseload_changes_since(
+    member_ids, since: dt.datetime, *, instruments: frozenset[str]
+) -> dict[int, dt.datetime]:
+    """By member, the latest moment since `since` at which a check-in of theirs was saved, a
+    questionnaire of `instruments` completed or a tie changed: what puts a caseload's kept facts out of
+    date. Reads when, never what. One query, on indexes that reach only the rows changed since then."""
+    # No ORDER BY in the parts of a UNION (the models' default orderings would add one).
+    checkins = (
+        CheckIn.objects.filter(member_id__in=member_ids, updated_at__gte=since)
+        .order_by()
+        .values_list("member_id", "updated_at")
+    )
+    scores = (
+        Assessment.objects.filter(
+            member_id__in=member_ids, instrument__in=instruments, completed_at__gte=since
+        )
+        .order_by()
+        .values_list("member_id", "completed_at")
+    )
+    ties = (
+        Tie.objects.filter(member_id__in=member_ids, updated_at__gte=since)
+        .order_by()
+        .values_list("member_id", "updated_at")
+    )
+    latest: dict[int, dt.datetime] = {}
+    for member_id, moment in checkins.union(scores, ties, all=True):
+        if member_id not in latest or moment > latest[member_id]:
+            latest[member_id] = moment
+    return latest
+
+
+def record_caseload_views(viewer, shown: dict[int, frozenset[str]]) -> None:
+    """One audit row per member whose caseload reasons the viewer is shown (member id: the scopes they
+    were ranked by), in one insert."""
     record_many(
         Event(
             action=logic.SHARED_VIEW,
             actor_id=viewer.pk,
             subject_id=member_id,
-            object_ref=logic.scopes_ref(logic.ordered_scopes(data.shared)),
+            object_ref=logic.scopes_ref(logic.ordered_scopes(scopes)),
         )
-        for member_id, data in found.items()
-        if data.shared
+        for member_id, scopes in shown.items()
+        if scopes
     )
-    return found

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from circles.alerts import delivery, rules
 from circles.audit import checkpoint
+from circles.care.caseload import refresh_caseload_facts
 from circles.notices.sending import send_due_reminders
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ PERIODIC_JOBS: list[tuple[Job, dt.timedelta]] = [
     (close_answered_alerts, dt.timedelta(minutes=15)),
     # Every minute, so a reminder set for 20:00 goes at 20:00 (docs/reminders.md).
     (send_reminders, dt.timedelta(minutes=1)),
+    # Keeps the caseloads' facts current before a request would have to read them (docs/care.md).
+    (refresh_caseload_facts, dt.timedelta(minutes=5)),
 ]
 
 # (job, how often it runs), on every worker, lease or not: each machine's AUDIT_CHECKPOINT_PATH gets

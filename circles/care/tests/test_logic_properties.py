@@ -141,3 +141,21 @@ def worse(member: MemberSignals, change: str) -> MemberSignals:
 @given(signals, st.sampled_from(["use", "missed", "phq9", "craving", "older_checkin", "bam", "safety"]))
 def test_worse_inputs_never_lower_the_score(member, change):
     assert logic.assess(worse(member, change)).score >= logic.assess(member).score
+
+
+def test_the_kept_and_the_live_components_are_all_the_components_once():
+    kept, live = set(logic.KEPT_COMPONENTS), set(logic.LIVE_COMPONENTS)
+    assert kept | live == set(logic.COMPONENTS) and not kept & live
+
+
+@given(caseloads)
+def test_ranking_by_kept_and_live_parts_is_ranking_by_the_whole(members):
+    """The caseload sorts by the kept components' score and codes (kept for a day) plus the live ones
+    (read on every request): the same order, scores and reasons as assessing everything at once."""
+    standings = []
+    for signals in members:
+        kept = logic.assess(signals, logic.KEPT_COMPONENTS)
+        live = logic.assess(signals, logic.LIVE_COMPONENTS)
+        standings.append(logic.standing(live, kept.score, kept.codes))
+    standings.sort(key=logic.Standing.sort_key)
+    assert standings == [need.standing for need in logic.rank(members)]

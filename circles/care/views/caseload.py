@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from circles.care import logic
 from circles.care.access import current_memberships
-from circles.care.caseload import load_caseload
+from circles.care.caseload import load_caseload, staff_choices
 
 # The ranking covers the whole caseload; a page shows the neediest first, this many at a time.
 ROWS_PER_PAGE = 50
@@ -45,13 +44,17 @@ def caseload(request):
     memberships = current_memberships(request.user)
     if not memberships:
         return render(request, "care/caseload/no_membership.html")
-    loaded = load_caseload(request.user)
-    form = CaseloadFilterForm(request.GET or None, staff_choices=loaded.staff_choices)
+    form = CaseloadFilterForm(request.GET or None, staff_choices=staff_choices(request.user))
     staff_id, reason = None, None
     if form.is_bound and form.is_valid():
         staff_id, reason = form.cleaned_data["staff"], form.cleaned_data["reason"] or None
-    rows = loaded.filtered(staff_id=staff_id, reason=reason)
-    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    loaded = load_caseload(
+        request.user,
+        staff_id=staff_id,
+        reason=reason,
+        page_number=request.GET.get("page"),
+        per_page=ROWS_PER_PAGE,
+    )
     kept = request.GET.copy()
     kept.pop("page", None)
     status = 400 if form.is_bound and not form.is_valid() else 200
@@ -59,11 +62,11 @@ def caseload(request):
         request,
         "care/caseload/caseload.html",
         {
-            "rows": page.object_list,
-            "page": page,
-            "shown": len(rows),
+            "rows": loaded.rows,
+            "page": loaded.page,
+            "shown": loaded.shown,
             "filters": kept.urlencode(),
-            "total": len(loaded.rows),
+            "total": loaded.total,
             "form": form,
             "filtered": staff_id is not None or bool(reason),
             "memberships": memberships,

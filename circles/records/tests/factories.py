@@ -19,7 +19,9 @@ from circles.alerts.actions import (
 )
 from circles.alerts.delivery import work_due
 from circles.alerts.models import AlertSettings
+from circles.care.access import consenting_enrolments
 from circles.care.actions import do_enrol_member
+from circles.care.caseload import refresh_facts
 from circles.care.models import (
     Appointment,
     ClinicalNote,
@@ -163,6 +165,7 @@ def member_with_everything(member, supporter) -> dict:
         enrolment=enrolment, sender=member, sender_name="Riley", from_member=True, body="Hi"
     )
     ThreadRead.objects.create(enrolment=enrolment, user=member, read_at=timezone.now())
+    refresh_facts(consenting_enrolments([enrolment.pk]), timezone.now())  # what a caseload keeps
     signal = SafetySignal.objects.filter(member=member).earliest("created_at")
     SafetyFollowUp.objects.create(
         enrolment=enrolment, signal=signal, acknowledged_by_name="Sam", note="Called"
