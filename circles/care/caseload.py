@@ -194,17 +194,20 @@ def facts_to_json(signals: CaseloadSignals) -> dict:
 
 
 def facts_from_json(data: dict, *, today: dt.date, shared: frozenset[str]) -> CaseloadSignals:
-    """The signals facts_to_json kept, as of `today` (the member's today now)."""
+    """The signals facts_to_json kept, as of `today` (the member's today now), and only those the
+    `shared` scopes cover, whatever the row holds: a copy never reaches further than the consent now."""
     ratings, use_days, last_contact = data["ratings"], data["use_days"], data["last_contact"]
     return CaseloadSignals(
         today=today,
-        last_checkin=_date(data["last_checkin"]),
+        last_checkin=_date(data["last_checkin"]) if sharing.CHECKED_IN in shared else None,
         ratings=None
-        if ratings is None
+        if ratings is None or sharing.MOOD not in shared
         else [(dt.date.fromisoformat(day), mood, craving) for day, mood, craving in ratings],
-        use_days=None if use_days is None else [dt.date.fromisoformat(day) for day in use_days],
+        use_days=None
+        if use_days is None or sharing.RETURNS_TO_USE not in shared
+        else [dt.date.fromisoformat(day) for day in use_days],
         last_contact=None
-        if last_contact is None
+        if last_contact is None or sharing.NETWORK_MAP not in shared
         else {pillar: _moment(moment) for pillar, moment in last_contact.items()},
         results={
             scope: [
@@ -212,6 +215,7 @@ def facts_from_json(data: dict, *, today: dt.date, shared: frozenset[str]) -> Ca
                 for instrument, day, total, subscales in results
             ]
             for scope, results in data["results"].items()
+            if scope in shared
         },
         shared=shared,
     )
@@ -290,7 +294,7 @@ def refresh_facts(entries: list[CaseloadEntry], now: dt.datetime) -> dict[int, K
     kept: dict[int, Kept] = {}
     rows = []
     for entry in entries:
-        signals = found[entry.member_id]
+        signals = found[entry.share.tie_id]
         need = logic.assess(_member_signals(entry, signals), logic.KEPT_COMPONENTS)
         kept[entry.enrolment_id] = Kept(need.score, need.codes, signals)
         rows.append(
@@ -322,9 +326,9 @@ def current_facts(entries: list[CaseloadEntry], now: dt.datetime, enrolment_ids=
     the same enrolments or more, saves sending their ids."""
     if enrolment_ids is None:
         enrolment_ids = [entry.enrolment_id for entry in entries]
-    kept = {
-        enrolment_id: row
-        for enrolment_id, *row in CaseloadFacts.objects.filter(
+    kept: dict[int, tuple[str, dt.datetime, dt.date, int, str]] = {
+        enrolment_id: (scopes, computed_at, as_of, score, codes)
+        for enrolment_id, scopes, computed_at, as_of, score, codes in CaseloadFacts.objects.filter(
             enrolment_id__in=enrolment_ids, computed_at__gte=now - FACTS_MAX_AGE
         ).values_list("enrolment_id", "scopes", "computed_at", "as_of", "score", "codes")
     }
@@ -356,19 +360,30 @@ def current_facts(entries: list[CaseloadEntry], now: dt.datetime, enrolment_ids=
     return current
 
 
-def _kept_signals(entries: list[CaseloadEntry], kept: dict[int, Kept]) -> dict[int, CaseloadSignals]:
+def _kept_signals(
+    entries: list[CaseloadEntry], kept: dict[int, Kept], now: dt.datetime
+) -> dict[int, CaseloadSignals]:
     """The signals behind the kept facts of these members (the page shown), by enrolment id: those read
-    in this request as they are, the others from their kept facts. One query at most."""
+    in this request as they are, the others from their kept facts if these are still the ones ranked
+    (same scopes and day), else read again. One query when nothing changed meanwhile."""
     signals = {entry.enrolment_id: kept[entry.enrolment_id].signals for entry in entries}
     missing = {entry.enrolment_id: entry for entry in entries if signals[entry.enrolment_id] is None}
     if missing:
-        for enrolment_id, facts in CaseloadFacts.objects.filter(enrolment_id__in=list(missing)).values_list(
-            "enrolment_id", "facts"
-        ):
+        for enrolment_id, scopes, as_of, facts in CaseloadFacts.objects.filter(
+            enrolment_id__in=list(missing)
+        ).values_list("enrolment_id", "scopes", "as_of", "facts"):
             entry = missing[enrolment_id]
-            signals[enrolment_id] = facts_from_json(
-                facts, today=entry.share.today, shared=_stored_scopes(entry)
-            )
+            shared = _stored_scopes(entry)
+            if scopes == _scopes_key(shared) and as_of == entry.share.today:
+                signals[enrolment_id] = facts_from_json(facts, today=entry.share.today, shared=shared)
+                del missing[enrolment_id]
+        # Dropped or rewritten since the ranking read them (an enrolment ended, a worker's refresh):
+        # read them again rather than show words from another copy, or leave out whoever left.
+        for enrolment_id in missing:
+            del signals[enrolment_id]
+        still = consenting_enrolments(list(missing))
+        for enrolment_id, fresh in refresh_facts(still, now).items():
+            signals[enrolment_id] = fresh.signals
     return signals  # type: ignore[return-value]
 
 
@@ -379,14 +394,13 @@ def _kept_signals(entries: list[CaseloadEntry], kept: dict[int, Kept]) -> dict[i
 class _Live:
     """What the caseload reads on every request, by member or enrolment."""
 
-    safety: dict[int, CaseloadSignals]  # by member: their safety signals, if consented
+    safety: dict[int, CaseloadSignals]  # by tie: the member's safety signals, if that consent shares them
     followed_up: set[tuple[int, int]]  # (enrolment, signal)
-    open_alerts: dict[int, list[dt.date]]  # by member
+    open_alerts: dict[int, list[dt.date]]  # by tie
     missed: dict[int, list[dt.date]]  # by enrolment
-    unread: dict[int, int]  # by enrolment
 
     def open_safety(self, entry: CaseloadEntry, zone):
-        seen = self.safety[entry.member_id]
+        seen = self.safety[entry.share.tie_id]
         if seen.safety_signals is None:
             return logic.NOT_SHARED
         return tuple(
@@ -396,24 +410,26 @@ class _Live:
         )
 
     def alerts(self, entry: CaseloadEntry):
-        if sharing.ALERTS not in self.safety[entry.member_id].shared:
+        if sharing.ALERTS not in self.safety[entry.share.tie_id].shared:
             return logic.NOT_SHARED
-        return tuple(self.open_alerts[entry.member_id])
+        return tuple(self.open_alerts[entry.share.tie_id])
 
 
 def _read_live(viewer, entries: list[CaseloadEntry], enrolment_ids, now: dt.datetime, zone) -> _Live:
     safety = collect_caseload_signals(
         [entry.share for entry in entries],
         scopes=frozenset({sharing.ALERTS}),
-        signals_since={entry.member_id: entry.started_at for entry in entries},
+        signals_since={entry.share.tie_id: entry.started_at for entry in entries},
     )
     followed_up = set(
         SafetyFollowUp.objects.filter(enrolment_id__in=enrolment_ids).values_list("enrolment_id", "signal_id")
     )
-    tie_of = {entry.member_id: entry.share.tie_id for entry in entries}
-    alert_members = {entry.member_id for entry in entries if sharing.ALERTS in entry.share.scopes}
+    # The organization ties whose consent shares alerts, and whose member each is.
+    alert_ties = {
+        entry.share.tie_id: entry.member_id for entry in entries if sharing.ALERTS in entry.share.scopes
+    }
     open_alerts: dict[int, list[dt.date]] = defaultdict(list)
-    if alert_members:
+    if alert_ties:
         enrolled = Enrolment.objects.filter(pk__in=enrolment_ids)
         alerts = (
             Alert.objects.filter(
@@ -424,12 +440,12 @@ def _read_live(viewer, entries: list[CaseloadEntry], enrolment_ids, now: dt.date
             .values_list("id", "member_id", "created_at", "notifications__tie_id")
             .distinct()
         )
-        counted: set[int] = set()
+        counted: set[tuple[int, int]] = set()
         for alert_id, member_id, created_at, tie_id in alerts:
-            # Only alerts of members whose consent includes alerts, that reached the organization's tie.
-            if member_id in alert_members and tie_id == tie_of[member_id] and alert_id not in counted:
-                counted.add(alert_id)
-                open_alerts[member_id].append(_day(created_at, zone))
+            # Only the member's own alerts that reached an organization tie whose consent shares alerts.
+            if alert_ties.get(tie_id) == member_id and (alert_id, tie_id) not in counted:
+                counted.add((alert_id, tie_id))
+                open_alerts[tie_id].append(_day(created_at, zone))
     missed: dict[int, list[dt.date]] = defaultdict(list)
     for enrolment_id, starts_at in Appointment.objects.filter(
         enrolment_id__in=enrolment_ids,
@@ -438,10 +454,16 @@ def _read_live(viewer, entries: list[CaseloadEntry], enrolment_ids, now: dt.date
         starts_at__lte=now,
     ).values_list("enrolment_id", "starts_at"):
         missed[enrolment_id].append(_day(starts_at, zone))
+    return _Live(safety, followed_up, open_alerts, missed)
+
+
+def _unread(viewer, enrolment_ids: list[int]) -> dict[int, int]:
+    """Messages from each member the viewer has not read, by enrolment: shown on the row, never ranked,
+    so only the page's members are counted."""
     read_since = ThreadRead.objects.filter(
         enrolment_id=OuterRef("enrolment_id"), user=viewer, read_at__gte=OuterRef("sent_at")
     )
-    unread = dict(
+    return dict(
         Message.objects.filter(enrolment_id__in=enrolment_ids, from_member=True)
         .exclude(Exists(read_since))
         .values("enrolment_id")
@@ -449,7 +471,6 @@ def _read_live(viewer, entries: list[CaseloadEntry], enrolment_ids, now: dt.date
         .order_by()
         .values_list("enrolment_id", "count")
     )
-    return _Live(safety, followed_up, open_alerts, missed, unread)
 
 
 def _nothing(value) -> bool:
@@ -515,19 +536,21 @@ def load_caseload(
         standings = [s for s in standings if reason in s.codes]
     page = Paginator(standings, per_page or max(len(standings), 1)).get_page(page_number)
     shown = [by_enrolment[s.key] for s in page.object_list]
-    signals = _kept_signals(shown, kept)
+    signals = _kept_signals(shown, kept, now)
+    unread = _unread(viewer, [entry.enrolment_id for entry in shown]) if shown else {}
     needs = [
         logic.assess(
             _member_signals(
                 entry,
-                _with_safety(signals[entry.enrolment_id], live.safety[entry.member_id]),
+                _with_safety(signals[entry.enrolment_id], live.safety[entry.share.tie_id]),
                 open_safety=live.open_safety(entry, zone),
                 open_alerts=live.alerts(entry),
                 missed=live.missed[entry.enrolment_id],
-                unread=live.unread.get(entry.enrolment_id, 0),
+                unread=unread.get(entry.enrolment_id, 0),
             )
         )
         for entry in shown
+        if entry.enrolment_id in signals
     ]
     return Caseload(rows=_rows(viewer, needs, entries), page=page, shown=len(standings), total=total)
 
@@ -561,7 +584,9 @@ def _rows(viewer, needs: list[logic.Need], entries: list[CaseloadEntry]) -> list
             )
         )
     scopes = {entry.enrolment_id: entry.share.scopes for entry in entries}
-    record_caseload_views(viewer, {row.member.pk: scopes[row.enrolment.pk] & RANKING_SCOPES for row in rows})
+    record_caseload_views(
+        viewer, [(row.member.pk, scopes[row.enrolment.pk] & RANKING_SCOPES) for row in rows]
+    )
     return rows
 
 
@@ -570,8 +595,8 @@ REFRESH_CHUNK = 200  # enrolments read per chunk of the worker's job
 
 def refresh_caseload_facts(now: dt.datetime) -> Iterator[int]:
     """The worker's job (circles/worker/jobs.py): reads the caseload facts that are missing or about to
-    grow too old, so a caseload seldom has to, and drops those of enrolments that ended. Yields the
-    number read after each chunk."""
+    grow too old, so a caseload seldom has to, and drops those of enrolments that ended or whose consent
+    is no longer live. Yields the number read after each chunk."""
     CaseloadFacts.objects.exclude(enrolment__status=EnrolmentStatus.ACTIVE).delete()
     due = list(
         Enrolment.objects.filter(status=EnrolmentStatus.ACTIVE)
@@ -580,5 +605,10 @@ def refresh_caseload_facts(now: dt.datetime) -> Iterator[int]:
         .values_list("pk", flat=True)
     )
     for start in range(0, len(due), REFRESH_CHUNK):
-        refreshed = refresh_facts(consenting_enrolments(due[start : start + REFRESH_CHUNK]), now)
-        yield len(refreshed)
+        chunk = due[start : start + REFRESH_CHUNK]
+        consenting = consenting_enrolments(chunk)
+        # A consent revoked or expired: nothing of theirs is kept for a caseload any more.
+        CaseloadFacts.objects.filter(
+            enrolment_id__in=set(chunk) - {e.enrolment_id for e in consenting}
+        ).delete()
+        yield len(refresh_facts(consenting, now))

@@ -475,7 +475,7 @@ def _bam(signals: MemberSignals) -> list[Reason]:
         return []
     if bam.risk < BAM_RISK_LEVEL or bam.risk <= bam.protective:  # type: ignore[union-attr]
         return []
-    return [Reason(BAM_RISK, BAM_RISK_WEIGHT, functools.partial(_bam_words, bam))]
+    return [Reason(BAM_RISK, BAM_RISK_WEIGHT, functools.partial(_bam_words, bam))]  # type: ignore[arg-type]
 
 
 def _bam_words(bam: BamResult) -> str:

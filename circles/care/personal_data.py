@@ -102,9 +102,11 @@ def fhir_entries(user) -> list[dict]:
 
 
 def caseload_facts(user) -> list[Row]:
-    """What each organization's caseload last read of the person through their consent (a copy)."""
+    """What each organization's caseload last read of the person through their consent (a copy), and the
+    score and reason codes it ranked them by."""
     facts = CaseloadFacts.objects.filter(enrolment__member=user).order_by("enrolment_id")
-    return [row(f, ["enrolment_id", "scopes", "facts", "computed_at"]) for f in facts]
+    names = ["enrolment_id", "scopes", "facts", "computed_at", "as_of", "score", "codes"]
+    return [row(f, names) for f in facts]
 
 
 def erase(user) -> None:

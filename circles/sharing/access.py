@@ -398,11 +398,11 @@ def collect_caseload_signals(
     use_days: int = 30,
     instruments: frozenset[str] | None = None,
 ) -> dict[int, CaseloadSignals]:
-    """By member id, for the `scopes` each member's consent covers: the last check-in day (checked_in),
-    mood and craving of the last `mood_days` days (mood), days of use in the last `use_days` (returns to
-    use), safety signals raised since `signals_since[member id]` (alerts), the latest contact in each
-    pillar of the network (network_map) and the newest results of the results.* scopes (only of
-    `instruments`, when given).
+    """By tie id (one per share), for the `scopes` each share's consent covers: the last check-in day
+    (checked_in), mood and craving of the last `mood_days` days (mood), days of use in the last
+    `use_days` (returns to use), safety signals raised since `signals_since[tie id]` (alerts), the
+    latest contact in each pillar of the network (network_map) and the newest results of the results.*
+    scopes (only of `instruments`, when given).
 
     Reads only the windows a caseload ranks by, where access_shared_data reads what a supporter's page
     shows: results are cut to the newest few per instrument by the database (a window function), so a
@@ -411,15 +411,23 @@ def collect_caseload_signals(
     enrolment's caseload facts), and `record_caseload_views` records each member whose reasons a person
     is then shown, with the scopes read, as access_shared_data does for a supporter's page.
     """
-    found: dict[int, CaseloadSignals] = {}
+    # A member enrolled with two organizations has two shares, each with its own consent: every value
+    # read goes to each of the member's shares whose consent covers it, and to no other.
+    found: dict[int, CaseloadSignals] = {}  # by tie
+    of_member: dict[int, list[tuple[int, CaseloadSignals]]] = defaultdict(list)
     for share in shares:
         shared = frozenset(share.scopes & scopes)
-        if logic.ALERTS in shared and share.member_id not in signals_since:
+        if logic.ALERTS in shared and share.tie_id not in signals_since:
             shared -= {logic.ALERTS}
-        found[share.member_id] = CaseloadSignals(share.today, shared=shared)
+        data = CaseloadSignals(share.today, shared=shared)
+        found[share.tie_id] = data
+        of_member[share.member_id].append((share.tie_id, data))
 
     def members(code: str) -> set[int]:
-        return {member_id for member_id, data in found.items() if code in data.shared}
+        return {m for m, datas in of_member.items() if any(code in data.shared for _tie, data in datas)}
+
+    def each(member_id: int, code: str) -> list[CaseloadSignals]:
+        return [data for _tie, data in of_member[member_id] if code in data.shared]
 
     if checked := members(logic.CHECKED_IN):
         # One index seek per member on (member, day), newest first, rather than aggregating every
@@ -432,14 +440,17 @@ def collect_caseload_signals(
             .values_list("pk", "last")
         )
         for member_id, last in last_days:
-            found[member_id].last_checkin = last
+            for data in each(member_id, logic.CHECKED_IN):
+                data.last_checkin = last
     mood_members, use_members = members(logic.MOOD), members(logic.RETURNS_TO_USE)
     for member_id in mood_members:
-        found[member_id].ratings = []
+        for data in each(member_id, logic.MOOD):
+            data.ratings = []
     for member_id in use_members:
-        found[member_id].use_days = []
+        for data in each(member_id, logic.RETURNS_TO_USE):
+            data.use_days = []
     if mood_members or use_members:
-        earliest = min(found[m].today for m in mood_members | use_members)
+        earliest = min(data.today for m in mood_members | use_members for _tie, data in of_member[m])
         rows = (
             CheckIn.objects.filter(
                 Q(member_id__in=mood_members, day__gte=earliest - dt.timedelta(days=mood_days))
@@ -449,28 +460,32 @@ def collect_caseload_signals(
             .values_list("member_id", "day", "mood", "craving", "used")
         )
         for member_id, day, mood, craving, used in rows:
-            data = found[member_id]
-            age = (data.today - day).days
-            if data.ratings is not None and 0 <= age < mood_days:
-                data.ratings.append((day, mood, craving))
-            if data.use_days is not None and used and 0 <= age < use_days:
-                data.use_days.append(day)
+            for _tie, data in of_member[member_id]:
+                age = (data.today - day).days
+                if data.ratings is not None and 0 <= age < mood_days:
+                    data.ratings.append((day, mood, craving))
+                if data.use_days is not None and used and 0 <= age < use_days:
+                    data.use_days.append(day)
     if alert_members := members(logic.ALERTS):
+        since = {}
         for member_id in alert_members:
-            found[member_id].safety_signals = []
+            for tie_id, data in of_member[member_id]:
+                if logic.ALERTS in data.shared:
+                    data.safety_signals = []
+                    since[tie_id] = signals_since[tie_id]
         signals = (
-            SafetySignal.objects.filter(
-                member_id__in=alert_members, created_at__gte=min(signals_since[m] for m in alert_members)
-            )
+            SafetySignal.objects.filter(member_id__in=alert_members, created_at__gte=min(since.values()))
             .order_by("created_at", "id")
             .values_list("id", "member_id", "created_at")
         )
         for signal_id, member_id, created_at in signals:
-            if created_at >= signals_since[member_id]:
-                found[member_id].safety_signals.append((signal_id, created_at))  # type: ignore[union-attr]
+            for tie_id, data in of_member[member_id]:
+                if data.safety_signals is not None and created_at >= since[tie_id]:
+                    data.safety_signals.append((signal_id, created_at))
     if map_members := members(logic.NETWORK_MAP):
         for member_id in map_members:
-            found[member_id].last_contact = {pillar: None for pillar in PILLARS}
+            for data in each(member_id, logic.NETWORK_MAP):
+                data.last_contact = {pillar: None for pillar in PILLARS}
         latest = (
             Tie.objects.filter(member_id__in=map_members)
             .exclude(status=TieStatus.ENDED)
@@ -480,7 +495,8 @@ def collect_caseload_signals(
             .values_list("member_id", "pillar", "last")
         )
         for member_id, pillar, last in latest:
-            found[member_id].last_contact[pillar] = last  # type: ignore[index]
+            for data in each(member_id, logic.NETWORK_MAP):
+                data.last_contact[pillar] = last  # type: ignore[index]
     wanted: list[Q] = []
     for family in logic.RESULT_SCOPES:
         if family_members := members(family.code):
@@ -488,7 +504,8 @@ def collect_caseload_signals(
             if asked:
                 wanted.append(Q(member_id__in=family_members, instrument__in=asked))
             for member_id in family_members:
-                found[member_id].results[family.code] = []
+                for data in each(member_id, family.code):
+                    data.results[family.code] = []
     if wanted:
         earliest = min(data.today for data in found.values()) - dt.timedelta(days=365)
         newest = (
@@ -507,7 +524,8 @@ def collect_caseload_signals(
         )
         for member_id, instrument, day, total, subscales in newest:
             scope_code = logic.SCOPE_FOR_INSTRUMENT[instrument]
-            found[member_id].results[scope_code].append(RecentResult(instrument, day, total, subscales or {}))
+            for data in each(member_id, scope_code):
+                data.results[scope_code].append(RecentResult(instrument, day, total, subscales or {}))
     return found
 
 
@@ -542,9 +560,9 @@ def caseload_changes_since(
     return latest
 
 
-def record_caseload_views(viewer, shown: dict[int, frozenset[str]]) -> None:
-    """One audit row per member whose caseload reasons the viewer is shown (member id: the scopes they
-    were ranked by), in one insert."""
+def record_caseload_views(viewer, shown: list[tuple[int, frozenset[str]]]) -> None:
+    """One audit row per caseload row whose reasons the viewer is shown ((member id, the scopes they were
+    ranked by); a member enrolled twice has two), in one insert."""
     record_many(
         Event(
             action=logic.SHARED_VIEW,
@@ -552,6 +570,6 @@ def record_caseload_views(viewer, shown: dict[int, frozenset[str]]) -> None:
             subject_id=member_id,
             object_ref=logic.scopes_ref(logic.ordered_scopes(scopes)),
         )
-        for member_id, scopes in shown.items()
+        for member_id, scopes in shown
         if scopes
     )
