@@ -154,7 +154,7 @@ def shares_with_care_team(enrolment: Enrolment) -> bool:
     return disclosure is not None and disclosure.consent is not None
 
 
-def _care_teams(user, *, organization_id: int | None = None, enrolment_ids=None):
+def _care_teams(user, *, organization_id: int | None = None):
     """The viewer's places on care teams of active enrolments, through a current care-role membership."""
     teams = CareTeamMember.objects.filter(
         enrolment__status=EnrolmentStatus.ACTIVE,
@@ -165,20 +165,18 @@ def _care_teams(user, *, organization_id: int | None = None, enrolment_ids=None)
     ).exclude(enrolment__member=user)
     if organization_id is not None:
         teams = teams.filter(staff__organization_id=organization_id)
-    if enrolment_ids is not None:
-        teams = teams.filter(enrolment_id__in=enrolment_ids)
     # The enrolment's tie is its member's own tie (a tie of anyone else would be no access at all).
     return teams.filter(enrolment__tie__member_id=F("enrolment__member_id"))
 
 
-def care_team_accesses(user, *, organization_id: int | None = None, enrolment_ids=None) -> list[CareAccess]:
-    """Every active enrolment the viewer is on the care team of (of those `enrolment_ids`, if given), whose
-    consent is live now: the caseload's members. A fixed number of queries (two) whatever their number."""
+def care_team_accesses(user, *, organization_id: int | None = None) -> list[CareAccess]:
+    """Every active enrolment the viewer is on the care team of, whose consent is live now: the
+    caseload's members. A fixed number of queries (two) whatever their number."""
     if not user.is_authenticated:
         return []
     # Join the member once and give the tie the same object, rather than building every member twice.
     teams_list = list(
-        _care_teams(user, organization_id=organization_id, enrolment_ids=enrolment_ids).select_related(
+        _care_teams(user, organization_id=organization_id).select_related(
             "staff__organization", "enrolment__member", "enrolment__tie", "enrolment__program"
         )
     )
