@@ -38,8 +38,9 @@ from circles.checkins.models import SafetySignal
 from circles.sharing.access import (
     Disclosure,
     OrganizationShare,
+    live_organization_scopes,
     organization_disclosures,
-    organization_shares,
+    organization_share,
 )
 from circles.sharing.logic import ALERTS, RESULTS
 from circles.sharing.models import Consent, RecipientKind
@@ -208,11 +209,11 @@ class CaseloadEntry:
 
 
 def care_team_entries(user) -> list[CaseloadEntry]:
-    """Every member care_team_accesses(user) gives, as light entries. Two queries, few objects, whatever
+    """Every member care_team_accesses(user) gives, as light entries. One query, few objects, whatever
     the caseload's size."""
     if not user.is_authenticated:
         return []
-    return _entries(_care_teams(user).values("enrolment_id"))
+    return _entries(_care_teams(user).order_by(), "enrolment__")
 
 
 def care_team_enrolment_ids(user):
@@ -230,23 +231,32 @@ def care_team_enrolment_ids(user):
 def consenting_enrolments(enrolment_ids) -> list[CaseloadEntry]:
     """The active enrolments among these whose member's consent to the organization is live now, as
     caseload entries, for keeping their caseload facts current (circles/care/caseload.py); no person is
-    shown anything here. Two queries."""
-    return _entries(enrolment_ids)
+    shown anything here. One query."""
+    enrolments = Enrolment.objects.filter(
+        pk__in=enrolment_ids, status=EnrolmentStatus.ACTIVE, tie__member_id=F("member_id")
+    )
+    return _entries(enrolments.order_by(), "")
 
 
-def _entries(enrolment_ids) -> list[CaseloadEntry]:
-    rows = {
-        enrolment_id: (tie_id, name, started_at)
-        for enrolment_id, tie_id, name, started_at in Enrolment.objects.filter(
-            pk__in=enrolment_ids, status=EnrolmentStatus.ACTIVE, tie__member_id=F("member_id")
-        ).values_list("id", "tie_id", "member__display_name", "started_at")
-    }
-    shares = organization_shares(Enrolment.objects.filter(pk__in=enrolment_ids).values("tie_id"))
-    return [
-        CaseloadEntry(enrolment_id, name, started_at, shares[tie_id])
-        for enrolment_id, (tie_id, name, started_at) in rows.items()
-        if tie_id in shares
-    ]
+def _entries(rows, enrolment: str) -> list[CaseloadEntry]:
+    """Entries for active enrolments on their member's own tie (`rows`, with `enrolment` the path from
+    them to the enrolment), for those whose consent to the organization is live now, with what it
+    shares: one row each, the consent read by a subquery per enrolment."""
+    found = rows.annotate(scopes=live_organization_scopes(OuterRef(f"{enrolment}tie_id"))).values_list(
+        f"{enrolment}id",
+        f"{enrolment}tie_id",
+        f"{enrolment}member_id",
+        f"{enrolment}member__display_name",
+        f"{enrolment}member__timezone",
+        f"{enrolment}started_at",
+        "scopes",
+    )
+    entries: dict[int, CaseloadEntry] = {}
+    for enrolment_id, tie_id, member_id, name, zone, started_at, scopes in found:
+        share = organization_share(member_id, tie_id, zone, scopes)
+        if share is not None:
+            entries[enrolment_id] = CaseloadEntry(enrolment_id, name, started_at, share)
+    return list(entries.values())
 
 
 def access_own_enrolment(member, enrolment_id: int) -> Enrolment:

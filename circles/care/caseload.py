@@ -511,18 +511,15 @@ def load_caseload(
         if _nothing(open_safety) and _nothing(open_alerts) and not missed:  # the live part adds nothing
             standings.append(logic.kept_standing(entry.enrolment_id, entry.name, facts.score, facts.codes))
             continue
-        live_need = logic.assess(
-            logic.MemberSignals(
-                key=entry.enrolment_id,
-                name=entry.name,
-                today=entry.share.today,
-                open_safety=open_safety,
-                open_alerts=open_alerts,
-                missed_sessions=tuple(missed),
-            ),
-            logic.LIVE_COMPONENTS,
+        now_signals = logic.MemberSignals(
+            key=entry.enrolment_id,
+            name=entry.name,
+            today=entry.share.today,
+            open_safety=open_safety,
+            open_alerts=open_alerts,
+            missed_sessions=tuple(missed),
         )
-        standings.append(logic.standing(live_need, facts.score, facts.codes))
+        standings.append(logic.standing(now_signals, facts.score, facts.codes))
     standings.sort(key=logic.Standing.sort_key)
     total = len(standings)
     if staff_id is not None:

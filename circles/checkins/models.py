@@ -52,8 +52,13 @@ class CheckIn(models.Model):
     class Meta:
         ordering = ["-day"]
         constraints = [models.UniqueConstraint(fields=["member", "day"], name="one_checkin_per_day")]
-        # What changed since a moment, per member: how a caseload knows its kept facts are out of date.
-        indexes = [models.Index(fields=["member", "updated_at"], name="checkin_member_updated")]
+        # What changed since a moment (within the hour), for the members of a caseload: how it knows its
+        # kept facts are out of date. Both ways round: PostgreSQL reads the few rows changed since (by
+        # moment), SQLite, which plans without statistics, looks each member up (by member).
+        indexes = [
+            models.Index(fields=["member", "updated_at"], name="checkin_member_updated"),
+            models.Index(fields=["updated_at", "member"], name="checkin_updated_member"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.member} on {self.day}"
@@ -212,7 +217,11 @@ class Assessment(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
-        indexes = [models.Index(fields=["member", "instrument", "completed_at"])]
+        indexes = [
+            models.Index(fields=["member", "instrument", "completed_at"]),
+            # Questionnaires completed since a moment: a caseload's kept facts are then out of date.
+            models.Index(fields=["completed_at", "member"], name="assessment_completed_member"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.instrument} for {self.member} ({self.status})"

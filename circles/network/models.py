@@ -268,7 +268,11 @@ class Tie(models.Model):
 
     class Meta:
         ordering = ["display_name", "id"]
-        indexes = [models.Index(fields=["member", "status"])]
+        indexes = [
+            models.Index(fields=["member", "status"]),
+            # Ties changed since a moment: a caseload's kept facts are then out of date.
+            models.Index(fields=["updated_at", "member"], name="tie_updated_member"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name

@@ -14,7 +14,7 @@ import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import F, Max, OuterRef, Q, Subquery, Window
+from django.db.models import F, JSONField, Max, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 
@@ -338,8 +338,9 @@ class OrganizationShare:
     timezone: str  # the member's, for their today
     scopes: frozenset[str]
 
-    @property
+    @functools.cached_property
     def today(self) -> dt.date:
+        """The member's today, as of the first time it is asked (a share lives for one request)."""
         return local_today(self)  # reads .timezone, as it does of an account
 
     @classmethod
@@ -348,20 +349,32 @@ class OrganizationShare:
         return cls(member.pk, disclosure.tie.pk, member.timezone, disclosure.scopes)
 
 
-def organization_shares(tie_ids) -> dict[int, OrganizationShare]:
-    """By tie id, what each organization tie's live consent shares now (no entry: nothing). One query,
-    the rule organization_disclosures applies; only circles/care/access.py calls it, for a care team."""
-    rows = (
+def _live_organization_consents():
+    """Live consents on organization ties: the rule organization_disclosures applies, for a care team."""
+    return (
         Consent.objects.live()
-        .filter(tie_id__in=tie_ids, recipient_kind=RecipientKind.ORGANIZATION)
-        .filter(tie__relationship=Relationship.CARE_ORGANIZATION)
+        .filter(recipient_kind=RecipientKind.ORGANIZATION, tie__relationship=Relationship.CARE_ORGANIZATION)
         .exclude(tie__status=TieStatus.ENDED)
-        .values_list("tie_id", "tie__member_id", "tie__member__timezone", "scopes")
     )
-    return {
-        tie_id: OrganizationShare(member_id, tie_id, zone, frozenset(scopes))
-        for tie_id, member_id, zone, scopes in rows
-    }
+
+
+def live_organization_scopes(tie_id) -> Subquery:
+    """The scopes the live consent on an organization tie shares now (NULL: none), as a subquery on
+    `tie_id` (an OuterRef to the tie's id), for circles/care/access.py to read a caseload's members
+    and what they share in one query, the rule organization_disclosures applies. Turn a row into a
+    share with organization_share."""
+    return Subquery(
+        _live_organization_consents()
+        .filter(tie_id=tie_id)
+        .order_by("-signed_at", "-id")
+        .values("scopes")[:1],
+        output_field=JSONField(),
+    )
+
+
+def organization_share(member_id: int, tie_id: int, timezone: str, scopes) -> OrganizationShare | None:
+    """The share of a row read with live_organization_scopes (scopes None: no live consent, no share)."""
+    return None if scopes is None else OrganizationShare(member_id, tie_id, timezone, frozenset(scopes))
 
 
 @dataclass(frozen=True)
@@ -423,8 +436,14 @@ def collect_caseload_signals(
         found[share.tie_id] = data
         of_member[share.member_id].append((share.tie_id, data))
 
+    covering: dict[str, set[int]] = defaultdict(set)  # scope -> the members one of whose shares covers it
+    for member_id, datas in of_member.items():
+        for _tie, data in datas:
+            for code in data.shared:
+                covering[code].add(member_id)
+
     def members(code: str) -> set[int]:
-        return {m for m, datas in of_member.items() if any(code in data.shared for _tie, data in datas)}
+        return covering.get(code, set())
 
     def each(member_id: int, code: str) -> list[CaseloadSignals]:
         return [data for _tie, data in of_member[member_id] if code in data.shared]

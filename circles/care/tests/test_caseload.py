@@ -202,7 +202,7 @@ def build_caseload(harbor, count: int, start: int) -> None:
         make_interaction(member, make_tie(member, "Peer", "peer"), days_ago=n % 40)
 
 
-FRESH = 16  # load_caseload when every member's kept facts are current
+FRESH = 15  # load_caseload when every member's kept facts are current
 READ_AND_KEEP = 7  # reading facts that are not: four reads of the members' data, the upsert in a savepoint
 
 

@@ -155,7 +155,6 @@ def test_ranking_by_kept_and_live_parts_is_ranking_by_the_whole(members):
     standings = []
     for signals in members:
         kept = logic.assess(signals, logic.KEPT_COMPONENTS)
-        live = logic.assess(signals, logic.LIVE_COMPONENTS)
-        standings.append(logic.standing(live, kept.score, kept.codes))
+        standings.append(logic.standing(signals, kept.score, kept.codes))
     standings.sort(key=logic.Standing.sort_key)
     assert standings == [need.standing for need in logic.rank(members)]
