@@ -38,9 +38,8 @@ from circles.checkins.models import SafetySignal
 from circles.sharing.access import (
     Disclosure,
     OrganizationShare,
-    live_organization_scopes,
     organization_disclosures,
-    organization_share,
+    organization_shares,
 )
 from circles.sharing.logic import ALERTS, RESULTS
 from circles.sharing.models import Consent, RecipientKind
@@ -218,7 +217,7 @@ def care_team_entries(user) -> list[CaseloadEntry]:
 
 def care_team_enrolment_ids(user):
     """The enrolments care_team_entries(user) draws from, as a subquery: a superset of the caseload (the
-    consent is checked there, in Python), so a caseload's own reads of hundreds of rows need not send
+    consent is checked there), so a caseload's own reads of hundreds of rows need not send
     hundreds of ids back to the database. Use it only to narrow what is then matched to entries."""
     return CareTeamMember.objects.filter(
         staff__user=user,
@@ -239,23 +238,18 @@ def consenting_enrolments(enrolment_ids) -> list[CaseloadEntry]:
 
 
 def _entries(rows, enrolment: str) -> list[CaseloadEntry]:
-    """Entries for active enrolments on their member's own tie (`rows`, with `enrolment` the path from
-    them to the enrolment), for those whose consent to the organization is live now, with what it
-    shares: one row each, the consent read by a subquery per enrolment."""
-    found = rows.annotate(scopes=live_organization_scopes(OuterRef(f"{enrolment}tie_id"))).values_list(
+    """Entries for `rows` (active enrolments on their member's own tie, or what leads to them by the path
+    `enrolment`) whose member's consent to the organization is live now, with what it shares."""
+    found = organization_shares(
+        rows,
+        f"{enrolment}tie",
         f"{enrolment}id",
-        f"{enrolment}tie_id",
-        f"{enrolment}member_id",
         f"{enrolment}member__display_name",
-        f"{enrolment}member__timezone",
         f"{enrolment}started_at",
-        "scopes",
     )
     entries: dict[int, CaseloadEntry] = {}
-    for enrolment_id, tie_id, member_id, name, zone, started_at, scopes in found:
-        share = organization_share(member_id, tie_id, zone, scopes)
-        if share is not None:
-            entries[enrolment_id] = CaseloadEntry(enrolment_id, name, started_at, share)
+    for (enrolment_id, name, started_at), share in found:
+        entries[enrolment_id] = CaseloadEntry(enrolment_id, name, started_at, share)
     return list(entries.values())
 
 

@@ -5,8 +5,12 @@ collection). A loaded Django process holds well over a hundred thousand objects 
 patterns, templates) that live as long as it does, so each full collection costs tens of milliseconds,
 paid by whichever request happens to trigger it: the slow tail of every page (bench/caseload.py showed
 one request in five taking twice the median). Freezing what exists after start-up moves those objects
-out of the collector's sight for good; requests' own objects are collected as before. With gunicorn's
-`--preload`, doing it before the fork also keeps the workers from copying the shared pages.
+out of the collector's sight for good; requests' own objects are collected as before. What is loaded
+later (templates, URL patterns, translations on the first requests) is not frozen and is walked as
+before. A frozen object that later becomes part of a garbage cycle is never freed: what start-up loaded
+stays for the process's life anyway, so that is at most a small, bounded amount. With gunicorn's
+`--preload`, freezing before the fork also means the collector no longer writes to the pages the
+workers share, so fewer of them are copied.
 """
 
 import gc

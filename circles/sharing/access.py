@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import operator
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db.models import F, JSONField, Max, OuterRef, Q, Subquery, Window
@@ -350,7 +351,7 @@ class OrganizationShare:
 
 
 def _live_organization_consents():
-    """Live consents on organization ties: the rule organization_disclosures applies, for a care team."""
+    """Live consents on organization ties: the rule organization_disclosures applies."""
     return (
         Consent.objects.live()
         .filter(recipient_kind=RecipientKind.ORGANIZATION, tie__relationship=Relationship.CARE_ORGANIZATION)
@@ -358,23 +359,24 @@ def _live_organization_consents():
     )
 
 
-def live_organization_scopes(tie_id) -> Subquery:
-    """The scopes the live consent on an organization tie shares now (NULL: none), as a subquery on
-    `tie_id` (an OuterRef to the tie's id), for circles/care/access.py to read a caseload's members
-    and what they share in one query, the rule organization_disclosures applies. Turn a row into a
-    share with organization_share."""
-    return Subquery(
+def organization_shares(rows, tie: str, *fields: str) -> Iterator[tuple[tuple, OrganizationShare]]:
+    """For each of `rows` (a queryset) whose organization tie, at the path `tie` from them (e.g.
+    "enrolment__tie"), has a live consent now: the values of `fields` and what that consent shares, for
+    the tie's own member. One query, the consent read by a subquery per row with the rule
+    organization_disclosures applies; only circles/care/access.py calls it, for a care team."""
+    live_scopes = Subquery(
         _live_organization_consents()
-        .filter(tie_id=tie_id)
+        .filter(tie_id=OuterRef(f"{tie}__id"))
         .order_by("-signed_at", "-id")
         .values("scopes")[:1],
         output_field=JSONField(),
     )
-
-
-def organization_share(member_id: int, tie_id: int, timezone: str, scopes) -> OrganizationShare | None:
-    """The share of a row read with live_organization_scopes (scopes None: no live consent, no share)."""
-    return None if scopes is None else OrganizationShare(member_id, tie_id, timezone, frozenset(scopes))
+    found = rows.annotate(live_scopes=live_scopes).values_list(
+        *fields, f"{tie}__id", f"{tie}__member_id", f"{tie}__member__timezone", "live_scopes"
+    )
+    for *values, tie_id, member_id, zone, scopes in found:
+        if scopes is not None:
+            yield tuple(values), OrganizationShare(member_id, tie_id, zone, frozenset(scopes))
 
 
 @dataclass(frozen=True)
