@@ -16,7 +16,8 @@ def unfrozen():
 def test_freezing_keeps_what_is_loaded_out_of_the_collectors_passes(unfrozen):
     kept = [[n] for n in range(1000)]  # long-lived objects, as a loaded app's are
     frozen = freeze_loaded_objects()
-    assert frozen == gc.get_freeze_count() > len(kept)
+    # (The count can drop by the odd object freed meanwhile, by another thread of the test process.)
+    assert frozen > len(kept) and gc.get_freeze_count() > len(kept)
     walked = {id(obj) for obj in gc.get_objects()}  # what a full pass would walk
     assert not any(id(obj) in walked for obj in kept)
     made_later = [[n] for n in range(10)]  # what a request makes is still collected as before
